@@ -1,0 +1,3 @@
+from dnadx.cli import main
+
+raise SystemExit(main())

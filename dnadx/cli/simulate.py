@@ -1,0 +1,113 @@
+"""`dnadx simulate`: synthetic plasma lpWGS BAM with a known truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from dnadx import io, params, reference
+from dnadx.bam_write import write_bam, write_fasta
+from dnadx.cli.common import add_genome, add_prefix, fraction, info, nonneg_int, positive_int
+from dnadx.errors import InputError
+from dnadx.profiles import PROFILES, get_profile, resolve_events
+from dnadx.simulate import SimSpec, gc_sequence, simulate
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "simulate", help="simulate a plasma lpWGS BAM with known copy number and tumour fraction",
+        description="Draw fragments from a tumour/normal copy-number mixture over the real per-bin GC and "
+                    "mappability of the chosen build (full-length contigs), with a per-sample GC bias, "
+                    "shorter tumour fragments, PCR duplicates and MAPQ-0 reads. Writes PREFIX.bam(.bai) "
+                    "and PREFIX.truth.json (every simulated quantity); with --fasta also PREFIX.fa whose "
+                    "per-bin GC follows the bundle and whose reads carry sequence and the requested variants.")
+    add_prefix(p)
+    p.add_argument("--profile", default="flat",
+                   help=f"tumour copy-number profile: one of {', '.join(PROFILES)}, or a JSON file with a list "
+                        "of events ({{\"arm\": \"17q\", \"copy\": 3}}, {{\"gene\": \"ERBB2\", \"copy\": 10, "
+                        "\"width\": 1500000}}, {{\"chrom\":..,\"start\":..,\"end\":..,\"copy\":..}}) (default flat)")
+    p.add_argument("--tumor-fraction", type=fraction, default=0.0, help="tumour fraction in [0, 1] (default 0: healthy)")
+    p.add_argument("--fragments", type=positive_int, default=1_000_000, help="fragments to draw (default 1000000)")
+    p.add_argument("--seed", type=nonneg_int, default=1, help="random seed; same seed, same BAM (default 1)")
+    p.add_argument("--sex", choices=("female", "male"), default="female", help="sex of the donor (default female)")
+    add_genome(p)
+    p.add_argument("--duplicate-rate", type=fraction, default=0.03, help="fraction of fragments duplicated (default 0.03)")
+    p.add_argument("--read-length", type=positive_int, default=100, help="read length in bp (default 100)")
+    p.add_argument("--single-end", action="store_true", help="write single-end reads instead of pairs")
+    p.add_argument("--chroms", help="comma-separated chromosomes to simulate (default all of chr1-22, X, Y)")
+    p.add_argument("--chrom-naming", choices=("chr1", "1"), default="chr1", help="contig naming style in the BAM")
+    p.add_argument("--fasta", action="store_true", help="also write PREFIX.fa for the simulated chromosomes "
+                   "(use with --chroms: a whole genome is 3 GB)")
+    p.add_argument("--variant", action="append", default=[], metavar="CHROM:POS:REF>ALT:VAF",
+                   help="SNV to plant in tumour reads (1-based POS; needs --fasta); repeatable")
+    p.add_argument("--target-depth", type=float, default=0.0,
+                   help="extra fragment depth over the variant positions (+-500 bp) (default 0)")
+    p.add_argument("--sample", help="read-group sample name (default: prefix file name)")
+    p.set_defaults(func=run)
+
+
+def _events(profile: str) -> tuple[str, list[dict]]:
+    path = Path(profile)
+    if profile in PROFILES:
+        return profile, get_profile(profile)
+    if path.suffix == ".json" or path.exists():
+        data = io.read_json(path)
+        if not isinstance(data, list):
+            raise InputError(f"{path}: expected a JSON list of events")
+        return path.stem, data
+    return profile, get_profile(profile)
+
+
+def _variant(text: str) -> dict:
+    try:
+        chrom, pos, change, vaf = text.split(":")
+        ref, alt = change.split(">")
+        v = {"chrom": reference.normalise_chrom(chrom), "pos": int(pos), "ref": ref.upper(), "alt": alt.upper(), "vaf": float(vaf)}
+    except ValueError:
+        raise InputError(f"--variant {text!r}: expected CHROM:POS:REF>ALT:VAF, e.g. chr17:39723967:T>C:0.05") from None
+    if not (0 < v["vaf"] <= 1) or len(v["ref"]) != 1 or len(v["alt"]) != 1 or v["ref"] == v["alt"]:
+        raise InputError(f"--variant {text!r}: VAF must be in (0, 1] and REF/ALT single different bases")
+    return v
+
+
+def run(args) -> int:
+    genome = args.genome
+    sizes = reference.chrom_sizes(genome)
+    chrom_lengths = dict(zip(sizes["chrom"], sizes["length"].astype(int)))
+    chroms = tuple(reference.normalise_chrom(c) for c in args.chroms.split(",")) if args.chroms else None
+    name, raw = _events(args.profile)
+    events = resolve_events(raw, arms=reference.arms(genome), genes=reference.genes(genome))
+    variants = tuple(_variant(v) for v in args.variant)
+    if variants and not args.fasta:
+        raise InputError("--variant needs --fasta (variants are carried in read sequences)")
+    regions = tuple((v["chrom"], v["pos"] - 500, v["pos"] + 500) for v in variants)
+    spec = SimSpec(events=tuple(events), profile=name, tumour_fraction=args.tumor_fraction, fragments=args.fragments,
+                   seed=args.seed, sex=args.sex, genome=genome, duplicate_rate=args.duplicate_rate,
+                   read_length=args.read_length, paired=not args.single_end, chroms=chroms, variants=variants,
+                   target_regions=regions, target_depth=args.target_depth)
+    bins = reference.fine_bins(genome)
+    sim = simulate(spec, bins, events, chrom_lengths)
+    sample = args.sample or Path(args.prefix).name
+    sequences = None
+    if args.fasta:
+        rng = np.random.default_rng(args.seed + 7919)
+        use = chroms or tuple(chrom_lengths)
+        sequences = {}
+        for c in use:
+            sub = bins[bins["chrom"] == c]
+            sequences[c] = gc_sequence(sub["gc"].to_numpy(), params.FINE_BIN_SIZE, chrom_lengths[c], rng)
+        for v in variants:
+            sequences[v["chrom"]][v["pos"] - 1] = ord(v["ref"])
+        write_fasta(sequences, f"{args.prefix}.fa", naming=args.chrom_naming)
+    write_bam(sim.fragments, f"{args.prefix}.bam", chrom_lengths=chrom_lengths, read_length=args.read_length,
+              paired=not args.single_end, naming=args.chrom_naming, sample=sample, sequences=sequences,
+              variant_alt=sim.variant_alt, variants=variants)
+    truth = dict(sim.truth, sample=sample, chrom_naming=args.chrom_naming, bam=f"{Path(args.prefix).name}.bam",
+                 fasta=f"{Path(args.prefix).name}.fa" if args.fasta else None)
+    io.write_json(json.loads(json.dumps(truth, default=lambda o: o.item() if hasattr(o, "item") else str(o))),
+                  f"{args.prefix}.truth.json")
+    info(f"dnadx simulate: {truth['fragments_written']:,} fragments ({name}, tumour fraction "
+         f"{args.tumor_fraction}) -> {args.prefix}.bam")
+    return 0

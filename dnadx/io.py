@@ -1,0 +1,198 @@
+"""Every file read and write of dnadx lives here (stage modules never see a path)."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dnadx import schemas
+from dnadx.errors import EnvironmentFault, InputError
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path next to ``path``; rename it into place only on success.
+
+    A killed or failed writer therefore never leaves a partial file under the final name.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        _unlink_quietly(tmp)
+        if exc.errno == 28:  # ENOSPC
+            raise EnvironmentFault(f"{path}: no space left on device; free disk space and re-run") from exc
+        raise
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def _unlink_quietly(p):
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(p)
+
+
+def read_tsv(path, columns=None, *, kind: str = "table", dtype=None) -> pd.DataFrame:
+    """Read a headed TSV (optionally .gz), check ``columns`` and report corrupt input clearly."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    try:
+        df = pd.read_csv(path, sep="\t", dtype=dtype, comment=None, low_memory=False)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(f"{path}: truncated or corrupt gzip ({exc}); re-create the file") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(f"{path}: empty file; expected a headed {kind} table") from exc
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path}: not a tab-separated {kind} table ({exc})") from exc
+    if columns:
+        schemas.validate(df, columns, source=str(path))
+    return df
+
+
+def write_tsv(df: pd.DataFrame, path, *, float_format: str = "%.6g") -> None:
+    """Write a headed TSV atomically; gzip (deterministic: no mtime) when the name ends .gz."""
+    path = Path(path)
+    text = df.to_csv(sep="\t", index=False, float_format=float_format, lineterminator="\n")
+    write_text(text, path)
+
+
+def write_text(text: str, path) -> None:
+    path = Path(path)
+    data = text.encode()
+    with atomic_path(path) as tmp:
+        if path.suffix == ".gz":
+            with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as fh:
+                fh.write(data)
+        else:
+            tmp.write_bytes(data)
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def _clean_nan(o):
+    if isinstance(o, float) and not np.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _clean_nan(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean_nan(v) for v in o]
+    return o
+
+
+def write_json(obj, path) -> None:
+    """Write JSON atomically, sorted keys, NaN/inf written as null."""
+    write_text(json.dumps(_clean_nan(obj), indent=2, sort_keys=True, default=_json_default) + "\n", path)
+
+
+def read_json(path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid JSON ({exc}); re-create it") from exc
+
+
+# ---------------------------------------------------------------- counts and WIG
+
+def read_counts(path) -> pd.DataFrame:
+    """Read `<id>.counts.tsv.gz` or an HMMcopy readCounter WIG (by extension/content)."""
+    path = Path(path)
+    if path.name.endswith((".wig", ".wig.gz")):
+        return read_wig(path, value_name="count")
+    df = read_tsv(path, schemas.COUNTS, kind="counts")
+    counts = pd.to_numeric(df["count"], errors="coerce")
+    bad = counts.isna() | (counts < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise InputError(f"{path}: row {row}: field 'count' must be a non-negative number, got {df['count'].iloc[row - 2]!r}")
+    df["count"] = counts.astype(np.int64)
+    df["chrom"] = df["chrom"].astype(str)
+    return df
+
+
+def read_wig(path, *, value_name: str = "value") -> pd.DataFrame:
+    """Read a fixedStep WIG (HMMcopy readCounter / ichorCNA gc & map) into BED-style bins."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    opener = gzip.open if path.suffix == ".gz" else open
+    chroms, starts, values = [], [], []
+    chrom = None
+    pos = step = span = 0
+    try:
+        with opener(path, "rt") as fh:
+            for lineno, line in enumerate(fh, 1):
+                line = line.strip()
+                if not line or line.startswith(("track", "#")):
+                    continue
+                if line.startswith("fixedStep"):
+                    fields = dict(kv.split("=", 1) for kv in line.split()[1:])
+                    try:
+                        chrom = fields["chrom"]
+                        pos = int(fields.get("start", 1)) - 1
+                        step = int(fields["step"])
+                        span = int(fields.get("span", step))
+                    except (KeyError, ValueError) as exc:
+                        raise InputError(f"{path}: line {lineno}: malformed fixedStep header {line!r}") from exc
+                    continue
+                if chrom is None:
+                    raise InputError(f"{path}: line {lineno}: value before any fixedStep header")
+                try:
+                    values.append(float(line))
+                except ValueError as exc:
+                    raise InputError(f"{path}: line {lineno}: expected a number, got {line!r}") from exc
+                chroms.append(chrom)
+                starts.append(pos)
+                pos += step
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(f"{path}: truncated or corrupt gzip ({exc})") from exc
+    if not values:
+        raise InputError(f"{path}: no values; expected a fixedStep WIG")
+    starts = np.asarray(starts, dtype=np.int64)
+    df = pd.DataFrame({"chrom": chroms, "start": starts, "end": starts + (span or step), value_name: values})
+    if value_name == "count":
+        if (df["count"] < 0).any() or df["count"].isna().any():
+            raise InputError(f"{path}: negative or missing read counts in WIG")
+        df["count"] = df["count"].round().astype(np.int64)
+    return df
+
+
+def write_wig(df: pd.DataFrame, path, *, value: str = "count") -> None:
+    """Write bins as a readCounter-style fixedStep WIG (one block per chromosome)."""
+    lines = []
+    for chrom, sub in df.groupby("chrom", sort=False):
+        step = int(sub["end"].iloc[0] - sub["start"].iloc[0])
+        lines.append(f"fixedStep chrom={chrom} start={int(sub['start'].iloc[0]) + 1} step={step} span={step}")
+        lines.extend(str(v) for v in sub[value].tolist())
+    write_text("\n".join(lines) + "\n", path)
