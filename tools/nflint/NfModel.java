@@ -148,6 +148,7 @@ public class NfModel {
             m.put("entry", w.isEntry());
             m.put("takes", Arrays.stream(w.getParameters()).map(Parameter::getName).collect(Collectors.toList()));
             m.put("emits", names(w.emits));
+            m.put("emit_exprs", emitExprs(w.emits));
             m.put("main", text(lines, w.main));
             m.put("out_refs", outRefs(w.main, w.emits));
             m.put("calls", calls(lines, w.main));
@@ -254,6 +255,16 @@ public class NfModel {
             else if (e instanceof VariableExpression ve) out.add(ve.getName());
             else out.add(e.getText());
         }
+        return out;
+    }
+
+    /** emit name -> Groovy text of its expression (e.g. "DNADX_CNV.out.cnv"). */
+    static Map<String, String> emitExprs(Statement s) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (!(s instanceof BlockStatement b)) return out;
+        for (Statement x : b.getStatements())
+            if (x instanceof ExpressionStatement es && es.getExpression() instanceof BinaryExpression be)
+                out.put(be.getLeftExpression().getText(), be.getRightExpression().getText());
         return out;
     }
 
