@@ -94,10 +94,14 @@ def classes() -> Path:
     return out
 
 
+def _java_cmd(main: str, *args) -> list[str]:
+    # C1 only + serial GC: these are short runs where JIT warm-up dominates
+    return ["java", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+            "-cp", f"{jar()}{os.pathsep}{classes()}", main, *map(str, args)]
+
+
 def java(main: str, *args, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    cp = f"{jar()}{os.pathsep}{classes()}"
-    return subprocess.run(["java", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", cp, main, *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd)
+    return subprocess.run(_java_cmd(main, *args), capture_output=True, text=True, cwd=cwd)
 
 
 def lint(*paths) -> subprocess.CompletedProcess:
@@ -112,11 +116,23 @@ def model(*paths) -> dict:
     return json.loads(r.stdout)
 
 
-def render(jobs: list[dict], workdir: Path) -> list[dict]:
-    """Render process script/stub/outputs for all jobs in one JVM call."""
-    f = workdir / "render-jobs.json"
-    f.write_text(json.dumps(jobs))
-    r = java("NfModel", "render", f)
-    if r.returncode != 0:
-        _fail(f"NfModel render failed:\n{r.stderr[-3000:]}")
-    return json.loads(r.stdout)
+class Renderer:
+    """One long-lived `NfModel serve` JVM: render(jobs) -> results, one JSON line each way."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(_java_cmd("NfModel", "serve"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, cwd=REPO)
+
+    def render(self, jobs: list[dict]) -> list[dict]:
+        self.proc.stdin.write(json.dumps(jobs) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            _fail(f"NfModel serve died:\n{self.proc.stderr.read()[-3000:]}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+        self.proc.stdout.close()
+        self.proc.stderr.close()

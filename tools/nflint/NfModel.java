@@ -3,6 +3,7 @@
 //
 //   java -cp JAR:CLASSES NfModel model PATH...    JSON model of every .nf / .config under PATH
 //   java -cp JAR:CLASSES NfModel render JOBS.json  evaluate process script/stub/outputs for bindings
+//   java -cp JAR:CLASSES NfModel serve             the same, one JSON job list per stdin line -> one result line
 //
 // render jobs: [{file, process, modes: [script|stub|outputs], params: {name: groovyExpr},
 //               ext: {args: groovyExpr, prefix: groovyExpr}, binding: {name: json}, task: {cpus: n}}]
@@ -59,9 +60,16 @@ public class NfModel {
         if (args.length >= 2 && args[0].equals("model")) {
             System.out.println(JsonOutput.toJson(model(Arrays.copyOfRange(args, 1, args.length))));
         } else if (args.length == 2 && args[0].equals("render")) {
-            System.out.println(JsonOutput.toJson(render(Path.of(args[1]))));
+            System.out.println(JsonOutput.toJson(render(new JsonSlurper().parse(new File(args[1])))));
+        } else if (args.length == 1 && args[0].equals("serve")) {
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+            for (String line; (line = in.readLine()) != null; ) {
+                if (line.isBlank()) continue;
+                System.out.println(JsonOutput.toJson(render(new JsonSlurper().parseText(line))));
+                System.out.flush();
+            }
         } else {
-            System.err.println("usage: NfModel model PATH... | NfModel render JOBS.json");
+            System.err.println("usage: NfModel model PATH... | NfModel render JOBS.json | NfModel serve");
             System.exit(2);
         }
     }
@@ -320,8 +328,8 @@ public class NfModel {
         "");
 
     @SuppressWarnings("unchecked")
-    static List<Object> render(Path jobsFile) throws Exception {
-        List<Map<String, Object>> jobs = (List<Map<String, Object>>) new JsonSlurper().parse(jobsFile.toFile());
+    static List<Object> render(Object parsed) throws Exception {
+        List<Map<String, Object>> jobs = (List<Map<String, Object>>) parsed;
         // parse each referenced file once with the real parser
         Map<String, ProcessNodeV1> procs = new HashMap<>();
         Map<String, List<String>> srcLines = new HashMap<>();
