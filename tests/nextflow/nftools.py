@@ -100,13 +100,14 @@ def _java_cmd(main: str, *args) -> list[str]:
             "-cp", f"{jar()}{os.pathsep}{classes()}", main, *map(str, args)]
 
 
-def java(main: str, *args, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run(_java_cmd(main, *args), capture_output=True, text=True, cwd=cwd)
+def java(main: str, *args, cwd: Path = REPO, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(_java_cmd(main, *args), capture_output=True, text=True, cwd=cwd,
+                          env=None if env is None else {**os.environ, **env})
 
 
-def lint(*paths) -> subprocess.CompletedProcess:
-    """One NfLint call over all paths (one JVM start)."""
-    return java("NfLint", *paths)
+def lint(*paths, config_spec: bool = False) -> subprocess.CompletedProcess:
+    """One NfLint call over all paths (one JVM start); config_spec also checks config option names."""
+    return java("NfLint", *paths, env={"NFLINT_CONFIG_SPEC": "1"} if config_spec else None)
 
 
 def model(*paths) -> dict:

@@ -79,3 +79,17 @@ def test_lint_gate_fails_on_planted_errors(tmp_path):
     mutated = {f"/m{i}/{rel}" for i, (rel, *_rest) in enumerate(MUTANTS)}
     stray = [e for e in errors if not any(m in e for m in mutated)]
     assert not stray, "errors in unmutated files:\n" + "\n".join(stray)
+
+
+def test_config_option_names(tmp_path):
+    """Config settings are known Nextflow options (plugin scopes such as nf-schema's `validation.*`
+    cannot be resolved offline and are allowed); a planted typo is reported."""
+    bad = tmp_path / "typo"
+    bad.mkdir()
+    (bad / "nextflow.config").write_text("process {\n    cpuss = 2\n}\ndockr.enabled = true\n")
+    r = nftools.lint(REPO / "conf", REPO / "nextflow.config", bad, config_spec=True)
+    warns = [line for line in r.stdout.splitlines() if line.startswith(("WARN", "SPEC-FAIL"))]
+    ours = [w for w in warns if "/typo/" not in w and "'validation." not in w]
+    assert not ours, "unknown config options:\n" + "\n".join(ours)
+    planted = " ".join(w for w in warns if "/typo/" in w)
+    assert "process.cpuss" in planted and "dockr.enabled" in planted, warns

@@ -39,6 +39,15 @@ public class NfLint {
         }
         sp.analyze();
         cp.analyze();
+        if (System.getenv("NFLINT_CONFIG_SPEC") != null) {
+            // config option names against Nextflow's spec; plugin scopes cannot be resolved offline
+            var plugins = new nextflow.lsp.spec.PluginSpecCache("http://127.0.0.1:9/api"); // offline: fail fast on loopback
+            for (SourceUnit su : cp.compiler().getSources().values()) {
+                if (su.getErrorCollector().hasErrors()) continue;
+                try { new nextflow.lsp.services.config.ConfigSpecVisitor(su, plugins, false).visit(); }
+                catch (Exception e) { System.out.println("SPEC-FAIL " + su.getName() + ": " + e); }
+            }
+        }
         report(sp.compiler());
         report(cp.compiler());
         System.out.println("nflint: " + files.size() + " files, " + errors + " errors, " + warnings + " warnings");
