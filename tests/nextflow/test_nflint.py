@@ -29,6 +29,9 @@ MUTANTS = [
     ("conf/base.config", "    maxRetries    = 1\n", "    maxRetries    = 1 }\n", "Unexpected input"),
     ("nextflow.config", "includeConfig 'conf/modules.config'", "def x = params.outdir\nincludeConfig 'conf/modules.config'",
      ""),
+    # a stray `}` at the end of a file: nf-lang misses it, the Groovy syntax backstop catches it
+    ("modules/local/dnadx/pon/main.nf", "    \"\"\"\n}\n", "    \"\"\"\n}\n}\n", "groovy syntax"),
+    ("conf/test.config", "        time: '1.h',\n    ]\n}\n", "        time: '1.h',\n    ]\n}\n}\n", "groovy syntax"),
 ]
 
 
