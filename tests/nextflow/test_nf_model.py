@@ -112,6 +112,29 @@ def test_process_anatomy(processes):
             assert len(cmds) == 1 and cmds[0].split()[:2] == ["dnadx", stage], f"{where}: script is {cmds}"
 
 
+def _decl_names(decls) -> list[str]:
+    names = []
+    for d in decls:
+        for item in d["items"] if d["kind"] == "tuple" else [d["text"].split(None, 1)[1]]:
+            m = re.match(r"(?:val|path|env)\((\w+)", item) or re.match(r"(\w+)", item)
+            names.append(m.group(1))
+    return names
+
+
+def test_meta_yml_matches_process(processes):
+    """meta.yml documents exactly the process's inputs and emits (nf-core module docs)."""
+    for name, p in processes.items():
+        text = (Path(p["file"]).parent / "meta.yml").read_text()
+        inputs_txt = text.split("\ninput:\n")[1].split("\noutput:\n")[0]
+        outputs_txt = text.split("\noutput:\n")[1].split("\ntopics:\n")[0]
+        documented_in = re.findall(r"^ {2,4}- (?:- )?(\w+):$", inputs_txt, flags=re.M)
+        assert documented_in == _decl_names(p["inputs"]), f"{name}: meta.yml inputs {documented_in}"
+        documented_out = re.findall(r"^  (\w+):$", outputs_txt, flags=re.M)
+        assert documented_out == [o["options"]["emit"] for o in p["outputs"]], f"{name}: meta.yml outputs {documented_out}"
+        assert "\ntopics:\n  versions:\n" in text, f"{name}: meta.yml topics"
+        assert "when:" not in Path(p["file"]).read_text(), f"{name}: branch in the workflow, not with when:/ext.when"
+
+
 def test_container_tag_is_package_version(processes, nf_model):
     manifest = {a["names"][0]: _unquote(a["value"]) for a in _config(nf_model, "nextflow.config")["assigns"]
                 if a["scope"] == ["manifest"]}

@@ -54,11 +54,12 @@ workflow PIPELINE_COMPLETION {
 def sampleFromRow(row) {
     def (meta, bam, index) = row
     def bai = index ?: file("${bam}.${bam.extension == 'cram' ? 'crai' : 'bai'}", checkIfExists: true)
+    // absent optional fields arrive as null or []: normalise to plain strings (meta maps are join keys)
     def sample = [
-        id: meta.id,
-        patient: meta.patient ?: meta.id,
-        timepoint: meta.timepoint != null ? "${meta.timepoint}" : '',
-        type: meta.type ?: 'plasma',
+        id: meta.id.toString(),
+        patient: (meta.patient ?: meta.id).toString(),
+        timepoint: meta.timepoint ? meta.timepoint.toString() : '',
+        type: (meta.type ?: 'plasma').toString(),
     ]
     return [sample, bam, bai]
 }

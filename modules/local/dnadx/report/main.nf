@@ -15,9 +15,6 @@ process DNADX_REPORT {
     path "results/*_mqc.*", emit: multiqc, optional: true
     tuple val("${task.process}"), val('dnadx'), eval('dnadx --version | sed "s/^dnadx //"'), emit: versions_dnadx, topic: versions
 
-    when:
-    task.ext.when == null || task.ext.when
-
     script:
     def args = task.ext.args ?: ''
     """

@@ -14,9 +14,6 @@ process DNADX_SCORE {
     tuple val(meta), path("*.genes.tsv.gz"), emit: genes
     tuple val("${task.process}"), val('dnadx'), eval('dnadx --version | sed "s/^dnadx //"'), emit: versions_dnadx, topic: versions
 
-    when:
-    task.ext.when == null || task.ext.when
-
     script:
     def args = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
