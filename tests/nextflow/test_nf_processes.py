@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import dnadx
+from dnadx.profiles import PROFILES
 from tests.nextflow import harness, nftools
 from tests.nextflow.harness import Stage
 
@@ -303,3 +304,20 @@ def test_version_commands(pipe, renderer, chain):
     for cmd in set(res.versions):
         r = subprocess.run([*pipe.shell, "-c", cmd], capture_output=True, text=True, env=harness.venv_env())
         assert r.returncode == 0 and r.stdout.strip() == dnadx.__version__, (cmd, r.stdout, r.stderr)
+
+
+def test_test_profile_batch(pipe, renderer):
+    """Every row of the test profile's batch renders to a `dnadx simulate` call the CLI accepts,
+    with at least 3 normals (a PoN) and 3 plasma samples (clustering)."""
+    with open(REPO / "assets/test_batch.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    metas = [{"id": r["sample"], "patient": r["patient"], "timepoint": r["timepoint"], "type": r["type"],
+              "profile": r["profile"], "tumor_fraction": r["tumor_fraction"], "seed": r["seed"], "sex": r["sex"]}
+             for r in rows]
+    results = renderer.render([pipe.job("DNADX_SIMULATE", {"meta": m, "fragments": 100_000}, ["script"]) for m in metas])
+    for meta, res in zip(metas, results):
+        ns = harness.parse_cli(harness.dnadx_lines(res["script"])[0])
+        assert (ns.profile, ns.tumor_fraction, ns.sex) == (meta["profile"], float(meta["tumor_fraction"]), meta["sex"])
+        assert ns.profile in PROFILES, f"{meta['id']}: unknown simulate profile {ns.profile}"
+    assert sum(m["type"] == "normal" for m in metas) >= 3 and sum(m["type"] == "plasma" for m in metas) >= 3
+    assert len({m["id"] for m in metas}) == len(metas)
