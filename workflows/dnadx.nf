@@ -31,8 +31,10 @@ workflow DNADX {
 
     // sample metadata for the report, one row per sample in id order
     ch_sheet = ch_samples
-        .map { meta, _bam, _index -> "${meta.id},${meta.patient},${meta.timepoint},${meta.type}" }
-        .collectFile(name: 'samplesheet.csv', seed: 'sample,patient,timepoint,type', newLine: true, sort: true)
+        .map { meta, _bam, _index -> "${meta.id},${meta.patient},${meta.timepoint},${meta.type}".toString() }
+        .toSortedList()
+        .map { rows -> (['sample,patient,timepoint,type'] + rows).join('\n') + '\n' }
+        .collectFile(name: 'samplesheet.csv')
 
     // every per-sample and batch file the report reads, in one list
     ch_results = COPY_NUMBER.out.count_qc.map { _meta, qc -> [qc] }

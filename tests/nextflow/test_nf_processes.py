@@ -192,7 +192,7 @@ def test_report(pipe, renderer, chain):
              *_require(chain, "resistance").values(), *(v for vs in chain["vcf"].values() for v in vs),
              *_require(chain, "cohort")]
     files = sorted(files, key=lambda p: p.name)
-    sheet = chain["root"] / "samplesheet.csv"  # what DNADX's collectFile writes: seed line, then sorted rows
+    sheet = chain["root"] / "samplesheet.csv"  # what DNADX writes: header, then rows sorted as strings
     rows = sorted(f"{m['id']},{m['patient']},{m['timepoint']},{m['type']}" for m, *_ in chain["bam"].values())
     sheet.write_text("\n".join(["sample,patient,timepoint,type", *rows]) + "\n")
     res = _run(pipe, renderer, chain, "DNADX_REPORT", "batch",
