@@ -208,12 +208,19 @@ def test_report(pipe, renderer, chain):
 def test_task_chain_reproduces_dnadx_run(chain, tmp_path):
     """The same batch through `dnadx run` gives byte-identical tables to the chained tasks."""
     _require(chain, "summary")
-    sheet = tmp_path / "samplesheet.csv"
-    rows = [f"{m['id']},{bam},{bai},{m['patient']},{m['timepoint']},{m['type']}" for m, bam, bai in chain["bam"].values()]
-    sheet.write_text("\n".join(["sample,bam,index,patient,timepoint,type", *rows]) + "\n")
+    # BAMs named and referenced as the tasks see them (staged by file name, relative), so provenance
+    # fields such as count-qc.json "input" can be identical too
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    rows = []
+    for m, bam, bai in chain["bam"].values():
+        (inputs / bam.name).symlink_to(bam)
+        (inputs / bai.name).symlink_to(bai)
+        rows.append(f"{m['id']},{bam.name},{bai.name},{m['patient']},{m['timepoint']},{m['type']}")
+    (inputs / "samplesheet.csv").write_text("\n".join(["sample,bam,index,patient,timepoint,type", *rows]) + "\n")
     out = tmp_path / "run"
-    r = subprocess.run(["dnadx", "run", "--input", str(sheet), "--outdir", str(out), "--genome", GENOME, "--cores", "2"],
-                       capture_output=True, text=True, env=harness.venv_env())
+    r = subprocess.run(["dnadx", "run", "--input", "samplesheet.csv", "--outdir", str(out), "--genome", GENOME,
+                        "--cores", "2"], capture_output=True, text=True, env=harness.venv_env(), cwd=inputs)
     assert r.returncode == 0, r.stderr[-3000:]
     produced = {p.name: p for res in chain["tasks"].values() if res.returncode == 0
                 for ps in res.outputs.values() for p in ps}
