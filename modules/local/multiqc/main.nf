@@ -15,7 +15,9 @@ process MULTIQC {
     path "*multiqc_report.html", emit: report
     path "*_data", emit: data
     path "*_plots", emit: plots, optional: true
-    tuple val("${task.process}"), val('multiqc'), eval('multiqc --version | sed "s/.* //"'), emit: versions_multiqc, topic: versions
+    // not on the `versions` topic: MULTIQC consumes that topic, and a process that consumes a topic
+    // must not send to it (the topic would never close and the run would hang)
+    tuple val("${task.process}"), val('multiqc'), eval('multiqc --version | sed "s/.* //"'), emit: versions_multiqc
 
     script:
     def args = task.ext.args ?: ''
