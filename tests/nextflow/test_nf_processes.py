@@ -328,3 +328,23 @@ def test_test_profile_batch(pipe, renderer):
         assert ns.profile in PROFILES, f"{meta['id']}: unknown simulate profile {ns.profile}"
     assert sum(m["type"] == "normal" for m in metas) >= 3 and sum(m["type"] == "plasma" for m in metas) >= 3
     assert len({m["id"] for m in metas}) == len(metas)
+
+
+def test_samplesheet_rows_become_sample_tuples(nf_model, renderer):
+    """`sampleFromRow` (utils_dnadx_pipeline), evaluated by Groovy on rows shaped like nf-schema's
+    samplesheetToList output: defaults for index, patient, timepoint and type."""
+    [fn] = [f for s in nf_model["scripts"] for f in s["functions"] if f["name"] == "sampleFromRow"]
+    cases = [
+        # [meta, bam, index] as nf-schema gives them: absent optional file -> [], absent meta field -> null
+        ([{"id": "S1", "patient": None, "timepoint": None, "type": "plasma"}, {"__path__": "S1.bam"}, []],
+         [{"id": "S1", "patient": "S1", "timepoint": "", "type": "plasma"}, {"__path__": "S1.bam"}, {"__path__": "S1.bam.bai"}]),
+        ([{"id": "S2", "patient": "P9", "timepoint": "3", "type": "normal"}, {"__path__": "S2.cram"}, []],
+         [{"id": "S2", "patient": "P9", "timepoint": "3", "type": "normal"}, {"__path__": "S2.cram"}, {"__path__": "S2.cram.crai"}]),
+        ([{"id": "S3", "type": None}, {"__path__": "S3.bam"}, {"__path__": "S3.bai"}],
+         [{"id": "S3", "patient": "S3", "timepoint": "", "type": "plasma"}, {"__path__": "S3.bam"}, {"__path__": "S3.bai"}]),
+    ]
+    results = renderer.render([{"call": "sampleFromRow(row)", "source": fn["text"], "binding": {"row": row}}
+                               for row, _ in cases])
+    for (row, expected), res in zip(cases, results):
+        assert "error" not in res, res["error"]
+        assert res["value"] == expected, f"{row} -> {res['value']}"

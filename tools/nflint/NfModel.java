@@ -167,7 +167,9 @@ public class NfModel {
         r.put("includes", includes);
         r.put("processes", processes);
         r.put("workflows", workflows);
-        r.put("functions", sn.getFunctions().stream().map(f -> f.getName()).collect(Collectors.toList()));
+        List<Object> functions = new ArrayList<>();
+        for (FunctionNode fn : sn.getFunctions()) functions.add(Map.of("name", fn.getName(), "text", text(lines, fn)));
+        r.put("functions", functions);
         return r;
     }
 
@@ -327,6 +329,24 @@ public class NfModel {
         "def tuple(Object... items) { tuple([:], items) }",
         "");
 
+    /** Nextflow's file() as a function script sees it: a path by name (existence is not checked here). */
+    static final String FILE_PRELUDE = String.join("\n",
+        "def file(Map o, p) { new NfModel.StagedPath(p.toString().replaceAll('.*/', '')) }",
+        "def file(p) { file([:], p) }",
+        "");
+
+    static Object toJson(Object v) {
+        if (v instanceof StagedPath sp) return Map.of("__path__", sp.getName());
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            for (var e : m.entrySet()) out.put(String.valueOf(e.getKey()), toJson(e.getValue()));
+            return out;
+        }
+        if (v instanceof Collection<?> c) return c.stream().map(NfModel::toJson).collect(Collectors.toList());
+        if (v instanceof groovy.lang.GString g) return g.toString();
+        return v;
+    }
+
     @SuppressWarnings("unchecked")
     static List<Object> render(Object parsed) throws Exception {
         List<Map<String, Object>> jobs = (List<Map<String, Object>>) parsed;
@@ -337,7 +357,7 @@ public class NfModel {
         Set<String> seen = new HashSet<>();
         for (Map<String, Object> j : jobs) {
             String f = (String) j.get("file");
-            if (seen.add(f)) sp.parse(new File(f));
+            if (f != null && seen.add(f)) sp.parse(new File(f));
         }
         sp.analyze();
         for (SourceUnit su : sp.compiler().getSources().values()) {
@@ -350,6 +370,17 @@ public class NfModel {
         for (Map<String, Object> j : jobs) {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("id", j.get("id"));
+            if (j.containsKey("call")) {   // a workflow-file function: {source, call, binding}
+                try {
+                    Map<String, Object> vars = binding(j, "");
+                    Object v = new GroovyShell(new Binding(vars)).evaluate(FILE_PRELUDE + j.get("source") + "\n" + j.get("call"));
+                    r.put("value", toJson(v));
+                } catch (Throwable e) {
+                    r.put("error", e.getClass().getSimpleName() + ": " + e.getMessage());
+                }
+                results.add(r);
+                continue;
+            }
             String file = Path.of((String) j.get("file")).toAbsolutePath().normalize().toString();
             ProcessNodeV1 p = procs.get(file + "#" + j.get("process"));
             if (p == null) { r.put("error", "process " + j.get("process") + " not found in " + file); results.add(r); continue; }
