@@ -319,3 +319,24 @@ def test_strict_shell_and_plugins(nf_model):
     assert cfg[("process", "shell")] == "['/bin/bash', '-C', '-e', '-u', '-o', 'pipefail']"
     plugins = [a["value"] for a in _config(nf_model, "nextflow.config")["assigns"] if a["scope"] == ["plugins"]]
     assert any(v.startswith("'nf-schema@") for v in plugins)
+
+
+def test_publish_layout_matches_dnadx_run(nf_model, processes):
+    """Every process publishes; per-sample stages to <outdir>/<sample>/, batch stages to <outdir>/
+    (the `dnadx run` layout of DESIGN.md); the report's results/ prefix is stripped."""
+    publish = {}
+    for a in _config(nf_model, "conf/modules.config")["assigns"]:
+        sel = [s.split(":", 1)[1] for s in a["scope"] if s.startswith("withName:")]
+        if sel and a["names"] == ["publishDir"]:
+            for name in processes:
+                if re.fullmatch(sel[0], name):
+                    text = " ".join(a["value"].split())
+                    publish[name] = re.sub(r",?\s*\]$", "]", re.sub(r"^\[\s*", "[", text))
+    assert set(publish) == set(processes), f"no publishDir for {set(processes) - set(publish)}"
+    per_sample = '[path: { "${params.outdir}/${meta.id}" }, mode: params.publish_dir_mode]'
+    batch = '[path: { "${params.outdir}" }, mode: params.publish_dir_mode'
+    for name in ("DNADX_COUNT", "DNADX_CNV", "DNADX_SCORE", "DNADX_VARIANTS"):
+        assert publish[name] == per_sample, f"{name}: {publish[name]}"
+    for name in ("DNADX_PON", "DNADX_CLUSTER", "DNADX_REPORT"):
+        assert publish[name].startswith(batch), f"{name}: {publish[name]}"
+    assert "saveAs: { filename -> filename.tokenize('/')[-1] }" in publish["DNADX_REPORT"]
