@@ -24,6 +24,8 @@ workflow {
         params.pon ? file(params.pon, checkIfExists: true) : null,
         params.error_model ? file(params.error_model, checkIfExists: true) : null,
         params.genome,
+        params.gc_wig ? file(params.gc_wig, checkIfExists: true) : null,
+        params.map_wig ? file(params.map_wig, checkIfExists: true) : null,
         file(params.multiqc_config ?: "${projectDir}/assets/multiqc_config.yml", checkIfExists: true),
         params.outdir,
     )

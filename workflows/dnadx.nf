@@ -17,6 +17,8 @@ workflow DNADX {
     pon            // value: PoN file or null (built from type=normal samples when null)
     error_model    // value: variant error model file or null
     genome         // value: 'GRCh38' | 'GRCh37'
+    gc_wig         // value: ichorCNA-style GC WIG or null (bundle annotation)
+    map_wig        // value: ichorCNA-style mappability WIG or null
     multiqc_config // value: MultiQC config file
     outdir         // value: results folder (software versions are stored under pipeline_info/)
 
@@ -24,7 +26,7 @@ workflow DNADX {
     ch_fasta = channel.value(fasta ?: [])
     ch_error_model = channel.value(error_model ?: [])
 
-    COPY_NUMBER(ch_samples, ch_fasta, pon, genome)
+    COPY_NUMBER(ch_samples, ch_fasta, pon, genome, channel.value(gc_wig ?: []), channel.value(map_wig ?: []))
     SCORES(COPY_NUMBER.out.cnv)
     CLUSTERING(SCORES.out.dnadx)
     VARIANTS(ch_samples, ch_fasta, ch_error_model)

@@ -133,7 +133,8 @@ def test_cnv(pipe, renderer, chain):
     pon = chain.get("pon")  # no PoN stage yet -> as the workflow does without normals: pon = []
     for sid, (meta, counts) in _require(chain, "counts").items():
         res = _run(pipe, renderer, chain, "DNADX_CNV", sid,
-                   {"meta": meta, "counts": Stage(counts), "pon": Stage(pon) if pon else [], "genome": GENOME})
+                   {"meta": meta, "counts": Stage(counts), "pon": Stage(pon) if pon else [], "genome": GENOME,
+                    "gc_wig": [], "map_wig": []})
         assert ("--pon " in res.script) == bool(pon)
         cnv = json.loads(res.outputs["cnv"][0].read_text())
         assert cnv["sample"] == sid and 0 <= cnv["tumor_fraction"] <= 1
@@ -248,7 +249,8 @@ def _synthetic(tmp: Path) -> dict:
                            "fragments": 1000},
         "DNADX_COUNT": {"meta": meta, "bam": f("S1.bam"), "index": f("S1.bam.bai"), "fasta": f("ref.fa")},
         "DNADX_PON": {"meta": {"id": "pon"}, "counts": [f(f"N{i}.counts.tsv.gz") for i in (1, 2, 3)], "genome": GENOME},
-        "DNADX_CNV": {"meta": meta, "counts": f("S1.counts.tsv.gz"), "pon": f("pon.tsv.gz"), "genome": GENOME},
+        "DNADX_CNV": {"meta": meta, "counts": f("S1.counts.tsv.gz"), "pon": f("pon.tsv.gz"), "genome": GENOME,
+                      "gc_wig": f("gc_500kb.wig"), "map_wig": f("map_500kb.wig")},
         "DNADX_SCORE": {"meta": meta, "cnv_json": f("S1.cnv.json"), "bins": f("S1.bins.tsv.gz"), "seg": f("S1.seg")},
         "DNADX_CLUSTER": {"meta": {"id": "cohort"}, "scores": [f(f"S{i}.dnadx.tsv") for i in (1, 2, 3)]},
         "DNADX_VARIANTS": {"meta": meta, "bam": f("S1.bam"), "index": f("S1.bam.bai"), "fasta": f("ref.fa"),
@@ -285,7 +287,8 @@ def test_cli_contract(pipe, renderer, tmp_path, process):
         assert ns.prefix == binding["meta"]["id"]
     expect = {"count": {"bam": "S1.bam", "fasta": "ref.fa", "threads": 3, "bin_size": 10000, "min_mapq": 20},
               "simulate": {"profile": "erbb2", "tumor_fraction": 0.3, "fragments": 1000, "seed": 1, "sex": "female"},
-              "cnv": {"pon": "pon.tsv.gz", "genome": GENOME, "bin_size": 500000},
+              "cnv": {"pon": "pon.tsv.gz", "genome": GENOME, "bin_size": 500000, "gc_wig": "gc_500kb.wig",
+                      "map_wig": "map_500kb.wig"},
               "pon": {"genome": GENOME, "bin_size": 500000},
               "variants": {"fasta": "ref.fa", "error_model": "errors.tsv.gz"}}.get(stage, {})
     for key, value in expect.items():

@@ -12,6 +12,8 @@ workflow COPY_NUMBER {
     ch_fasta   // value channel: path(fasta) or [] (needed for CRAM only)
     pon        // value: a user-given PoN file, or null to build one from the type=normal samples
     genome     // value: 'GRCh38' | 'GRCh37'
+    ch_gc_wig  // value channel: path(GC WIG) or [] (bin annotation from the reference bundle)
+    ch_map_wig // value channel: path(mappability WIG) or []
 
     main:
     DNADX_COUNT(ch_samples, ch_fasta)
@@ -34,7 +36,7 @@ workflow COPY_NUMBER {
             .first()
     }
 
-    DNADX_CNV(DNADX_COUNT.out.counts, ch_pon, genome)
+    DNADX_CNV(DNADX_COUNT.out.counts, ch_pon, genome, ch_gc_wig, ch_map_wig)
 
     emit:
     counts   = DNADX_COUNT.out.counts // channel: [ val(meta), path(counts.tsv.gz) ]

@@ -9,6 +9,8 @@ process DNADX_CNV {
     tuple val(meta), path(counts)
     path pon
     val genome
+    path gc_wig  // ichorCNA-style GC WIG, or [] for the bundle's annotation
+    path map_wig // ichorCNA-style mappability WIG, or []
 
     output:
     tuple val(meta), path("*.cnv.json"), path("*.bins.tsv.gz"), path("*.seg"), emit: cnv
@@ -19,8 +21,9 @@ process DNADX_CNV {
     def args = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
     def pon_arg = pon ? "--pon ${pon}" : ''
+    def wig_args = gc_wig ? "--gc-wig ${gc_wig} --map-wig ${map_wig}" : ''
     """
-    dnadx cnv ${counts} --prefix ${prefix} --genome ${genome} ${pon_arg} ${args}
+    dnadx cnv ${counts} --prefix ${prefix} --genome ${genome} ${pon_arg} ${wig_args} ${args}
     """
 
     stub:
