@@ -183,11 +183,6 @@ def _protein_change(ref_p: str, mut_p: str, frameshift: bool) -> str:
     return f"p.{AA3[ref_p[n]]}{n + 1}delins{''.join(AA3[x] for x in mut_p[n:n + max(1, len(mut_p) - len(ref_p) + 1)])}"
 
 
-def _stop_cut(p: str) -> str:
-    i = p.find("*")
-    return p if i < 0 else p[:i + 1]
-
-
 def annotate(tx: Transcript, pos: int, ref: str, alt: str, fetch: Fetch) -> dict:
     """HGVS names and consequence of a VCF-style allele (1-based ``pos``, anchored indels).
 
@@ -208,12 +203,7 @@ def annotate(tx: Transcript, pos: int, ref: str, alt: str, fetch: Fetch) -> dict
         if seq[i] != r:
             raise InputError(f"{tx.gene} {tx.chrom}:{pos}: reference base {ref} disagrees with the FASTA "
                              f"({seq[i] if tx.strand == '+' else revcomp(seq[i])}); wrong build or FASTA?")
-        mut = seq[:i] + a + seq[i + 1:]
-        p = _protein_change(_stop_cut(translate(seq)), _stop_cut(translate(mut)), False)
-        cons = "synonymous" if p == "p.=" else ("stop_gained" if p.endswith("Ter") else "missense")
-        if p == "p.=":
-            aa = translate(seq)[i // 3]
-            p = f"p.{AA3[aa]}{i // 3 + 1}="
+        p, cons = _codon_change(seq, i, a)
         return _named(tx, c, p, region, cons)
     return _annotate_indel(tx, pos, ref, alt, fetch, region)
 
@@ -246,9 +236,8 @@ def _annotate_indel(tx, pos, ref, alt, fetch, region) -> dict:
         else:
             c = f"c.{i}_{i + 1}ins{ins}"
     frameshift = (len(mut) - len(seq)) % 3 != 0
-    ref_p = _stop_cut(translate(seq))
-    mut_p = translate(mut + (fetch_tail(tx, fetch) if frameshift else ""))
-    p = _protein_change(ref_p, _stop_cut(mut_p), frameshift)
+    # whole translations are compared (no cut at the first stop: simulated CDSs have random stops)
+    p = _protein_change(translate(seq), translate(mut + (fetch_tail(tx, fetch) if frameshift else "")), frameshift)
     return _named(tx, c, p, region, "frameshift" if frameshift else "inframe_indel")
 
 
@@ -259,6 +248,23 @@ def fetch_tail(tx: Transcript, fetch: Fetch, n: int = 600) -> str:
         return fetch(tx.chrom, end, end + n).upper()
     start = tx.cds[0][0]
     return revcomp(fetch(tx.chrom, max(0, start - n), start).upper())
+
+
+def _codon_change(seq: str, i: int, alt: str) -> tuple[str, str]:
+    """p. name and consequence of the substitution of CDS base i by ``alt``."""
+    n = i // 3
+    codon = seq[3 * n:3 * n + 3]
+    mut = codon[:i % 3] + alt + codon[i % 3 + 1:]
+    ra, ma = CODON_TABLE.get(codon, "X"), CODON_TABLE.get(mut, "X")
+    if ra == ma:
+        return f"p.{AA3[ra]}{n + 1}=", "synonymous"
+    if n == 0 and ra == "M":
+        return "p.Met1?", "start_lost"
+    if ma == "*":
+        return f"p.{AA3[ra]}{n + 1}Ter", "stop_gained"
+    if ra == "*":
+        return f"p.Ter{n + 1}{AA3[ma]}ext*?", "stop_lost"
+    return f"p.{AA3[ra]}{n + 1}{AA3[ma]}", "missense"
 
 
 def _named(tx, c, p, region, consequence) -> dict:
