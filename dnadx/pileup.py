@@ -129,7 +129,7 @@ def pileup(alignments, regions: pd.DataFrame, *, fetch_ref: Callable[[str, int, 
         ref_win = fetch_ref(reg.chrom, max(0, reg.start - pad), reg.end + pad).upper() if fetch_ref else ""
         win0 = max(0, reg.start - pad)
         covered = set()
-        for col in alignments.pileup(contig(reg.chrom), reg.start, reg.end, truncate=True, stepper="nofilter",
+        for col in alignments.pileup(contig(reg.chrom), reg.start, reg.end, truncate=True, stepper="all",
                                      flag_filter=options.exclude_flags, min_mapping_quality=options.min_mapq,
                                      min_base_quality=0, ignore_overlaps=False, ignore_orphans=False,
                                      max_depth=1_000_000):
@@ -138,9 +138,11 @@ def pileup(alignments, regions: pd.DataFrame, *, fetch_ref: Callable[[str, int, 
             ref = ref_win[pos0 - win0] if ref_win else "N"
             tokens = col.get_query_sequences(add_indels=True)
             alleles = [_allele(t) for t in tokens]
-            ok = np.asarray(col.get_query_qualities()) >= options.min_baseq
+            # MAPQ is checked here too: pysam's pileup does not apply min_mapping_quality reliably
+            ok = ((np.asarray(col.get_query_qualities()) >= options.min_baseq)
+                  & (np.asarray(col.get_mapping_qualities()) >= options.min_mapq))
             frag_alleles, frag_idx, discordant = _fragments(col.get_query_names(), alleles, ok)
-            depth_rows.append((reg.chrom, pos0 + 1, reg.gene, ref, len(frag_alleles), len(tokens), discordant))
+            depth_rows.append((reg.chrom, pos0 + 1, reg.gene, ref, len(frag_alleles), int(ok.sum()), discordant))
             if not ref_win:
                 continue
             alt_mask = (frag_alleles != ref) & (frag_alleles != "*")

@@ -43,7 +43,8 @@ def register(sub) -> None:
     p.add_argument("--variant", action="append", default=[], metavar="CHROM:POS:REF>ALT:VAF",
                    help="SNV to plant in tumour reads (1-based POS; needs --fasta); repeatable")
     p.add_argument("--target-depth", type=float, default=0.0,
-                   help="extra fragment depth over the variant positions (+-500 bp) (default 0)")
+                   help="extra read depth over the variant positions (+-500 bp), or over the coding targets "
+                        "with --deep-targets (default 0)")
     p.add_argument("--deep-targets", action="store_true", help="also sequence the MANE coding regions of "
                    "ERBB2/TP53/ARID1B/TOP1 at --target-depth (a capture panel on top of the low-pass background)")
     p.add_argument("--real-codons", action="store_true", help="write the real reference codons of the "
@@ -92,8 +93,8 @@ def run(args) -> int:
     if variants and not args.fasta:
         raise InputError("--variant needs --fasta (variants are carried in read sequences)")
     regions = tuple((v["chrom"], v["pos"] - 500, v["pos"] + 500) for v in variants)
-    if args.deep_targets:
-        regions += sim_variants.target_regions(vcf_io.read_targets(genome), chroms)
+    if args.deep_targets:  # the panel replaces the +-500 bp windows (no double depth at variants)
+        regions = sim_variants.target_regions(vcf_io.read_targets(genome), chroms)
     spec = SimSpec(events=tuple(events), profile=name, tumour_fraction=args.tumor_fraction, fragments=args.fragments,
                    seed=args.seed, sex=args.sex, genome=genome, duplicate_rate=args.duplicate_rate,
                    read_length=args.read_length, paired=not args.single_end, chroms=chroms, variants=variants,
