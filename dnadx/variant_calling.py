@@ -1,13 +1,12 @@
 """Calling SNVs/indels from a fragment pileup against a background error model.
 
 Model, per position i and allele class a (each of the three non-reference bases, or 'indel'):
-  background rate   e_ia ~ Beta(alpha_ia, beta_ia),
-                    alpha_ia = S * mu_a + x_ia,  beta_ia = S * (1 - mu_a) + n_ia - x_ia
-  (mu_a the default rate, S its prior strength, x_ia / n_ia error / total fragments summed over
-  the normals of the error model; without a model x = n = 0)
+  background rate   e_ia ~ Beta(S m_ia, S (1 - m_ia)),  m_ia = (W mu_a + x_ia) / (W + n_ia)
+  (mu_a the default rate, W its weight in pseudo-fragments, x_ia / n_ia error / total fragments
+  summed over the normals of the error model (x = n = 0 without one), S the fixed spread)
   test              p = P(X >= k | n, alpha, beta),  X ~ BetaBinomial  (k alt fragments of depth n)
   correction        Bonferroni over the family: every allele class of every target position
-                    (m = 4 x positions), and separately the listed hotspot alleles (prior
+                    (m = 5 x positions: 4 bases + indel), and separately the listed hotspot alleles (prior
                     knowledge, a family of their own, as hotspot-aware ctDNA callers do)
   call              p * m < ALPHA, k >= MIN_ALT_FRAGMENTS and no filter (strand, read end, mismatch)
   detection limit   LoD95(n) = smallest VAF f with P(Bin(n, f) >= k_crit(n)) >= 0.95, where
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, gammaln
-from scipy.stats import betabinom, binom
+from scipy.stats import binom
 
 # Per-allele background rates after Q20 and fragment collapsing (Illumina substitution ~1e-3
 # per base, a third per specific base; indels ~10x rarer); conservative defaults.
@@ -31,6 +30,8 @@ DEFAULT_SNV_RATE = 5e-4
 DEFAULT_INDEL_RATE = 1e-4
 # Prior strength (pseudo-fragments): Beta(5, 9995) allows position-to-position overdispersion.
 PRIOR_STRENGTH = 1e4
+# Weight (pseudo-fragments) of the default rate against the normals' observed errors.
+MODEL_PRIOR_WEIGHT = 1000
 ALPHA = 0.05
 MIN_ALT_FRAGMENTS = 3
 MAX_ASSESSABLE_LOD = 0.5
@@ -77,9 +78,12 @@ def build_error_model(pileups: list[tuple[pd.DataFrame, pd.DataFrame]]) -> pd.Da
 
 
 def _beta_params(chrom, pos, cls, model: pd.DataFrame | None, opt: CallOptions):
-    mu = np.where(np.asarray(cls) == "indel", opt.indel_rate, opt.snv_rate)
-    a = opt.prior_strength * mu
-    b = opt.prior_strength * (1 - mu)
+    """Beta(a, b) of the background rate: mean from the prior and the normals, spread from S.
+
+    mean = (W mu + x) / (W + n)   (W = MODEL_PRIOR_WEIGHT pseudo-fragments of the default rate)
+    a = S mean, b = S (1 - mean)  (S = prior_strength: fixed overdispersion across positions)
+    """
+    mean = np.where(np.asarray(cls) == "indel", opt.indel_rate, opt.snv_rate).astype(float)
     if model is not None and len(chrom):
         m = model.set_index(["chrom", "pos"])
         key = pd.MultiIndex.from_arrays([np.asarray(chrom), np.asarray(pos)])
@@ -88,26 +92,40 @@ def _beta_params(chrom, pos, cls, model: pd.DataFrame | None, opt: CallOptions):
             sub = m.reindex(key[found])
             x = np.array([sub[c].iloc[j] for j, c in enumerate(np.asarray(cls)[found])], dtype=float)
             n = sub["depth"].to_numpy(dtype=float)
-            a = a.copy()
-            b = b.copy()
-            a[found] += x
-            b[found] += np.maximum(n - x, 0)
-    return a, b
+            mean[found] = (MODEL_PRIOR_WEIGHT * mean[found] + x) / (MODEL_PRIOR_WEIGHT + n)
+    return opt.prior_strength * mean, opt.prior_strength * (1 - mean)
 
 
 def _tails(n: np.ndarray, a: np.ndarray, b: np.ndarray, kmax: int) -> np.ndarray:
     """P(X >= k) for k = 1..kmax, X ~ BetaBinomial(n, a, b); rows = inputs (log-space pmf, summed)."""
-    j = np.arange(kmax + 1)[None, :]
+    # pmf up to kmax + 300: the tail beyond is negligible at background rates (mean << 300)
+    top = int(min(max(n.max(initial=0), kmax), kmax + 300))
+    j = np.arange(top + 1)[None, :]
     n_, a_, b_ = n[:, None].astype(float), a[:, None], b[:, None]
     valid = j <= n_
     jj = np.minimum(j, n_)
     logpmf = (gammaln(n_ + 1) - gammaln(jj + 1) - gammaln(n_ - jj + 1)
               + betaln(jj + a_, n_ - jj + b_) - betaln(a_, b_))
     pmf = np.where(valid, np.exp(logpmf), 0.0)
-    below = np.cumsum(pmf, axis=1)[:, :-1]  # P(X <= k-1), k = 1..kmax
+    below = np.cumsum(pmf, axis=1)[:, :kmax]  # P(X <= k-1), k = 1..kmax
     # upper tails summed from the top where they are tiny (no 1 - cdf cancellation)
-    upper = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    upper = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1][:, 1:kmax + 1]
+    if upper.shape[1] < kmax:
+        upper = np.pad(upper, ((0, 0), (0, kmax - upper.shape[1])))
+        below = np.pad(below, ((0, 0), (0, kmax - below.shape[1])), constant_values=1.0)
     return np.where(below > 0.5, upper, 1 - below)
+
+
+def upper_tail(k: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray, span: int = 300) -> np.ndarray:
+    """P(X >= k), X ~ BetaBinomial(n, a, b), summed over k..k+span in log space (exact in the tail,
+    where scipy's 1 - cdf cancels to 0 below ~1e-16)."""
+    k, n = np.asarray(k, float)[:, None], np.asarray(n, float)[:, None]
+    a, b = np.asarray(a, float)[:, None], np.asarray(b, float)[:, None]
+    j = k + np.arange(span + 1)[None, :]
+    jj = np.minimum(j, n)
+    logpmf = (gammaln(n + 1) - gammaln(jj + 1) - gammaln(n - jj + 1)
+              + betaln(jj + a, n - jj + b) - betaln(a, b))
+    return np.minimum(np.where(j <= n, np.exp(logpmf), 0.0).sum(axis=1), 1.0)
 
 
 def critical_k(n: np.ndarray, a: np.ndarray, b: np.ndarray, m: int, opt: CallOptions) -> np.ndarray:
@@ -139,13 +157,12 @@ def lod95(n: np.ndarray, k: np.ndarray) -> np.ndarray:
 
 def position_limits(depth: pd.DataFrame, model, m: int, opt: CallOptions) -> pd.DataFrame:
     """Critical alt count and LoD95 per position for an SNV (the most common class)."""
-    cls = np.full(len(depth), "A")  # the SNV prior; model rates averaged over the 3 bases below
-    a, b = _beta_params(depth["chrom"], depth["pos"], cls, None, opt)
-    if model is not None:
+    mean = np.full(len(depth), opt.snv_rate)
+    if model is not None:  # the normals' SNV errors averaged over the three bases
         mm = model.set_index(["chrom", "pos"]).reindex(pd.MultiIndex.from_frame(depth[["chrom", "pos"]]))
         x = mm[["A", "C", "G", "T"]].fillna(0).sum(axis=1).to_numpy() / 3
-        a = a + x
-        b = b + np.maximum(mm["depth"].fillna(0).to_numpy() - x, 0)
+        mean = (MODEL_PRIOR_WEIGHT * mean + x) / (MODEL_PRIOR_WEIGHT + mm["depth"].fillna(0).to_numpy())
+    a, b = opt.prior_strength * mean, opt.prior_strength * (1 - mean)
     k = critical_k(depth["depth"].to_numpy(), a, b, m, opt)
     out = depth.assign(k_crit=k, lod95=lod95(depth["depth"].to_numpy(), k))
     return out.assign(assessable=out["lod95"] <= MAX_ASSESSABLE_LOD)
@@ -161,7 +178,7 @@ def test_alleles(depth: pd.DataFrame, alleles: pd.DataFrame, hotspots: pd.DataFr
     a, b = _beta_params(d["chrom"], d["pos"], cls, model, opt)
     k = d["alt_fragments"].to_numpy()
     n = np.maximum(d["depth"].to_numpy(), k)
-    p = betabinom.sf(k - 1, n, a, b)
+    p = np.where(k > 0, upper_tail(k, n, a, b), 1.0)
     hot = set(zip(hotspots["chrom"], hotspots["pos"].astype(int))) if len(hotspots) else set()
     is_hot = np.array([(c, int(x)) in hot for c, x in zip(d["chrom"], d["pos"])], dtype=bool)
     m_all = len(ALLELE_CLASSES) * max(len(depth), 1)
