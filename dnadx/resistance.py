@@ -70,7 +70,7 @@ def _assessable(cnv: dict | None, state: dict) -> str | None:
 
 def erbb2_state(cnv: dict | None, bins: pd.DataFrame | None, locus) -> dict:
     goi = ((cnv or {}).get("genes_of_interest") or {}).get("ERBB2")
-    if goi and goi.get("usable_bins"):
+    if goi and goi.get("usable_bins") and goi.get("copy_number") is not None:
         return {"usable_bins": int(goi["usable_bins"]), "log2": float(goi["log2"]), "copy_number": float(goi["copy_number"])}
     return locus_state(bins, *locus)
 

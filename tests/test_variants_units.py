@@ -15,7 +15,7 @@ from scipy.stats import betabinom
 from dnadx import variant_calling as vc
 from dnadx import vcf_io
 from dnadx.pileup import pileup
-from tests.conftest import run_proc
+from tests.conftest import run_cli, run_proc
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ("ACGT" * 50)
@@ -130,14 +130,15 @@ def test_build_targets_is_deterministic(tmp_path):
     assert set((tmp_path / "MANIFEST.tsv").read_text().splitlines()) - {"file\tsha256\tbytes"} <= shipped
 
 
-def test_cli_errors_are_one_clear_message(tmp_path):
-    p = run_proc("variants", "--prefix", tmp_path / "x")
+def test_cli_errors_are_one_clear_message(tmp_path, capsys):
+    p = run_proc("variants", "--prefix", tmp_path / "x")  # as a user sees it: exit code + one line, no traceback
     assert p.returncode == 2 and "give a BAM" in p.stderr and "Traceback" not in p.stderr
-    p = run_proc("variants", "--build-error-model", tmp_path / "n.bam", "--prefix", tmp_path / "x")
-    assert p.returncode == 2 and "--fasta" in p.stderr
-    p = run_proc("variants", tmp_path / "missing.bam", "--prefix", tmp_path / "x")
-    assert p.returncode == 2 and "missing.bam: file not found" in p.stderr
+    assert run_cli("variants", "--build-error-model", tmp_path / "n.bam", "--prefix", tmp_path / "x") == 2
+    assert "--fasta" in capsys.readouterr().err
+    assert run_cli("variants", tmp_path / "missing.bam", "--prefix", tmp_path / "x") == 2
+    assert "missing.bam: file not found" in capsys.readouterr().err
     bad = tmp_path / "bad.error_model.tsv"
     bad.write_text("chrom\tpos\tdepth\n")
-    p = run_proc("variants", tmp_path / "missing.bam", "--prefix", tmp_path / "x", "--error-model", bad)
-    assert p.returncode == 2 and "missing column" in p.stderr
+    assert run_cli("variants", tmp_path / "missing.bam", "--prefix", tmp_path / "x", "--error-model", bad) == 2
+    assert "missing column" in capsys.readouterr().err
+    assert not list(tmp_path.glob("x.*"))  # nothing half-written
