@@ -40,14 +40,15 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _pile(path, fasta, opts):
-    """Open a BAM, detect its build, pile up the target coding regions."""
+def _pile(path, fasta, opts, positions: pd.DataFrame | None = None):
+    """Open a BAM, detect its build, pile up the target coding regions (or only ``positions``)."""
     bam = open_alignment(path, fasta=fasta)
     try:
         genome = reference.genome_from_lengths(dict(zip(bam.references, bam.lengths)))
         names = {reference.normalise_chrom(n): n for n in bam.references}
         targets = vcf_io.read_targets(genome)
-        regions = coding_regions(targets)
+        regions = coding_regions(targets) if positions is None else pd.DataFrame(
+            {"chrom": positions["chrom"], "start": positions["pos"] - 1, "end": positions["pos"], "gene": positions["gene"]})
         regions = regions[regions["chrom"].isin(names)]
         fa = vcf_io.open_fasta(fasta) if fasta else None
         fetch = vcf_io.fasta_fetcher(fa) if fa else None
@@ -127,7 +128,8 @@ def run(args) -> int:
     assessment = vc.assess(limits, calls, hot, genes)
     blood = None
     if args.matched_blood and len(calls):
-        _, _, _, bdepth, balleles = _pile(args.matched_blood, args.fasta, opts)
+        _, _, _, bdepth, balleles = _pile(args.matched_blood, args.fasta, opts,
+                                          positions=calls[["chrom", "pos", "gene"]].drop_duplicates())
         bd = bdepth.set_index(["chrom", "pos"])["depth"]
         blood = {(c, int(p), a): (int(n), int(bd.get((c, p), 0)))
                  for c, p, a, n in zip(balleles["chrom"], balleles["pos"], balleles["allele"], balleles["alt_fragments"])}
