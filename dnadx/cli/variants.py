@@ -20,7 +20,7 @@ def register(sub) -> None:
         "variants", help="SNVs/indels in ERBB2, TP53, ARID1B, TOP1 and resistance annotation",
         description="Fragment-level pileup over the MANE coding regions (+ splice sites), a beta-binomial test "
                     "against a background error model with Bonferroni correction, and for every gene and "
-                    "hotspot: called, not_detected (with the 95%% detection limit) or not_assessable. Writes "
+                    "hotspot: called, not_detected (with the 95% detection limit) or not_assessable. Writes "
                     "PREFIX.resistance.tsv (always; with --cnv also copy-number events) and, with --fasta, "
                     "PREFIX.variants.vcf.gz(.tbi). With --build-error-model NORMAL.bam ... writes "
                     "PREFIX.error_model.tsv.gz instead.")
