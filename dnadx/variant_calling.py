@@ -224,7 +224,8 @@ def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, ge
     called = calls[calls["called"]] if len(calls) else calls
     med = float(limits["depth"].median()) if len(limits) else 0.0
     share = float(limits["assessable"].mean()) if len(limits) else 0.0
-    if share < GENE_MIN_ASSESSABLE_SHARE and not len(called):
+    gene_share = limits.groupby("gene")["assessable"].mean() if len(limits) else pd.Series(dtype=float)
+    if not (gene_share >= GENE_MIN_ASSESSABLE_SHARE).any() and not len(called):  # no gene readable
         rows.append(("sample", "", "point mutations", "", "not_assessable", med, np.nan, share,
                      f"median fragment depth {med:g} over the target coding regions: too low to call point "
                      "mutations; only copy-number events can be read from this sample"))

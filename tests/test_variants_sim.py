@@ -93,6 +93,7 @@ def test_no_call_in_matched_null(deep):
     res = pd.read_csv(deep / "null.resistance.tsv", sep="\t")
     genes = res[res["level"] == "gene"].set_index("gene")["status"]
     assert genes["ERBB2"] == "not_detected" and genes["TP53"] == "not_detected"
+    assert "sample" not in set(res["level"])  # two genes are readable: no sample-level "not assessable"
     # chr6/chr20 were not simulated: ARID1B/TOP1 are not assessable, never "wild type"
     assert genes["ARID1B"] == "not_assessable" and genes["TOP1"] == "not_assessable"
     assert "wild" not in res.to_csv().lower()
