@@ -18,6 +18,8 @@ from dnadx.errors import InputError, ReferenceError_
 
 TARGET_COLUMNS = ("gene", "refseq", "chrom", "strand", "exon", "exon_start", "exon_end", "cds_start", "cds_end")
 KB_COLUMNS = ("kb_id", "gene", "alteration", "kind", "source", "verification", "background_knowledge")
+# Smallest p-value written: BCF/htslib read VCF Float as 32-bit (smallest normal ~1.2e-38).
+P_FLOOR = 1e-37
 ERROR_MODEL_SCHEMA = ("chrom", "pos", "depth", "samples", "A", "C", "G", "T", "indel")
 
 
@@ -82,8 +84,8 @@ FORMAT_LINES = (
     '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Fragment depth (overlapping mates counted once)">',
     '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Fragments supporting REF and ALT">',
     '##FORMAT=<ID=AF,Number=A,Type=Float,Description="Variant allele fraction (alt fragments / depth)">',
-    '##FORMAT=<ID=PV,Number=A,Type=Float,Description="Beta-binomial p-value against the background error model">',
-    '##FORMAT=<ID=PADJ,Number=A,Type=Float,Description="Bonferroni-adjusted p-value within its family">',
+    '##FORMAT=<ID=PV,Number=A,Type=Float,Description="Beta-binomial p-value against the background error model (floored at 1e-37: VCF floats are 32-bit)">',
+    '##FORMAT=<ID=PADJ,Number=A,Type=Float,Description="Bonferroni-adjusted p-value within its family (floored at 1e-37)">',
     '##FORMAT=<ID=SB,Number=4,Type=Integer,Description="Alt reads forward, reverse; alt reads near a read end; alt fragments from high-mismatch reads">',
 )
 FILTER_LINES = (
@@ -113,7 +115,7 @@ def vcf_text(records: pd.DataFrame, *, sample: str, contigs: dict[str, int], sou
                 info.append(f"{key}={val}")
         qual = min(999.0, -10 * np.log10(max(float(r.p_value), 1e-100)))
         fmt = (f"{int(r.depth)}:{int(r.depth) - int(r.alt_fragments)},{int(r.alt_fragments)}:{r.vaf:.4g}:"
-               f"{r.p_value:.3g}:{r.p_adjusted:.3g}:{int(r.alt_fwd)},{int(r.alt_rev)},{int(r.alt_read_end)},{int(r.alt_high_mismatch)}")
+               f"{max(r.p_value, P_FLOOR):.3g}:{max(r.p_adjusted, P_FLOOR):.3g}:{int(r.alt_fwd)},{int(r.alt_rev)},{int(r.alt_read_end)},{int(r.alt_high_mismatch)}")
         body.append("\t".join([r.chrom, str(int(r.pos)), ".", r.vcf_ref, r.vcf_alt, f"{qual:.1f}",
                                r.filters, ";".join(info), "DP:AD:AF:PV:PADJ:SB", fmt]))
     return "\n".join(head + body) + "\n"

@@ -106,7 +106,7 @@ def test_error_model_raises_the_bar_at_noisy_positions():
 def test_vcf_is_valid_bgzipped_and_indexed(tmp_path):
     rec = pd.DataFrame([{"chrom": "chr17", "pos": 7674221, "vcf_ref": "G", "vcf_alt": "A", "gene": "TP53", "family": "hotspot",
                          "hgvs_c": "NM_000546.6:c.742C>T", "hgvs_p": "p.Arg248Trp", "consequence": "missense", "kb_ids": "KB010",
-                         "p_value": 1e-12, "p_adjusted": 1e-10, "depth": 500, "alt_fragments": 20, "vaf": 0.04,
+                         "p_value": 1e-80, "p_adjusted": 1e-10, "depth": 500, "alt_fragments": 20, "vaf": 0.04,
                          "alt_fwd": 12, "alt_rev": 11, "alt_read_end": 1, "alt_high_mismatch": 0, "filters": "PASS"}])
     text = vcf_io.vcf_text(rec, sample="S1", contigs={"chr1": 248956422, "chr17": 83257441}, source_bam="S1.bam", options={"genome": "GRCh38"})
     path = tmp_path / "S1.variants.vcf.gz"
@@ -117,6 +117,7 @@ def test_vcf_is_valid_bgzipped_and_indexed(tmp_path):
         assert vf.header.version == "VCFv4.3"
         r = next(vf.fetch("chr17", 7674220, 7674221))
         assert r.info["HGVSP"] == "p.Arg248Trp" and r.samples["S1"]["AD"] == (480, 20) and list(r.filter) == ["PASS"]
+        assert r.samples["S1"]["PV"][0] == pytest.approx(1e-37, rel=1e-3)  # floored, not underflowed to 0
 
 
 def test_build_targets_is_deterministic(tmp_path):
