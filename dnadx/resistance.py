@@ -22,6 +22,14 @@ MIN_TUMOUR_FRACTION = 0.03
 # Clonal haematopoiesis: TP53 is a common CH gene, and CH clones in plasma are mostly below
 # 10% VAF (Razavi et al., Nat Med 2019); without matched blood such calls may not be tumour.
 CH_MAX_VAF = 0.10
+# How a point mutation in each gene is labelled (resistance_evidence.md interpretation notes):
+# HER2-mutant tumours respond to T-DXd, so ERBB2 mutations are not called "T-DXd resistance".
+MUTATION_LABEL = {
+    "ERBB2": "HER2 pathway alteration (not T-DXd resistance by itself)",
+    "TP53": "TP53 alteration: possible marker of poor T-DXd outcome",
+    "ARID1B": "ARID1B (SWI/SNF) alteration: possible resistance marker",
+    "TOP1": "TOP1 (payload target) alteration: plausible cross-resistance to DXd, not proven",
+}
 COLUMNS = ("sample", "level", "gene", "alteration", "status", "depth", "lod95", "vaf", "alt_fragments",
            "hgvs_c", "hgvs_p", "tumor_fraction", "log2", "copy_number", "kb_id", "verification",
            "background_knowledge", "evidence", "caveat", "detail")
@@ -160,10 +168,12 @@ def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events:
                 alt, dp = matched_blood.get((c.chrom, int(c.pos), c.allele), (0, 0))
                 caveat = (f"also in matched blood ({alt}/{dp} fragments): likely clonal haematopoiesis" if alt >= 2
                           else f"absent from matched blood ({alt}/{dp} fragments)")
+        fields = _kb_fields(kb, ids)
+        fields["evidence"] = f"{MUTATION_LABEL.get(c.gene, '')}. {fields['evidence']}".strip(". ")
         rows.append(dict(level="variant", gene=c.gene, alteration=f"{c.chrom}:{int(c.pos)} {c.vcf_ref}>{c.vcf_alt}",
                          status="called", depth=c.depth, vaf=c.vaf, alt_fragments=c.alt_fragments, hgvs_c=c.hgvs_c,
                          hgvs_p=c.hgvs_p, caveat=caveat, detail=f"{c.consequence}; adjusted p {c.p_adjusted:.2g}",
-                         **_kb_fields(kb, ids)))
+                         **fields))
     for e in events:
         kind = e.pop("_kind")
         ids = {"amp": [], "switch": _gene_wide(kb, "ERBB2", ("copy_number_loss",)),

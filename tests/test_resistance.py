@@ -82,6 +82,10 @@ def test_ch_caveat_on_low_vaf_tp53_without_blood():
     empty = pd.DataFrame(columns=["level", "gene", "alteration", "kb_id", "status", "depth", "lod95", "assessable_share", "detail"])
     t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb)
     assert "clonal haematopoiesis" in t["caveat"].iloc[0] and t["kb_id"].iloc[0] == "KB010"
+    assert t["evidence"].iloc[0].startswith("TP53 alteration")
+    erbb2 = resistance.annotate("S1", empty, _call("ERBB2", 0.05, pos=39723967, allele="C").assign(kb_ids="KB003"), [], kb)
+    assert erbb2["evidence"].iloc[0].startswith("HER2 pathway alteration (not T-DXd resistance")
+    assert "background knowledge" in erbb2["evidence"].iloc[0] and erbb2["background_knowledge"].iloc[0] == "yes"
     t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb, matched_blood={("chr17", 7674221, "A"): (6, 400)})
     assert "likely clonal haematopoiesis" in t["caveat"].iloc[0]
     t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb, matched_blood={})
