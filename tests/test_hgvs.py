@@ -39,9 +39,22 @@ def test_intronic_utr_and_splice_names():
 @pytest.fixture(scope="module", params=["GRCh38", "GRCh37"])
 def real_codon_fasta(request, tmp_path_factory):
     d = tmp_path_factory.mktemp(f"codons{request.param}")
+    kb = vcf_io.read_kb().set_index("hgvs_p")
+    planted = [f"chr17:{kb.loc[p, f'{request.param}_pos']}:{kb.loc[p, f'{request.param}_ref']}>"
+               f"{kb.loc[p, f'{request.param}_alt']}:0.3" for p in ("p.Leu755Ser", "p.Arg248Trp")]
     assert run_cli("simulate", "--prefix", d / "s", "--genome", request.param, "--chroms", "chr17", "--fasta",
-                   "--real-codons", "--fragments", 500, "--seed", 2) == 0
+                   "--real-codons", "--fragments", 500, "--seed", 2, "--target-depth", 150,
+                   *[a for v in planted for a in ("--variant", v)]) == 0
+    assert run_cli("variants", d / "s.bam", "--fasta", d / "s.fa", "--prefix", d / "s") == 0
     return request.param, d / "s.fa"
+
+
+def test_vcf_names_hotspots_in_both_builds(real_codon_fasta):
+    genome, fasta = real_codon_fasta
+    with pysam.VariantFile(str(fasta.with_suffix(".variants.vcf.gz"))) as vf:
+        names = {r.info["HGVSP"]: (r.info["HGVSC"], list(r.filter)) for r in vf}
+    assert names["p.Leu755Ser"] == ("NM_004448.4:c.2264T>C", ["PASS"]), genome
+    assert names["p.Arg248Trp"] == ("NM_000546.6:c.742C>T", ["PASS"]), genome
 
 
 def test_known_hotspots_named_on_real_codons(real_codon_fasta):
