@@ -1,8 +1,8 @@
 """Resistance annotation: point-mutation assessment + copy-number events + knowledge base.
 
 Copy-number events are read from the `dnadx cnv` outputs (cnv.json + bins table) at the
-sample's tumour fraction p and ploidy phi; the tumour copy state c of a locus is the median
-`copy_number` of its usable bins (ERBB2: `genes_of_interest` when present). Calls:
+sample's tumour fraction p and ploidy phi; the tumour copy state c of a gene is the one `genes_of_interest`
+reports (else, like a region such as 17p, the median `copy_number` of its usable bins). Calls:
   amplification   c / phi >= AMP_RATIO (the ISH HER2/CEP17 >= 2.0 threshold, ASCO/CAP)
   loss            c < round(phi)  (17p arm, TP53, ARID1B, ERBB2)
   HER2 switching  ERBB2 amplified or gained in the earlier sample of the patient and neither
@@ -44,7 +44,8 @@ def locus_state(bins: pd.DataFrame | None, chrom: str, start: int, end: int) -> 
     """Median copy state and segment log2 of the usable bins overlapping [start, end)."""
     if bins is None:
         return {"usable_bins": 0, "log2": np.nan, "copy_number": np.nan}
-    sel = bins[(bins["chrom"] == chrom) & (bins["start"] < end) & (bins["end"] > start) & (bins["usable"] == 1)]
+    sel = bins[(bins["chrom"] == chrom) & (bins["start"] < end) & (bins["end"] > start) & (bins["usable"] == 1)
+               & (bins["copy_number"] >= 0)]  # -1: bin outside any segment
     if not len(sel):
         return {"usable_bins": 0, "log2": np.nan, "copy_number": np.nan}
     l2 = sel["segment_log2"] if "segment_log2" in sel else sel["log2"]
@@ -76,8 +77,9 @@ def _assessable(cnv: dict | None, state: dict) -> str | None:
     return None
 
 
-def erbb2_state(cnv: dict | None, bins: pd.DataFrame | None, locus) -> dict:
-    goi = ((cnv or {}).get("genes_of_interest") or {}).get("ERBB2")
+def gene_state(cnv: dict | None, bins: pd.DataFrame | None, gene: str, locus) -> dict:
+    """A gene's copy state: `genes_of_interest` of the cnv json when it has one, else its bins."""
+    goi = ((cnv or {}).get("genes_of_interest") or {}).get(gene)
     if goi and goi.get("usable_bins") and goi.get("copy_number") is not None:
         return {"usable_bins": int(goi["usable_bins"]), "log2": float(goi["log2"]), "copy_number": float(goi["copy_number"])}
     return locus_state(bins, *locus)
@@ -95,14 +97,14 @@ def copy_number_events(cnv: dict | None, bins: pd.DataFrame | None, loci: dict, 
                     "tumor_fraction": tf, "log2": state["log2"], "copy_number": state["copy_number"],
                     "detail": reason or detail, "_kind": kind})
 
-    e = erbb2_state(cnv, bins, loci["ERBB2"])
+    e = gene_state(cnv, bins, "ERBB2", loci["ERBB2"])
     reason = _assessable(cnv, e)
     call = _cn_call(e, cnv or {})
     row("ERBB2", "amplification", e, call == "amplified", reason,
         f"ERBB2 copy state {e['copy_number']:g} (ploidy {(cnv or {}).get('ploidy')}, log2 {e['log2']:.3f}): {call}", "amp")
     if previous is not None:
         pcnv, pbins = previous
-        pe = erbb2_state(pcnv, pbins, loci["ERBB2"])
+        pe = gene_state(pcnv, pbins, "ERBB2", loci["ERBB2"])
         preason = _assessable(pcnv, pe)
         pcall = _cn_call(pe, pcnv)
         switched = pcall in ("amplified", "gain") and call in ("neutral", "loss")
@@ -117,7 +119,7 @@ def copy_number_events(cnv: dict | None, bins: pd.DataFrame | None, loci: dict, 
     for gene, label, locus in (("TP53", "17p loss", ("chr17", int(p17["start"]), int(p17["end"]))),
                                ("TP53", "TP53 copy loss", loci["TP53"]),
                                ("ARID1B", "ARID1B copy loss", loci["ARID1B"])):
-        st = locus_state(bins, *locus)
+        st = locus_state(bins, *locus) if label == "17p loss" else gene_state(cnv, bins, gene, locus)
         reason = _assessable(cnv, st)
         c = _cn_call(st, cnv or {})
         row(gene, label, st, c == "loss", reason, f"copy state {st['copy_number']:g} over {st['usable_bins']} usable bins: {c}", "loss")
