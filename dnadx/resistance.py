@@ -189,3 +189,16 @@ def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events:
     out = pd.DataFrame(rows).reindex(columns=COLUMNS)
     out["sample"] = sample
     return out
+
+
+def summarise(table: pd.DataFrame) -> str:
+    """One line for `summary.tsv`'s `resistance` column: the called events, then what could not be read."""
+    called = table[(table["status"] == "called") & table["level"].isin(["variant", "copy_number"])]
+    parts = []
+    for r in called.itertuples(index=False):
+        what = r.hgvs_p if isinstance(r.hgvs_p, str) and r.hgvs_p else r.alteration
+        ch = " (possible CH)" if isinstance(r.caveat, str) and "may come from clonal" in r.caveat else ""
+        parts.append(f"{r.gene} {what}{ch}")
+    if (table["level"] == "sample").any():
+        parts.append("point mutations not assessable")
+    return "; ".join(parts) if parts else "none called"

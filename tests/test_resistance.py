@@ -107,3 +107,18 @@ def test_background_knowledge_rows_are_labelled():
     k_rows = t[t["background_knowledge"] == "yes"]
     assert len(k_rows) and k_rows["evidence"].str.contains("background knowledge").all()
     assert list(t.columns) == list(resistance.COLUMNS) and (t["sample"] == "S1").all()
+
+
+def test_summary_line_lists_called_events_and_unreadable_mutations():
+    kb = vcf_io.read_kb()
+    sample_row = pd.DataFrame([{"level": "sample", "gene": "", "alteration": "point mutations", "kb_id": "",
+                                "status": "not_assessable", "depth": 0, "lod95": np.inf, "assessable_share": 0.0,
+                                "detail": "too low"}])
+    events = resistance.copy_number_events(_cnv(0.4, 9), _bins(9, 1), LOCI, ARMS)
+    t = resistance.annotate("S1", sample_row, _call("TP53", 0.03), events, kb)
+    line = resistance.summarise(t)
+    assert line.startswith("TP53 p.Arg248Trp (possible CH); ERBB2 amplification; TP53 17p loss")
+    assert line.endswith("point mutations not assessable")
+    neutral = resistance.annotate("S1", sample_row.iloc[:0], pd.DataFrame(), resistance.copy_number_events(
+        _cnv(0.4, 2), _bins(2, 2), LOCI, ARMS), kb)
+    assert resistance.summarise(neutral) == "none called"
