@@ -46,6 +46,9 @@ class PileupOptions:
     end_distance: int = 5
     # Reads with more mismatches than this (besides the allele itself) are likely mis-mapped.
     max_mismatches: int = 4
+    # Alleles with fewer fragments cannot be called (variant_calling.MIN_ALT_FRAGMENTS = 3), so
+    # their per-read evidence (strand, read end, mismatches) is not collected.
+    evidence_min_fragments: int = 3
 
 
 def coding_regions(targets: pd.DataFrame, *, pad: int = SPLICE_SITE_BASES) -> pd.DataFrame:
@@ -76,7 +79,7 @@ def _allele(token: str) -> str:
 
 def _fragments(names, alleles, ok):
     """Collapse reads to fragments: returns (allele per fragment, read index per fragment, n discordant)."""
-    names = np.asarray(names)[ok]
+    names = pd.factorize(np.asarray(names, dtype=object))[0][ok]  # integer codes: fast to sort
     alleles = np.asarray(alleles, dtype=object)[ok]
     idx = np.flatnonzero(ok)
     if not len(names):
@@ -137,7 +140,7 @@ def pileup(alignments, regions: pd.DataFrame, *, fetch_ref: Callable[[str, int, 
             covered.add(pos0)
             ref = ref_win[pos0 - win0] if ref_win else "N"
             tokens = col.get_query_sequences(add_indels=True)
-            alleles = [_allele(t) for t in tokens]
+            alleles = [t.upper() if len(t) == 1 else _allele(t) for t in tokens]
             # MAPQ is checked here too: pysam's pileup does not apply min_mapping_quality reliably
             ok = ((np.asarray(col.get_query_qualities()) >= options.min_baseq)
                   & (np.asarray(col.get_mapping_qualities()) >= options.min_mapq))
@@ -148,6 +151,16 @@ def pileup(alignments, regions: pd.DataFrame, *, fetch_ref: Callable[[str, int, 
             alt_mask = (frag_alleles != ref) & (frag_alleles != "*")
             if not alt_mask.any():
                 continue
+            if options.evidence_min_fragments > 1:
+                # strand/read-end/mismatch evidence costs a walk over the column's reads: only for
+                # alleles with enough fragments to be called at all; the rest get counts only
+                vals, counts = np.unique(frag_alleles[alt_mask], return_counts=True)
+                few = set(vals[counts < options.evidence_min_fragments].tolist())
+                allele_rows.extend((reg.chrom, pos0 + 1, reg.gene, ref, a, int(c), 0, 0, 0, 0)
+                                   for a, c in zip(vals.tolist(), counts.tolist()) if a in few)
+                alt_mask &= ~np.isin(frag_alleles, list(few))
+                if not alt_mask.any():
+                    continue
             allele_rows.extend(_alt_evidence(col, reg, pos0, ref, frag_alleles[alt_mask], frag_idx[alt_mask],
                                              alleles, ok, options, ref_win, win0))
         for pos0 in range(reg.start, reg.end):  # zero-coverage positions are reported, not skipped
@@ -161,14 +174,16 @@ def pileup(alignments, regions: pd.DataFrame, *, fetch_ref: Callable[[str, int, 
 def _alt_evidence(col, reg, pos0, ref, frag_alleles, frag_idx, read_alleles, ok, options, ref_win, win0):
     """Per alt allele: fragments, alt reads per strand, near read ends, from high-mismatch reads."""
     reads = col.pileups
+    names = np.asarray(col.get_query_names())
+    read_alleles = np.asarray(read_alleles, dtype=object)
     out = []
     for allele in sorted(set(frag_alleles.tolist())):
         frag_reads = frag_idx[frag_alleles == allele]
+        # only the reads of this allele's fragments are visited (vectorised selection: deep BAMs)
+        sel = np.flatnonzero(ok & (read_alleles == allele) & np.isin(names, names[frag_reads]))
         fwd = rev = near_end = high_mm = 0
-        names = {reads[i].alignment.query_name for i in frag_reads}
-        for i, pr in enumerate(reads):
-            if not ok[i] or read_alleles[i] != allele or pr.alignment.query_name not in names:
-                continue
+        for i in sel.tolist():
+            pr = reads[i]
             aln = pr.alignment
             if aln.is_reverse:
                 rev += 1
@@ -177,10 +192,9 @@ def _alt_evidence(col, reg, pos0, ref, frag_alleles, frag_idx, read_alleles, ok,
             qp = pr.query_position_or_next
             if qp is not None and min(qp, aln.query_length - 1 - qp) < options.end_distance:
                 near_end += 1
-        for i in frag_reads:
-            aln = reads[i].alignment
-            expected = 1 if allele[0] in "+-" or len(allele) == 1 else 0
-            if _mismatches(aln, ref_win, win0) - expected > options.max_mismatches:
+        expected = 1  # the allele itself: one mismatch or one indel operation
+        for i in frag_reads.tolist():
+            if _mismatches(reads[i].alignment, ref_win, win0) - expected > options.max_mismatches:
                 high_mm += 1
         out.append((reg.chrom, pos0 + 1, reg.gene, ref, allele, len(frag_reads), fwd, rev, near_end, high_mm))
     return out

@@ -14,7 +14,7 @@ from scipy.stats import betabinom
 
 from dnadx import variant_calling as vc
 from dnadx import vcf_io
-from dnadx.pileup import pileup
+from dnadx.pileup import PileupOptions, pileup
 from tests.conftest import run_cli, run_proc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +56,10 @@ def test_pileup_counts_fragments_once_and_applies_filters(tmp_path):
     path = _bam(tmp_path, reads)
     regions = pd.DataFrame({"chrom": ["chrT"], "start": [20], "end": [21], "gene": ["TOY"]})
     with pysam.AlignmentFile(str(path)) as bam:
-        depth, alleles = pileup(bam, regions, fetch_ref=lambda c, s, e: REF[s:e])
+        depth, alleles = pileup(bam, regions, fetch_ref=lambda c, s, e: REF[s:e],
+                                options=PileupOptions(evidence_min_fragments=1))
+        _, default = pileup(bam, regions, fetch_ref=lambda c, s, e: REF[s:e])
+    assert default[["allele", "alt_fragments", "alt_fwd"]].values.tolist() == [["T", 1, 0]]  # too few for evidence
     row = depth.iloc[0]
     assert (row["pos"], row["ref"], row["depth"], row["discordant"]) == (21, "A", 2, 1)
     assert alleles[["allele", "alt_fragments", "alt_fwd", "alt_rev"]].values.tolist() == [["T", 1, 1, 1]]
