@@ -100,10 +100,7 @@ def _fragments(names, alleles, ok):
 def _mismatches(aln, ref_window: str, win_start: int) -> int:
     """Mismatches + indels of a read against the reference window (for the mismatch filter)."""
     seq = aln.query_sequence or ""
-    n = 0
-    for op, length in aln.cigartuples or ():
-        if op in (1, 2):
-            n += 1
+    n = sum(1 for op, _ in aln.cigartuples or () if op in (1, 2))  # insertions, deletions
     for qs, rs in aln.get_aligned_pairs(matches_only=True):
         k = rs - win_start
         if 0 <= k < len(ref_window) and seq[qs].upper() != ref_window[k]:
