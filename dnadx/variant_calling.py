@@ -168,7 +168,7 @@ def position_limits(depth: pd.DataFrame, model, m: int, opt: CallOptions) -> pd.
     return out.assign(assessable=out["lod95"] <= MAX_ASSESSABLE_LOD)
 
 
-def test_alleles(depth: pd.DataFrame, alleles: pd.DataFrame, hotspots: pd.DataFrame, model,
+def score_alleles(depth: pd.DataFrame, alleles: pd.DataFrame, hotspots: pd.DataFrame, model,
                  opt: CallOptions = CallOptions()) -> pd.DataFrame:
     """p-values, Bonferroni-adjusted p-values, filters and the call for every observed alt allele."""
     if not len(alleles):
@@ -210,15 +210,18 @@ def _filters(r, opt: CallOptions) -> str:
 ASSESS_COLUMNS = ("level", "gene", "alteration", "kb_id", "status", "depth", "lod95", "assessable_share", "detail")
 
 
-def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, genes: list[str]) -> pd.DataFrame:
+def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, genes: list[str],
+           hotspot_limits: pd.DataFrame | None = None) -> pd.DataFrame:
     """called / not_detected / not_assessable per sample, gene and hotspot (never 'wild type').
 
     Parameters
     ----------
     limits : `position_limits` output (chrom, pos, gene, depth, lod95, assessable).
-    calls : `test_alleles` output (only rows with ``called`` count).
+    calls : `score_alleles` output (only rows with ``called`` count).
     hotspots : kb_id, gene, alteration, chrom, pos, alt (comma-separated, may be empty).
     genes : target genes to report.
+    hotspot_limits : limits computed in the hotspot family (smaller Bonferroni m), used for the
+        hotspot rows; default ``limits``.
     """
     rows = []
     called = calls[calls["called"]] if len(calls) else calls
@@ -245,7 +248,8 @@ def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, ge
             rows.append(("gene", gene, "point mutation", "", "not_assessable", gd, glod, gs,
                          f"only {gs:.0%} of coding positions assessable (median depth {gd:g})"))
     for h in hotspots.itertuples(index=False):
-        at = limits[(limits["chrom"] == h.chrom) & (limits["pos"] == int(h.pos))]
+        hl = limits if hotspot_limits is None else hotspot_limits
+        at = hl[(hl["chrom"] == h.chrom) & (hl["pos"] == int(h.pos))]
         dep = float(at["depth"].iloc[0]) if len(at) else 0.0
         lod = float(at["lod95"].iloc[0]) if len(at) else np.inf
         hc = called[(called["chrom"] == h.chrom) & (called["pos"] == int(h.pos))] if len(called) else called

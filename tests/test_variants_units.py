@@ -89,6 +89,8 @@ def test_tail_probabilities_match_scipy_and_limits_fall_with_depth():
     lim = vc.position_limits(depth, None, 4 * 15000, vc.CallOptions())
     assert lim["lod95"].is_monotonic_decreasing and not lim["assessable"].iloc[0] and lim["assessable"].iloc[-1]
     assert 0.005 < lim["lod95"].iloc[-1] < 0.02
+    hot = vc.position_limits(depth, None, 5 * 13, vc.CallOptions())  # hotspot family: 13 positions
+    assert (hot["lod95"].iloc[1:] < lim["lod95"].iloc[1:]).all()
 
 
 def test_error_model_raises_the_bar_at_noisy_positions():
@@ -100,8 +102,8 @@ def test_error_model_raises_the_bar_at_noisy_positions():
     assert model.set_index("pos").loc[1, "G"] == 30 and model.set_index("pos").loc[1, "samples"] == 2
     sample = pd.concat([noisy, noisy.assign(pos=2)], ignore_index=True)
     hot = pd.DataFrame(columns=["chrom", "pos"])
-    without = vc.test_alleles(depth, sample, hot, None)
-    with_model = vc.test_alleles(depth, sample, hot, model)
+    without = vc.score_alleles(depth, sample, hot, None)
+    with_model = vc.score_alleles(depth, sample, hot, model)
     assert without["called"].all()                        # 15/500 is far above the default rate
     assert with_model["called"].tolist() == [False, True]  # ... but normal at position 1 in the normals
 

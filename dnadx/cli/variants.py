@@ -120,12 +120,14 @@ def run(args) -> int:
     hot = _hotspots(kb, genome)
     copt = vc.CallOptions()
     limits = vc.position_limits(depth, model, len(vc.ALLELE_CLASSES) * len(depth), copt)
-    tested = vc.test_alleles(depth, alleles, hot, model, copt)
+    tested = vc.score_alleles(depth, alleles, hot, model, copt)
     records = tested[tested["p_adjusted"] < copt.alpha] if len(tested) else tested
     records = _annotate_records(records, targets, fetch, hot) if fetch else records
     calls = records[records["called"]] if len(records) else records
     genes = list(dict.fromkeys(targets["gene"]))
-    assessment = vc.assess(limits, calls, hot, genes)
+    at_hot = depth.merge(hot[["chrom", "pos"]].drop_duplicates(), on=["chrom", "pos"])
+    hot_limits = vc.position_limits(at_hot, model, len(vc.ALLELE_CLASSES) * max(len(hot), 1), copt)
+    assessment = vc.assess(limits, calls, hot, genes, hotspot_limits=hot_limits)
     blood = None
     if args.matched_blood and len(calls):
         _, _, _, bdepth, balleles = _pile(args.matched_blood, args.fasta, opts,
