@@ -56,7 +56,11 @@ def run(args) -> int:
             prefix = sample_prefix(cfg, s.sample)
             cnv = io.read_json(f"{prefix}.cnv.json") if Path(f"{prefix}.cnv.json").exists() else None
             score = io.read_json(f"{prefix}.score.json") if Path(f"{prefix}.score.json").exists() else None
-            rows.append(summary_row(vars(s), cnv, score, None, None, failed.get(s.sample)))
+            resistance = None
+            if Path(f"{prefix}.resistance.tsv").exists():
+                from dnadx.resistance import summarise
+                resistance = summarise(io.read_tsv(f"{prefix}.resistance.tsv", kind="resistance"))
+            rows.append(summary_row(vars(s), cnv, score, None, resistance, failed.get(s.sample)))
         io.write_tsv(summary_table(rows), outdir / "summary.tsv")
         io.write_json({"dnadx_version": __version__, "started": started,
                        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
