@@ -26,6 +26,9 @@ import pandas as pd
 
 # Tumour copy number from which ERBB2 counts as amplified (matches `dnadx score`'s call).
 AMP_COPY_NUMBER = 6
+# A sample in which an amplification of this many copies would not be detectable gets no ERBB2
+# call at all (`dnadx score`'s rule: an 8-copy amplicon must stand out of the noise).
+CALL_COPY_NUMBER = 8
 # Below this tumour fraction (point estimate) no ERBB2 call is made (`dnadx score`: 0.05).
 MIN_TUMOUR_FRACTION = 0.05
 # z-score an event must reach to count as detectable (as in `dnadx score`'s ERBB2 call).
@@ -77,7 +80,8 @@ def cnv_erbb2_call(cnv: dict) -> tuple[str, str]:
 
     amplified: c >= AMP_COPY_NUMBER; gain: c > round(phi); loss: c < round(phi); else neutral.
     not_assessable when the QC failed, ERBB2 has no copy state, the tumour fraction is below
-    MIN_TUMOUR_FRACTION, or an amplification would not be detectable at the interval's low end.
+    MIN_TUMOUR_FRACTION, or a CALL_COPY_NUMBER-copy amplification over 1 Mb would not be
+    detectable at the low end of the tumour-fraction interval.
     """
     erbb2 = (cnv.get("genes_of_interest") or {}).get("ERBB2") or {}
     c, tf = erbb2.get("copy_number"), cnv.get("tumor_fraction")
@@ -93,8 +97,8 @@ def cnv_erbb2_call(cnv: dict) -> tuple[str, str]:
     cmin = detectable_copy_number(lo, phi, cnv.get("noise_mad"), n)
     if c >= AMP_COPY_NUMBER:
         return "amplified", f"tumour copy state {c} >= {AMP_COPY_NUMBER}"
-    if cmin > AMP_COPY_NUMBER:
-        return "not_assessable", (f"an amplification of {AMP_COPY_NUMBER} copies would not be detectable at tumour "
+    if cmin > CALL_COPY_NUMBER:
+        return "not_assessable", (f"an amplification of {CALL_COPY_NUMBER} copies would not be detectable at tumour "
                                   f"fraction {_f(lo)} (needs {_f(cmin, 1)} copies)")
     if c > round(phi):
         return "gain", f"tumour copy state {c} > ploidy {phi:.2f}"
