@@ -65,6 +65,11 @@ def not_run(what: str, how: str) -> str:
     return f'<p class="na">{esc(what)}: not run ({esc(how)}).</p>'
 
 
+# Count columns shown without decimals (pandas makes them float when a cell is empty).
+COUNT_COLUMNS = {"depth", "alt_fragments", "reads kept", "reads_kept", "n_genes", "n_genes_used", "missing_terms",
+                 "cluster", "bins", "usable_bins", "bin_size", "bytes", "min_mapq", "exclude_flags", "fine_bin_size"}
+
+
 def table(df: pd.DataFrame | None, *, nd: int = 3, row_class=None, raw: tuple = ()) -> str:
     """HTML table; cells escaped except columns in ``raw`` (already HTML)."""
     if df is None or df.empty:
@@ -76,6 +81,8 @@ def table(df: pd.DataFrame | None, *, nd: int = 3, row_class=None, raw: tuple = 
         cells = []
         for c, v in rec.items():
             num = isinstance(v, (int, float)) and not isinstance(v, bool)
+            if c in COUNT_COLUMNS and isinstance(v, float) and v.is_integer():
+                v = int(v)
             cells.append(f'<td{" class=num" if num else ""}>{v if c in raw else fmt(v, nd)}</td>')
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

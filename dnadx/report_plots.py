@@ -86,8 +86,12 @@ def patient_timeline(patient: str, states: list[dict], transitions: pd.DataFrame
         if math.isfinite(v):
             a2.scatter([xi], [v], s=60, color=CALL_COLOURS.get(s["call"], "#a0aec0"), zorder=3,
                        edgecolors="black" if s["call"] == "not_assessable" else "none")
-        a2.annotate(s["call"].replace("_", " "), (xi, v if math.isfinite(v) else 0), textcoords="offset points",
-                    xytext=(0, 8), ha="center", fontsize=7)
+        if math.isfinite(v):
+            a2.annotate(s["call"].replace("_", " "), (xi, v), textcoords="offset points", xytext=(0, 8), ha="center",
+                        fontsize=7)
+        else:  # no value (e.g. not assessable): label at the bottom of the axis instead of a point
+            a2.annotate(s["call"].replace("_", " ") + "\n(no value)", (xi, 0.04), xycoords=("data", "axes fraction"),
+                        ha="center", fontsize=7, color="#718096")
     flagged = transitions[(transitions["patient"] == patient) & transitions["flagged"].astype(bool)]
     idx = {s["sample"]: i for i, s in enumerate(states)}
     for r in flagged.to_dict("records"):

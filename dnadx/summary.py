@@ -56,7 +56,8 @@ def resistance_summary(table: pd.DataFrame | None) -> str | None:
         names = []
         for r in called.to_dict("records"):
             name = r.get("hgvs_p") if isinstance(r.get("hgvs_p"), str) and r.get("hgvs_p") else r.get("alteration")
-            names.append(f"{r.get('gene')} {name}")
+            gene = str(r.get("gene") or "")
+            names.append(name if gene and gene in str(name) else f"{gene} {name}".strip())
         return "; ".join(dict.fromkeys(names))
     if "level" in table and ((table["level"] == "sample") & (table["status"] == "not_assessable")).any():
         return "none called (point mutations not assessable)"

@@ -110,6 +110,21 @@ def test_report_renders_in_chromium_without_console_errors(batch, tmp_path):
     assert float(pixels[:40, :, :3].mean()) < 0.4  # the dark header rendered with its CSS
 
 
+def test_report_with_every_optional_stage_renders_in_chromium(tmp_path):
+    """Fixture outputs of score/variants/cluster (tests/data/report): those sections render cleanly too."""
+    data = Path(__file__).parent / "data" / "report"
+    d = tmp_path / "results"
+    d.mkdir()
+    for p in data.glob("P1_T1.*"):
+        shutil.copy(p, d / p.name)
+    shutil.copy(data / "cohort.clusters.tsv", d)
+    assert run_cli("report", d) == 0
+    page = (d / "report.html").read_text()
+    assert "dnadx score: not run" not in page and "dnadx variants: not run" not in page
+    code, console, err = chromium_render(d / "report.html", tmp_path / "shot.png", tmp_path / "profile")
+    assert code == 0 and console == [], err[-2000:]
+
+
 def test_flat_layout_and_sheet_without_bam(batch, tmp_path):
     """The Nextflow report process stages files flat with a sample,patient,timepoint,type sheet."""
     flat = tmp_path / "results"
