@@ -55,7 +55,8 @@ def summary_table(summary: pd.DataFrame, erbb2_calls: dict[str, str]) -> dict:
         if row.get("erbb2_call") is None:
             row["erbb2_call"] = erbb2_calls.get(str(r["sample"]))
         data[str(r["sample"])] = {k: v for k, v in row.items() if v is not None}
-    headers = {k: {"title": t} for k, t in TABLE.items()}
+    # placement keeps TABLE's column order (the JSON is written with sorted keys)
+    headers = {k: {"title": t, "placement": 10 * (i + 1)} for i, (k, t) in enumerate(TABLE.items())}
     return {"id": "dnadx_summary", "section_name": "dnadx summary",
             "description": "Per-sample dnadx results (summary.tsv); the full report is report.html.",
             "plot_type": "table", "pconfig": {"id": "dnadx_summary_table", "title": "dnadx summary"},
