@@ -158,7 +158,8 @@ def _can_see(absent: dict, event: str, width_bins: float) -> tuple[bool, str]:
     need = AMP_COPY_NUMBER if event == "amplified" else round(float(phi or 2.0)) + 1
     cmin = detectable_copy_number(p, phi, noise, width_bins)
     ok = cmin <= need
-    return ok, (f"{absent['sample']}: an ERBB2 {event} ({need} copies over {width_bins:g} bins) "
+    noun = "amplification" if event == "amplified" else "gain"
+    return ok, (f"{absent['sample']}: an ERBB2 {noun} ({need} copies over {width_bins:g} bins) "
                 f"{'is' if ok else 'is not'} detectable at tumour fraction {_f(p)} (needs {_f(cmin, 1)} copies)")
 
 
