@@ -187,10 +187,11 @@ def methods_section(rep: Report) -> str:
     m = rep.methods
     out = ["<h2 id='methods'>Methods</h2>",
            f"<p>Report written by dnadx {esc(m['version'])}; pipeline run with dnadx {esc(m['run_version']) or 'unknown'}"
-           f" (genome {esc(m['genome']) or 'see below'}, analysis bin size {esc(m['bin_size']) or 'see below'}, "
-           f"started {esc(m['started']) or 'unknown'}, finished {esc(m['finished']) or 'unknown'}).</p>"]
-    if m.get("command"):
-        out.append(f"<p>Command: <code>{esc(' '.join(map(str, m['command'])))}</code></p>")
+           f" (genome {esc(m['genome']) or 'see below'}, analysis bin size {esc(m['bin_size']) or 'see below'}). "
+           "Run start and end times are in <code>provenance.json</code> (the only output that carries "
+           "timestamps, so reruns are byte-identical).</p>"]
+    # the command line (with its output path) is in provenance.json: the report stays identical
+    # whichever folder the same inputs were run into
     out.append("<p>Stages: " + ", ".join(f"{esc(k)}: {esc(v)}" for k, v in rep.stages.items()) + ".</p>")
     out.append("<p>Copy number: GC/mappability correction, optional panel of normals, PELT segmentation with a "
                "focal test, tumour fraction and ploidy over clonal copy states with a 95% profile-likelihood "
