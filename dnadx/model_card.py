@@ -96,7 +96,8 @@ def render(models: list[Model], *, training_dir_name: str, baseline: dict | None
                      f"{_ece(mb)} | {_ece(mb, 'calibration_spread_standardised')} | {s} |")
     lines += ["", "Calibration tables (mean predicted vs observed per bin) are in each `<name>.model.json`;",
               "the dilution curve on simulated plasma is in `benchmarks/models.md`.", "",
-              "## Files", "- `models.tsv`: index (load order). `<name>.coef.tsv`: one row per segment: TCGA",
+              "## Files", "- `segment_ranges.tsv`: TCGA min/max of each segment score (1077 subtype-set samples);",
+              "  `dnadx score` clips adjusted scores to it.", "- `models.tsv`: index (load order). `<name>.coef.tsv`: one row per segment: TCGA",
               "  training centre/scale, training min/max (clip range) and coefficient (6 significant digits).",
               "  `<name>.model.json`: target, data, split, hyper-parameters, intercept, Platt a/b, metrics.", ""]
     return "\n".join(lines)

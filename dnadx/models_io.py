@@ -150,3 +150,30 @@ def _check_columns(x: pd.DataFrame, seg: pd.DataFrame, path: Path) -> None:
         raise InputError(f"{path}: columns are not the 536 segments of segments.tsv in order")
     if x.isna().any().any():
         raise InputError(f"{path}: missing values in the score matrix")
+
+
+RANGE_COLUMNS = ("segment_index", "segment_id", "tcga_min", "tcga_max")
+
+
+def segment_ranges(training_dir, segments: pd.DataFrame) -> pd.DataFrame:
+    """TCGA min/max of every segment score over the 1077 subtype-set samples (clip range)."""
+    d = Path(training_dir)
+    x = read_matrix(training_file(d, "subtype/CN_score.tsv.gz"))
+    if x.shape[1] != len(segments):
+        raise InputError(f"{d / 'subtype/CN_score.tsv.gz'}: expected {len(segments)} segment columns")
+    return pd.DataFrame({"segment_index": segments["segment_index"].to_numpy(),
+                         "segment_id": segments["segment_id"].to_numpy(),
+                         "tcga_min": x.min().to_numpy(), "tcga_max": x.max().to_numpy()})
+
+
+def write_segment_ranges(ranges: pd.DataFrame, folder) -> Path:
+    path = Path(folder) / "segment_ranges.tsv"
+    io.write_tsv(ranges[list(RANGE_COLUMNS)], path, float_format="%.6g")
+    return path
+
+
+def read_segment_ranges(folder) -> pd.DataFrame:
+    path = Path(folder) / "segment_ranges.tsv"
+    if not path.exists():
+        raise ReferenceError_(f"{path}: segment range file missing; restore reference/models or run `dnadx train`")
+    return io.read_tsv(path, RANGE_COLUMNS, kind="segment ranges")

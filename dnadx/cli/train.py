@@ -45,6 +45,7 @@ def run(args) -> int:
         ext = f", METABRIC AUC {m['metabric']['auc']:.3f}" if "metabric" in m else ""
         info(f"dnadx train: {task.name}: {model.n_nonzero} terms, TCGA test AUC {m['tcga_test']['auc']:.3f}{ext}"
              f"{' (exploratory)' if model.exploratory else ''}")
+    models_io.write_segment_ranges(models_io.segment_ranges(args.training_dir, segments), out)
     io.write_tsv(index_table(trained), out / "models.tsv")
     io.write_text(render(trained, training_dir_name=Path(args.training_dir).name, baseline=baseline),
                   out / "MODEL_CARD.md")
