@@ -119,6 +119,13 @@ def test_erbb2_amplified_with_copy_number_interval(tf, shipped):
     assert s["erbb2_amplicon_score"] > 1.5 and s["erbb2_amplicon_genes_used"] == 8
 
 
+def test_erbb2_cn8_amplified_at_the_tf_limit_of_the_issue(shipped):
+    bins, cnv = synthetic_cnv([{"gene": "ERBB2", "copy": 8, "width": 1_500_000}], 0.10, seed=8)
+    s = _score(bins, cnv, shipped)[2]
+    assert s["erbb2_call"] == "amplified", s["erbb2_call_reason"]
+    assert s["erbb2_copy_number_ci"][0] <= 8 <= s["erbb2_copy_number_ci"][1]
+
+
 @pytest.mark.parametrize("profile", ["flat", "basal", "luminal"])
 def test_erbb2_neutral_without_an_erbb2_event(profile, shipped):
     bins, cnv = synthetic_cnv(profile, 0.3, seed=3)
