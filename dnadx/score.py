@@ -57,6 +57,6 @@ def score_sample(bins: pd.DataFrame, cnv: dict, *, genes: pd.DataFrame, segment_
         "predictions": preds, "predictions_status": status,
         "predictions_input": "score_adjusted (tumour-fraction-adjusted, clipped to the TCGA range)",
         "segments_with_score": int(scores["score_raw"].notna().sum()),
-        "genes_without_usable_bin": int((gtab["flag"] != "").sum()),
+        "gene_flags": {k: int(v) for k, v in gtab.loc[gtab["flag"] != "", "flag"].value_counts().sort_index().items()},
     }
     return gtab, scores, summary
