@@ -30,7 +30,9 @@ from dnadx import models_io, reference  # noqa: E402
 from dnadx.score import score_sample  # noqa: E402
 
 TFS = (0.02, 0.05, 0.075, 0.10, 0.15, 0.20, 0.30, 0.50)
-PROFILES = ("erbb2", "flat", "basal", "luminal")
+PROFILES = ("erbb2", "erbb2_cn8", "flat", "basal", "luminal")
+# Focal-only ERBB2 amplicon at CN 8 (no other change): the CN >= 8 case.
+CUSTOM = {"erbb2_cn8": [{"gene": "ERBB2", "copy": 8, "width": 1_500_000}]}
 
 
 def bench_train(training_dir: Path) -> list[str]:
@@ -69,6 +71,9 @@ def bench_validation() -> list[str]:
 
 def _pipeline_sample(profile: str, tf: float, seed: int, fragments: int, work: Path) -> dict:
     pre = work / f"{profile}_{tf}_{seed}"
+    if profile in CUSTOM:
+        (work / f"{profile}.json").write_text(json.dumps(CUSTOM[profile]))
+        profile = str(work / f"{profile}.json")
     run = lambda *a: subprocess.run([sys.executable, "-m", "dnadx", *map(str, a)], check=True,  # noqa: E731
                                     capture_output=True, cwd=ROOT)
     run("simulate", "--prefix", pre, "--profile", profile, "--tumor-fraction", tf, "--fragments", fragments,
@@ -83,7 +88,7 @@ def _synthetic_sample(profile: str, tf: float, seed: int, sd: float) -> dict:
     from tests.test_score import synthetic_cnv
 
     d = models_io.shipped_models_dir()
-    bins, cnv = synthetic_cnv(profile, tf, seed=seed, sd=sd)
+    bins, cnv = synthetic_cnv(CUSTOM.get(profile, profile), tf, seed=seed, sd=sd)
     return score_sample(bins, cnv, genes=reference.genes("GRCh38"), segment_genes=reference.segment_genes(),
                         ranges=models_io.read_segment_ranges(d), models=models_io.read_models(d))[2]
 

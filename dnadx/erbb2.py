@@ -13,11 +13,17 @@ the range of c over L +- 1.96 se(L) and p over its interval (c is monotone in ea
 Detectable copy number: the lowest c whose expected L is 3 se_focal above 0 at this p,
 where se_focal is se(L) for a focal amplicon of FOCAL_WIDTH (n = FOCAL_WIDTH / bin size
 bins): segmentation can only isolate an amplicon that stands out at that width. The
-call is **not_assessable** when p < MIN_TF (the stated limit: 0.05), when ERBB2 has no
-usable bin or segment, or when an amplification of NOT_MISSED_CN copies could not be told
-from neutral (detectable copy number > NOT_MISSED_CN). Otherwise, with z = L / se(L):
-amplified if c >= AMP_CN and z >= 3; gain if c >= phi + 0.5 and z >= 3; loss if
-c <= phi - 0.5 and z <= -3; else neutral.
+call, with z = L / se(L):
+
+- no usable bin or segment covers ERBB2: not_assessable;
+- p < MIN_TF (the stated limit, 0.05): amplified if z >= 3, L >= LOW_TF_MIN_LOG2 and the lower copy-number bound
+  at the *upper* end of the tumour-fraction interval is >= AMP_CN (a focal amplification can
+  be plain although the genome-wide estimate is ~0; the copy number is then a lower bound),
+  else not_assessable;
+- amplified if c >= AMP_CN and z >= 3;
+- not_assessable if an amplification of NOT_MISSED_CN copies could not be told from neutral
+  (detectable copy number > NOT_MISSED_CN);
+- gain if c >= phi + 0.5 and z >= 3; loss if c <= phi - 0.5 and z <= -3; else neutral.
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ Z_CALL = 3.0
 # Systematic log2 error floor of a segment (GC/mappability residuals, PoN mismatch, waves).
 SYSTEMATIC_SD = 0.05
 CI_Z = 1.96
+# Below the tumour-fraction limit a focal ERBB2 gain must also reach this log2 to be called
+# amplified: smaller focal shifts are within PoN/GC residual artefacts (CN 8 at p = 0.05 gives 0.2).
+LOW_TF_MIN_LOG2 = 0.15
 # Width of the smallest ERBB2 amplicon the call must not miss (17q12 amplicons are mostly
 # 0.5-3 Mb; 1 Mb is conservative).
 FOCAL_WIDTH = 1_000_000
@@ -101,14 +110,27 @@ def call_erbb2(bins: pd.DataFrame, genes: pd.DataFrame, scores: pd.DataFrame, *,
            "erbb2_amplicon_genes_used": int(amp["n_genes_used"]), "erbb2_copy_number": None,
            "erbb2_copy_number_ci": [None, None], "erbb2_detectable_copy_number": None, "erbb2_tf_limit": MIN_TF}
     p = tumour_fraction
-    if p is None or not np.isfinite(p) or p < MIN_TF:
-        return dict(out, erbb2_call="not_assessable",
-                    erbb2_call_reason=f"tumour fraction {p if p is None else round(p, 3)} below the limit {MIN_TF}")
     if not np.isfinite(log2):
         return dict(out, erbb2_call="not_assessable", erbb2_call_reason="no usable bin or segment covers ERBB2")
-    se = float(np.sqrt(noise_sd ** 2 / n_seg + SYSTEMATIC_SD ** 2))
+    se = float(np.sqrt(noise_sd ** 2 / max(n_seg, 1) + SYSTEMATIC_SD ** 2))
+    z = log2 / se
     lo_p, hi_p = tumour_fraction_ci if tumour_fraction_ci else (p, p)
-    lo_p, hi_p = max(float(lo_p or p), 1e-3), max(float(hi_p or p), 1e-3)
+    hi_p = max(float(hi_p or 0.0), float(p or 0.0))
+    out["erbb2_log2_se"] = se
+    if p is None or not np.isfinite(p) or p < MIN_TF:
+        # The genome-wide estimate misses tumours whose only change is focal. A significant
+        # ERBB2 gain that means >= AMP_CN copies even at the highest tumour fraction the
+        # profile allows (the interval's upper end) is an amplification whatever the true p.
+        c_low = copy_number(log2 - CI_Z * se, hi_p, phi) if hi_p > 0 else 0.0
+        if z >= Z_CALL and log2 >= LOW_TF_MIN_LOG2 and c_low >= AMP_CN:
+            c = copy_number(log2, hi_p, phi)
+            return dict(out, erbb2_call="amplified", erbb2_copy_number=c, erbb2_copy_number_ci=[c_low, None],
+                        erbb2_call_reason=(f"focal log2 {log2:.2f} = {z:.1f} SE above 0; >= {c_low:.1f} copies even "
+                                           f"at tumour fraction {hi_p:.3f} (upper end of the interval); copy number "
+                                           "is a lower bound, the genome-wide tumour fraction is below the limit"))
+        return dict(out, erbb2_call="not_assessable",
+                    erbb2_call_reason=f"tumour fraction {p if p is None else round(p, 3)} below the limit {MIN_TF}")
+    lo_p, hi_p = max(float(lo_p or p), 1e-3), max(hi_p, 1e-3)
     corners = [copy_number(log2 + s * CI_Z * se, q, phi) for s in (-1, 1) for q in (lo_p, hi_p, p)]
     c = copy_number(log2, p, phi)
     bin_size = float((bins["end"] - bins["start"]).median())
@@ -116,8 +138,7 @@ def call_erbb2(bins: pd.DataFrame, genes: pd.DataFrame, scores: pd.DataFrame, *,
     se_focal = float(np.sqrt(noise_sd ** 2 / n_focal + SYSTEMATIC_SD ** 2))
     detect = copy_number(Z_CALL * se_focal, p, phi)
     out.update(erbb2_copy_number=c, erbb2_copy_number_ci=[min(corners), max(corners)],
-               erbb2_detectable_copy_number=detect, erbb2_log2_se=se)
-    z = log2 / se
+               erbb2_detectable_copy_number=detect)
     if c >= AMP_CN and z >= Z_CALL:
         call, why = "amplified", f"copy number {c:.1f} >= {AMP_CN:g}, log2 {log2:.2f} = {z:.1f} SE above 0"
     elif detect > NOT_MISSED_CN:
