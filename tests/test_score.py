@@ -157,3 +157,16 @@ def test_her2_probability_separates_amplified_from_others(shipped):
             other = _score(*synthetic_cnv(profile, tf, seed=12), shipped)[2]
             assert other["her2_dna_probability"] < 0.2, (profile, tf)
     assert amp["predictions"]["pam50_lumb"]["exploratory"] and not amp["predictions"]["her2_status"]["exploratory"]
+
+
+def test_focal_amplicon_is_called_when_the_genome_wide_tf_is_zero(shipped):
+    # The only change is the amplicon, so a genome-wide estimator reports p ~ 0 [0, 0.03].
+    bins, cnv = synthetic_cnv([{"gene": "ERBB2", "copy": 8, "width": 1_500_000}], 0.10, seed=9)
+    cnv.update(tumor_fraction=0.0, tumor_fraction_ci=[0.0, 0.03], ploidy=2.0)
+    s = _score(bins, cnv, shipped)[2]
+    assert s["erbb2_call"] == "amplified" and s["erbb2_copy_number_ci"][1] is None
+    assert s["erbb2_copy_number_ci"][0] >= 6 and "lower bound" in s["erbb2_call_reason"]
+    # A flat tumour at the same estimate: nothing to see, not assessable (never neutral).
+    bins, cnv = synthetic_cnv("flat", 0.10, seed=9)
+    cnv.update(tumor_fraction=0.0, tumor_fraction_ci=[0.0, 0.03], ploidy=2.0)
+    assert _score(bins, cnv, shipped)[2]["erbb2_call"] == "not_assessable"
