@@ -93,12 +93,12 @@ def _synthetic_sample(profile: str, tf: float, seed: int, sd: float) -> dict:
                         ranges=models_io.read_segment_ranges(d), models=models_io.read_models(d))[2]
 
 
-def bench_dilution(mode: str, seeds: int, fragments: int, sd: float) -> list[str]:
+def bench_dilution(mode: str, seeds: int, fragments: int, sd: float, tfs=TFS) -> list[str]:
     rows = {}
     t0 = time.time()
     with tempfile.TemporaryDirectory() as work:
         for profile in PROFILES:
-            for tf in TFS:
+            for tf in tfs:
                 res = []
                 for seed in range(1, seeds + 1):
                     if mode == "pipeline":
@@ -108,8 +108,8 @@ def bench_dilution(mode: str, seeds: int, fragments: int, sd: float) -> list[str
                 rows[(profile, tf)] = res
     out = [f"Mode `{mode}`, {seeds} seed(s) per cell" + (f", {fragments:,} fragments" if mode == "pipeline" else
                                                          f", bin noise sd {sd}") + f"; {time.time() - t0:.0f} s.", "",
-           "| profile | true TF | ERBB2 calls | est. TF (mean) | ERBB2 CN (mean) | HER2 DNA probability (mean, min-max) |",
-           "| --- | --- | --- | --- | --- | --- |"]
+           "| profile | true TF | ERBB2 calls | est. TF (mean) | ERBB2 CN (mean) | ERBB2 log2 source | HER2 DNA probability (mean, min-max) |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
     for (profile, tf), res in rows.items():
         calls = {}
         for r in res:
@@ -118,10 +118,11 @@ def bench_dilution(mode: str, seeds: int, fragments: int, sd: float) -> list[str
         cns = [r["erbb2_copy_number"] for r in res if r["erbb2_copy_number"] is not None]
         tfs = [r["tumor_fraction"] for r in res if r["tumor_fraction"] is not None]
         p = f"{np.mean(probs):.2f} ({min(probs):.2f}-{max(probs):.2f})" if probs else "NA (not assessable)"
+        src = ", ".join(sorted({r.get("erbb2_log2_source", "") for r in res}))
         out.append(f"| {profile} | {tf} | {', '.join(f'{k} {v}' for k, v in sorted(calls.items()))} | "
-                   f"{np.mean(tfs):.3f} | {np.mean(cns):.1f} | {p} |" if cns else
+                   f"{np.mean(tfs):.3f} | {np.mean(cns):.1f} | {src} | {p} |" if cns else
                    f"| {profile} | {tf} | {', '.join(f'{k} {v}' for k, v in sorted(calls.items()))} | "
-                   f"{np.mean(tfs) if tfs else float('nan'):.3f} | – | {p} |")
+                   f"{np.mean(tfs) if tfs else float('nan'):.3f} | – | {src} | {p} |")
     return out
 
 
@@ -133,11 +134,13 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--sd", type=float, default=0.1)
     ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--tfs", default=",".join(map(str, TFS)), help="comma-separated tumour fractions")
     a = ap.parse_args()
     lines = ["## Training", ""]
     lines += ["(skipped)"] if a.skip_train or not a.training_dir.exists() else bench_train(a.training_dir)
     lines += ["", "## Validation", ""] + bench_validation()
-    lines += ["", "## Dilution curve", ""] + bench_dilution(a.mode, a.seeds, a.fragments, a.sd)
+    lines += ["", "## Dilution curve", ""] + bench_dilution(a.mode, a.seeds, a.fragments, a.sd,
+                                                                  tuple(float(t) for t in a.tfs.split(",")))
     print("\n".join(lines))
 
 

@@ -6,6 +6,8 @@ The observed log2 ratio L of the segment covering ERBB2 is diluted by the tumour
     L = log2((2(1 - p) + p c) / (2(1 - p) + p phi))
     c = (2^L (2(1 - p) + p phi) - 2(1 - p)) / p                 tumour copy number
 
+L is the ``segment_log2`` of ERBB2's segment, or the mean bin log2 over a FOCAL_WIDTH window
+centred on ERBB2 when that window stands out from the segment (see :func:`erbb2_log2`).
 Uncertainty: se(L) = sqrt(sd_bin^2 / n + SYSTEMATIC_SD^2) for a segment of n usable bins
 (sd_bin = the sample's bin noise, ``noise_mad`` of cnv.json). The copy-number interval is
 the range of c over L +- 1.96 se(L) and p over its interval (c is monotone in each).
@@ -82,6 +84,38 @@ def _erbb2_segment(bins: pd.DataFrame, start: int, end: int) -> tuple[float, int
     return float(seg["segment_log2"].astype(float).mean()), n_gene, len(seg)
 
 
+def _focal_window(bins: pd.DataFrame, start: int, end: int) -> tuple[float, int]:
+    """Mean bin log2 and usable-bin count over FOCAL_WIDTH centred on ERBB2 (segmentation-free)."""
+    if "log2" not in bins.columns:
+        return np.nan, 0
+    mid = (start + end) // 2
+    lo, hi = mid - FOCAL_WIDTH // 2, mid + FOCAL_WIDTH // 2
+    b = bins[(bins["chrom"] == "chr17") & (bins["end"] > lo) & (bins["start"] < hi)]
+    v = b.loc[b["usable"].astype(bool), "log2"].astype(float)
+    v = v[np.isfinite(v)]
+    return (float(v.mean()), int(len(v))) if len(v) else (np.nan, 0)
+
+
+def erbb2_log2(bins: pd.DataFrame, start: int, end: int, noise_sd: float) -> tuple[float, int, int, str]:
+    """ERBB2 log2: its segment's value, or the focal window's when that stands out from it.
+
+    A small amplicon at low tumour fraction can be merged into a larger segment (e.g. a 17q
+    gain). The window mean replaces the segment value when it exceeds it by Z_CALL standard
+    errors of the difference, sqrt(sd^2 / n_window + sd^2 / n_segment + SYSTEMATIC_SD^2).
+
+    Returns (log2, usable bins over the gene, bins behind the value, source).
+    """
+    seg, n_gene, n_seg = _erbb2_segment(bins, start, end)
+    win, n_win = _focal_window(bins, start, end)
+    if n_win and np.isfinite(win):
+        if not np.isfinite(seg):
+            return win, n_gene, n_win, "focal_window"
+        se_diff = np.sqrt(noise_sd ** 2 / n_win + noise_sd ** 2 / max(n_seg, 1) + SYSTEMATIC_SD ** 2)
+        if (win - seg) / se_diff >= Z_CALL:
+            return win, n_gene, n_win, "focal_window"
+    return seg, n_gene, n_seg, "segment"
+
+
 def call_erbb2(bins: pd.DataFrame, genes: pd.DataFrame, scores: pd.DataFrame, *, tumour_fraction: float | None,
                tumour_fraction_ci: tuple[float, float] | None, ploidy: float | None, noise_sd: float) -> dict:
     """ERBB2 log2, tumour copy number with interval, call and the DNADX amplicon score.
@@ -103,9 +137,9 @@ def call_erbb2(bins: pd.DataFrame, genes: pd.DataFrame, scores: pd.DataFrame, *,
     """
     phi = float(ploidy) if ploidy is not None and np.isfinite(ploidy) and ploidy > 0 else 2.0
     gene = genes[genes["entrez_id"] == ERBB2_ENTREZ].iloc[0]
-    log2, n_gene, n_seg = _erbb2_segment(bins, int(gene["start"]), int(gene["end"]))
+    log2, n_gene, n_seg, source = erbb2_log2(bins, int(gene["start"]), int(gene["end"]), noise_sd)
     amp = scores[scores["segment_id"] == AMPLICON_SEGMENT].iloc[0]
-    out = {"erbb2_log2": log2, "erbb2_usable_bins": n_gene, "erbb2_segment_bins": n_seg,
+    out = {"erbb2_log2": log2, "erbb2_usable_bins": n_gene, "erbb2_segment_bins": n_seg, "erbb2_log2_source": source,
            "erbb2_amplicon_score": float(amp["score_adjusted"]), "erbb2_amplicon_score_raw": float(amp["score_raw"]),
            "erbb2_amplicon_genes_used": int(amp["n_genes_used"]), "erbb2_copy_number": None,
            "erbb2_copy_number_ci": [None, None], "erbb2_detectable_copy_number": None, "erbb2_tf_limit": MIN_TF}
@@ -123,11 +157,10 @@ def call_erbb2(bins: pd.DataFrame, genes: pd.DataFrame, scores: pd.DataFrame, *,
         # profile allows (the interval's upper end) is an amplification whatever the true p.
         c_low = copy_number(log2 - CI_Z * se, hi_p, phi) if hi_p > 0 else 0.0
         if z >= Z_CALL and log2 >= LOW_TF_MIN_LOG2 and c_low >= AMP_CN:
-            c = copy_number(log2, hi_p, phi)
-            return dict(out, erbb2_call="amplified", erbb2_copy_number=c, erbb2_copy_number_ci=[c_low, None],
+            return dict(out, erbb2_call="amplified", erbb2_copy_number=c_low, erbb2_copy_number_ci=[c_low, None],
                         erbb2_call_reason=(f"focal log2 {log2:.2f} = {z:.1f} SE above 0; >= {c_low:.1f} copies even "
-                                           f"at tumour fraction {hi_p:.3f} (upper end of the interval); copy number "
-                                           "is a lower bound, the genome-wide tumour fraction is below the limit"))
+                                           f"at tumour fraction {hi_p:.3f} (upper end of the interval); the copy "
+                                           "number given is this lower bound (genome-wide tumour fraction below the limit)"))
         return dict(out, erbb2_call="not_assessable",
                     erbb2_call_reason=f"tumour fraction {p if p is None else round(p, 3)} below the limit {MIN_TF}")
     lo_p, hi_p = max(float(lo_p or p), 1e-3), max(hi_p, 1e-3)

@@ -170,3 +170,14 @@ def test_focal_amplicon_is_called_when_the_genome_wide_tf_is_zero(shipped):
     bins, cnv = synthetic_cnv("flat", 0.10, seed=9)
     cnv.update(tumor_fraction=0.0, tumor_fraction_ci=[0.0, 0.03], ploidy=2.0)
     assert _score(bins, cnv, shipped)[2]["erbb2_call"] == "not_assessable"
+
+
+def test_amplicon_merged_into_a_larger_segment_is_found_by_the_focal_window(shipped):
+    bins, cnv = synthetic_cnv("erbb2", 0.10, seed=10)
+    chr17 = bins["chrom"] == "chr17"
+    bins.loc[chr17, "segment"] = -17  # segmentation missed the amplicon: one chr17 segment
+    bins.loc[chr17, "segment_log2"] = bins.loc[chr17 & (bins["usable"] == 1), "log2"].mean()
+    s = _score(bins, cnv, shipped)[2]
+    assert s["erbb2_log2_source"] == "focal_window" and s["erbb2_call"] == "amplified", s["erbb2_call_reason"]
+    flat, cnv = synthetic_cnv("basal", 0.10, seed=10)
+    assert _score(flat, cnv, shipped)[2]["erbb2_log2_source"] == "segment"
