@@ -1,0 +1,76 @@
+"""Read and write the reference group model (`reference/models/groups/`, plain TSV, no pickles).
+
+Files:
+  ``segments.tsv``   segment_index, segment_id, is_arm, arm, feature_mean, feature_scale and one
+                     ``coef_<group>`` column per pattern group (the classifier weights);
+  ``model.tsv``      key / value: ``intercept_<group>``, ``quiet_amplitude``, training settings;
+  ``tumour_amplitudes.tsv``  sorted arm amplitudes of the non-quiet TCGA training tumours.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dnadx import io
+from dnadx.errors import ReferenceError_
+from dnadx.groups import PATTERN_GROUPS, GroupModel
+
+FILES = ("segments.tsv", "model.tsv", "tumour_amplitudes.tsv")
+# Enough digits that a re-read model predicts identically (1e-10 relative).
+_FLOAT = "%.12g"
+
+
+def write_group_model(model: GroupModel, folder) -> list[Path]:
+    """Write the model's three TSV files into ``folder``; return their paths."""
+    folder = Path(folder)
+    seg = pd.DataFrame({
+        "segment_index": np.arange(1, len(model.segment_ids) + 1),
+        "segment_id": model.segment_ids, "is_arm": model.is_arm.astype(int), "arm": model.arm,
+        "feature_mean": model.feature_mean, "feature_scale": model.feature_scale,
+    })
+    for k, g in enumerate(model.classes):
+        seg[f"coef_{g}"] = model.coef[k]
+    kv = [(f"intercept_{g}", repr(float(b))) for g, b in zip(model.classes, model.intercept)]
+    kv += [("quiet_amplitude", repr(model.quiet_amplitude))]
+    kv += [(k, str(v)) for k, v in sorted(model.info.items())]
+    paths = [folder / f for f in FILES]
+    io.write_tsv(seg, paths[0], float_format=_FLOAT)
+    io.write_tsv(pd.DataFrame(kv, columns=["key", "value"]), paths[1])
+    io.write_tsv(pd.DataFrame({"arm_amplitude": model.tumour_amplitudes}), paths[2], float_format=_FLOAT)
+    return paths
+
+
+def read_group_model(folder) -> GroupModel:
+    """Load a model written by :func:`write_group_model`; ReferenceError_ if it is missing or broken."""
+    folder = Path(folder)
+    missing = [f for f in FILES if not (folder / f).exists()]
+    if missing:
+        raise ReferenceError_(f"{folder}: group model file(s) missing: {', '.join(missing)}; rebuild with "
+                              "`python reference/build/train_groups.py TRAINING_DIR`")
+    seg = io.read_tsv(folder / "segments.tsv", ("segment_id", "is_arm", "arm", "feature_mean", "feature_scale"),
+                      kind="group model", dtype={"arm": str})
+    kv = io.read_tsv(folder / "model.tsv", ("key", "value"), kind="group model", dtype=str)
+    kv = dict(zip(kv["key"], kv["value"]))
+    amps = io.read_tsv(folder / "tumour_amplitudes.tsv", ("arm_amplitude",), kind="group model")
+    try:
+        coef = np.vstack([seg[f"coef_{g}"].to_numpy(float) for g in PATTERN_GROUPS])
+        intercept = np.array([float(kv[f"intercept_{g}"]) for g in PATTERN_GROUPS])
+        quiet = float(kv["quiet_amplitude"])
+    except KeyError as exc:
+        raise ReferenceError_(f"{folder}: group model lacks {exc}; rebuild it") from None
+    info = {k: v for k, v in kv.items() if not k.startswith("intercept_") and k != "quiet_amplitude"}
+    return GroupModel(
+        segment_ids=tuple(seg["segment_id"]), is_arm=seg["is_arm"].to_numpy(bool),
+        arm=tuple(seg["arm"].fillna("")), classes=PATTERN_GROUPS, coef=coef, intercept=intercept,
+        feature_mean=seg["feature_mean"].to_numpy(float), feature_scale=seg["feature_scale"].to_numpy(float),
+        quiet_amplitude=quiet, tumour_amplitudes=amps["arm_amplitude"].to_numpy(float), info=info)
+
+
+def bundled_group_model() -> GroupModel:
+    """The shipped model under `<bundle>/models/groups/`."""
+    from dnadx import reference
+
+    return read_group_model(reference.bundle_dir() / "models" / "groups")
