@@ -10,15 +10,18 @@ Model (trained by `reference/build/train_groups.py` on TCGA, validated on METABR
 * pattern features, scale-free so they transfer across platforms and purities: the
   sample's adjusted scores ``x`` centred on the median arm score and divided by the arm
   root-mean-square amplitude ``A = sqrt(mean_arms (x - m)^2)``: ``z = (x - m) / max(A, a0)``;
-* a multinomial logistic regression (L2) on ``z`` (per-feature standardised with the
-  TCGA mean/sd) for the three pattern groups: ``P(k | z) = softmax(W (z - mu)/s + b)``;
+* ``ERBB2-amplified`` when the focal 17q12 excess ``e = x_amplicon - x_17q`` reaches the
+  Youden cut-off against TCGA clinical HER2 status (a whole-17q gain is not an amplicon);
+* otherwise basal-like vs luminal-like by a logistic regression (L2) on ``z`` (per-feature
+  standardised with the TCGA mean/sd): ``P(k | z) = softmax(W (z - mu)/s + b)``;
 * ``quiet`` when the profile carries no detectable signal: the raw arm amplitude is
   below ``SNR_MIN`` times the sample's segment noise, or the adjusted amplitude is
   below the TCGA quiet amplitude ``quiet_amplitude``;
 * confidence of a pattern group: the posterior averaged over ``N_DRAWS`` noise draws
   ``raw + N(0, sigma^2)`` re-adjusted at the sample's tumour fraction, so diluted or
   noisy samples lose confidence; confidence of ``quiet``: the fraction of TCGA tumours
-  whose pattern would have been detected at this tumour fraction and noise.
+  whose pattern would have been detected at this tumour fraction and noise;
+* below ``RELIABLE_TUMOUR_FRACTION`` the confidence is capped (never "high").
 """
 
 from __future__ import annotations
@@ -52,6 +55,10 @@ N_DRAWS = 64
 ADJUSTED_RANGE = (-1.3, 3.7)
 # Confidence at or above which a group counts as a high-confidence assignment (docs, tests).
 HIGH_CONFIDENCE = 0.8
+# Groups are validated from this tumour fraction up (simulations, benchmarks/groups.md); below
+# it the tumour-fraction estimate itself is uncertain (lpWGS intervals of +-0.03-0.05), so the
+# confidence is capped at HIGH_CONFIDENCE * p / RELIABLE_TUMOUR_FRACTION.
+RELIABLE_TUMOUR_FRACTION = 0.15
 
 
 def adjust_for_tumour_fraction(raw, tumour_fraction: float) -> np.ndarray:
@@ -86,30 +93,39 @@ class GroupModel:
     segment_ids: tuple[str, ...]
     is_arm: np.ndarray           # bool, per segment
     arm: tuple[str, ...]         # chromosome arm of each segment (noise estimate)
-    classes: tuple[str, ...]
+    classes: tuple[str, ...]     # classifier classes (basal-like, luminal-like)
     coef: np.ndarray             # classes x segments, on standardised features
     intercept: np.ndarray        # classes
     feature_mean: np.ndarray     # segments
     feature_scale: np.ndarray    # segments
+    centroids: np.ndarray        # groups x segments: mean pattern z per group (descriptions)
+    erbb2_segment: str           # 17q12 amplicon segment
+    erbb2_arm_segment: str       # 17q whole-arm segment
+    erbb2_excess: float          # amplicon - 17q arm (log2) at or above which: ERBB2-amplified
     quiet_amplitude: float       # adjusted arm amplitude below which a profile is quiet
     tumour_amplitudes: np.ndarray  # sorted arm amplitudes of non-quiet TCGA tumours
     info: dict = field(default_factory=dict)
 
-    def checksum(self) -> str:
-        h = hashlib.sha256()
-        for a in (self.coef, self.intercept, self.feature_mean, self.feature_scale):
-            h.update(np.round(np.asarray(a, float), 10).tobytes())
-        return h.hexdigest()[:12]
+    def erbb2_columns(self) -> tuple[int, int]:
+        return self.segment_ids.index(self.erbb2_segment), self.segment_ids.index(self.erbb2_arm_segment)
 
 
-def fit_group_model(scores: pd.DataFrame, labels: pd.Series, *, segments: pd.DataFrame, c: float,
-                    quiet_quantile: float) -> GroupModel:
-    """Train the pattern classifier on ``scores`` (samples x segments) and pattern ``labels``.
+def erbb2_excess(model: GroupModel, scores: np.ndarray) -> np.ndarray:
+    """Focal 17q12 excess ``e = x_ERBB2amplicon - x_17q`` per row: a whole-17q gain is not an amplicon."""
+    i, j = model.erbb2_columns()
+    scores = np.atleast_2d(scores)
+    return scores[:, i] - scores[:, j]
+
+
+def fit_group_model(scores: pd.DataFrame, labels: pd.Series, her2_status: pd.Series, *, segments: pd.DataFrame,
+                    c: float, quiet_quantile: float) -> GroupModel:
+    """Train on ``scores`` (samples x segments, `segments` order).
 
     Parameters
     ----------
-    scores : training segment scores, columns in `segments` order.
-    labels : one of PATTERN_GROUPS per sample (same index as ``scores``).
+    labels : basal-like / luminal-like per sample, or NaN (not used by the classifier).
+    her2_status : clinical HER2 status 1/0 (NaN = unknown): the ERBB2 excess cut-off is the
+        Youden point ``argmax_t sens(t) + spec(t) - 1`` of ``e`` against it.
     segments : ``segment_id, is_arm, arm`` per segment.
     c : inverse L2 penalty of the logistic regression (chosen by cross-validation).
     quiet_quantile : quantile of the training arm amplitudes that defines ``quiet``.
@@ -121,25 +137,59 @@ def fit_group_model(scores: pd.DataFrame, labels: pd.Series, *, segments: pd.Dat
     z = pattern_features(x, is_arm)
     mu, sd = z.mean(axis=0), z.std(axis=0)
     sd = np.where(sd > 1e-9, sd, 1.0)
+    lab = labels.to_numpy(object)
+    use = pd.notna(labels).to_numpy()
     clf = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", tol=1e-8)
-    clf.fit((z - mu) / sd, labels.to_numpy())
-    order = [list(clf.classes_).index(k) for k in PATTERN_GROUPS]
-    _, amp = arm_amplitude(x, is_arm)
+    clf.fit((z[use] - mu) / sd, lab[use].astype(str))
+    ids = tuple(segments["segment_id"])
+    e_seg = next(s for s in ids if "17q12.amp.ERBB2" in s)
+    a_seg = next(s for s, w, a in zip(ids, is_arm, segments["arm"]) if w and a == "17q")
+    e = x[:, ids.index(e_seg)] - x[:, ids.index(a_seg)]
+    known = pd.notna(her2_status).to_numpy()
+    thr = youden_threshold(e[known], her2_status.to_numpy()[known].astype(int))
+    amp = arm_amplitude(x, is_arm)[1]
     q = float(np.quantile(amp, quiet_quantile))
+    group = np.where(e >= thr, "ERBB2-amplified", np.where(use, lab, ""))
+    cent = np.vstack([z[group == g].mean(axis=0) for g in PATTERN_GROUPS])
     return GroupModel(
-        segment_ids=tuple(segments["segment_id"]), is_arm=is_arm, arm=tuple(segments["arm"]),
-        classes=PATTERN_GROUPS, coef=clf.coef_[order], intercept=clf.intercept_[order],
-        feature_mean=mu, feature_scale=sd, quiet_amplitude=q, tumour_amplitudes=np.sort(amp[amp >= q]),
+        segment_ids=ids, is_arm=is_arm, arm=tuple(segments["arm"]), classes=tuple(clf.classes_),
+        coef=clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_[0] / 2, clf.coef_[0] / 2]),
+        intercept=clf.intercept_ if len(clf.classes_) > 2 else np.array([-clf.intercept_[0] / 2, clf.intercept_[0] / 2]),
+        feature_mean=mu, feature_scale=sd, centroids=cent, erbb2_segment=e_seg, erbb2_arm_segment=a_seg,
+        erbb2_excess=thr, quiet_amplitude=q, tumour_amplitudes=np.sort(amp[amp >= q]),
         info={"c": c, "quiet_quantile": quiet_quantile})
 
 
+def youden_threshold(score: np.ndarray, truth: np.ndarray) -> float:
+    """Cut-off maximising sensitivity + specificity - 1 (ties: the higher cut-off)."""
+    best, best_t = -1.0, float("inf")
+    for t in np.unique(score):
+        j = np.mean(score[truth == 1] >= t) + np.mean(score[truth == 0] < t) - 1
+        if j >= best:
+            best, best_t = j, float(t)
+    return best_t
+
+
 def predict_proba(model: GroupModel, scores: np.ndarray) -> np.ndarray:
-    """Pattern-group posteriors (n x 3) for adjusted scores (n x 536)."""
+    """Classifier posteriors (n x len(model.classes)) for adjusted scores (n x 536)."""
     z = (pattern_features(scores, model.is_arm) - model.feature_mean) / model.feature_scale
     eta = z @ model.coef.T + model.intercept
     eta -= eta.max(axis=1, keepdims=True)
     p = np.exp(eta)
     return p / p.sum(axis=1, keepdims=True)
+
+
+def group_probabilities(model: GroupModel, scores: np.ndarray) -> np.ndarray:
+    """P over PATTERN_GROUPS (n x 3): ERBB2-amplified by the excess rule (0/1), else the classifier."""
+    erbb2 = (erbb2_excess(model, scores) >= model.erbb2_excess).astype(float)
+    pc = predict_proba(model, scores)
+    cols = [list(model.classes).index(g) for g in PATTERN_GROUPS[1:]]
+    return np.column_stack([erbb2, (1 - erbb2)[:, None] * pc[:, cols]])
+
+
+def predict_groups(model: GroupModel, scores: np.ndarray) -> np.ndarray:
+    """Point prediction of the pattern group (no quiet/tumour-fraction rules): used for validation."""
+    return np.asarray(PATTERN_GROUPS)[group_probabilities(model, scores).argmax(axis=1)]
 
 
 def segment_noise(model: GroupModel, raw: np.ndarray) -> np.ndarray:
@@ -157,6 +207,10 @@ def segment_noise(model: GroupModel, raw: np.ndarray) -> np.ndarray:
     return np.maximum(1.4826 * mad, NOISE_FLOOR)
 
 
+def _ceiling(confidence: float, p: float) -> float:
+    return min(confidence, HIGH_CONFIDENCE * p / RELIABLE_TUMOUR_FRACTION)
+
+
 def _sample_seed(raw: np.ndarray) -> int:
     # Seed from the data itself: the same sample gets the same draws in any batch.
     return int.from_bytes(hashlib.sha256(np.round(raw, 6).tobytes()).digest()[:8], "little")
@@ -172,31 +226,30 @@ def assign_group(model: GroupModel, raw: np.ndarray, adjusted: np.ndarray, tumou
     """
     raw, adjusted = np.asarray(raw, float), np.asarray(adjusted, float)
     out = {"group": INSUFFICIENT_INFO, "group_confidence": np.nan, "signal_to_noise": np.nan,
-           "segment_noise": np.nan, **{f"p_{k}": np.nan for k in PATTERN_GROUPS}}
+           "segment_noise": np.nan, "erbb2_excess": np.nan, **{f"p_{k}": np.nan for k in PATTERN_GROUPS}}
     p = float(tumour_fraction)
     if not np.isfinite(p) or not np.all(np.isfinite(raw)) or not np.all(np.isfinite(adjusted)):
         return out
     sigma = float(segment_noise(model, raw)[0])
-    _, a_raw = arm_amplitude(raw[None, :], model.is_arm)
-    _, a_adj = arm_amplitude(adjusted[None, :], model.is_arm)
-    snr = float(a_raw[0] / sigma)
-    out.update(segment_noise=sigma, signal_to_noise=snr)
+    a_raw = arm_amplitude(raw[None, :], model.is_arm)[1][0]
+    a_adj = arm_amplitude(adjusted[None, :], model.is_arm)[1][0]
+    snr = float(a_raw / sigma)
+    out.update(segment_noise=sigma, signal_to_noise=snr, erbb2_excess=float(erbb2_excess(model, adjusted)[0]))
     if p < MIN_TUMOUR_FRACTION:
         out["group"] = INSUFFICIENT_TF
         return out
-    if snr < SNR_MIN or a_adj[0] < model.quiet_amplitude:
-        # How many TCGA tumours would have shown a detectable pattern here: raw arm amplitude
-        # at tumour fraction p is about p * A (d raw / d x = p at x = 0).
+    point = group_probabilities(model, adjusted[None, :])[0]
+    if (snr < SNR_MIN or a_adj < model.quiet_amplitude) and point[0] == 0:
+        # Share of TCGA tumours whose pattern would have been detected here: the raw arm
+        # amplitude at tumour fraction p is about p * A (d raw / d x = p at x = 0).
         need = SNR_MIN * sigma / p
-        detectable = float(np.mean(model.tumour_amplitudes >= need))
-        out.update(group=QUIET, group_confidence=detectable)
+        out.update(group=QUIET, group_confidence=_ceiling(float(np.mean(model.tumour_amplitudes >= need)), p))
         return out
     rng = np.random.default_rng(_sample_seed(raw))
     draws = raw[None, :] + rng.normal(0.0, sigma, size=(N_DRAWS, raw.size))
-    probs = predict_proba(model, np.vstack([adjusted[None, :], adjust_for_tumour_fraction(draws, p)]))
-    k = int(np.argmax(probs[0]))
-    mean = probs[1:].mean(axis=0)
-    out.update(group=PATTERN_GROUPS[k], group_confidence=float(mean[k]),
+    mean = group_probabilities(model, adjust_for_tumour_fraction(draws, p)).mean(axis=0)
+    k = int(np.argmax(point))
+    out.update(group=PATTERN_GROUPS[k], group_confidence=_ceiling(float(mean[k]), p),
                **{f"p_{g}": float(v) for g, v in zip(PATTERN_GROUPS, mean)})
     return out
 
@@ -214,11 +267,12 @@ def assign_groups(model: GroupModel, raw: pd.DataFrame, adjusted: pd.DataFrame,
 
 
 def defining_features(model: GroupModel, n: int = 8) -> pd.DataFrame:
-    """Top segments per pattern group by coefficient (positive = higher in the group)."""
+    """Most distinctive segments per group: TCGA group centroid minus the mean of the other
+    groups' centroids, in TCGA standard deviations of the pattern z (an effect size)."""
     rows = []
-    for k, g in enumerate(model.classes):
-        w = model.coef[k]
-        for j in np.argsort(-np.abs(w), kind="stable")[:n]:
-            rows.append({"group": g, "segment_id": model.segment_ids[j], "coefficient": float(w[j]),
-                         "direction": "higher" if w[j] > 0 else "lower"})
+    for k, g in enumerate(PATTERN_GROUPS):
+        d = (model.centroids[k] - np.delete(model.centroids, k, axis=0).mean(axis=0)) / model.feature_scale
+        for j in np.argsort(-np.abs(d), kind="stable")[:n]:
+            rows.append({"group": g, "segment_id": model.segment_ids[j], "difference": float(d[j]),
+                         "direction": "higher" if d[j] > 0 else "lower"})
     return pd.DataFrame(rows)

@@ -1,9 +1,11 @@
 """Read and write the reference group model (`reference/models/groups/`, plain TSV, no pickles).
 
 Files:
-  ``segments.tsv``   segment_index, segment_id, is_arm, arm, feature_mean, feature_scale and one
-                     ``coef_<group>`` column per pattern group (the classifier weights);
-  ``model.tsv``      key / value: ``intercept_<group>``, ``quiet_amplitude``, training settings;
+  ``segments.tsv``   segment_index, segment_id, is_arm, arm, feature_mean, feature_scale, one
+                     ``coef_<class>`` column per classifier class (weights) and one
+                     ``centroid_<group>`` column per pattern group (TCGA mean pattern);
+  ``model.tsv``      key / value: ``intercept_<class>``, ``classes``, ``quiet_amplitude``, the
+                     ERBB2 rule (``erbb2_segment``, ``erbb2_arm_segment``, ``erbb2_excess``), settings;
   ``tumour_amplitudes.tsv``  sorted arm amplitudes of the non-quiet TCGA training tumours.
 """
 
@@ -33,8 +35,12 @@ def write_group_model(model: GroupModel, folder) -> list[Path]:
     })
     for k, g in enumerate(model.classes):
         seg[f"coef_{g}"] = model.coef[k]
+    for k, g in enumerate(PATTERN_GROUPS):
+        seg[f"centroid_{g}"] = model.centroids[k]
     kv = [(f"intercept_{g}", repr(float(b))) for g, b in zip(model.classes, model.intercept)]
-    kv += [("quiet_amplitude", repr(model.quiet_amplitude))]
+    kv += [("classes", ",".join(model.classes)), ("quiet_amplitude", repr(model.quiet_amplitude)),
+           ("erbb2_segment", model.erbb2_segment), ("erbb2_arm_segment", model.erbb2_arm_segment),
+           ("erbb2_excess", repr(model.erbb2_excess))]
     kv += [(k, str(v)) for k, v in sorted(model.info.items())]
     paths = [folder / f for f in FILES]
     io.write_tsv(seg, paths[0], float_format=_FLOAT)
@@ -56,17 +62,19 @@ def read_group_model(folder) -> GroupModel:
     kv = dict(zip(kv["key"], kv["value"]))
     amps = io.read_tsv(folder / "tumour_amplitudes.tsv", ("arm_amplitude",), kind="group model")
     try:
-        coef = np.vstack([seg[f"coef_{g}"].to_numpy(float) for g in PATTERN_GROUPS])
-        intercept = np.array([float(kv[f"intercept_{g}"]) for g in PATTERN_GROUPS])
-        quiet = float(kv["quiet_amplitude"])
+        classes = tuple(kv.pop("classes").split(","))
+        coef = np.vstack([seg[f"coef_{g}"].to_numpy(float) for g in classes])
+        intercept = np.array([float(kv.pop(f"intercept_{g}")) for g in classes])
+        centroids = np.vstack([seg[f"centroid_{g}"].to_numpy(float) for g in PATTERN_GROUPS])
+        fields = dict(quiet_amplitude=float(kv.pop("quiet_amplitude")), erbb2_excess=float(kv.pop("erbb2_excess")),
+                      erbb2_segment=kv.pop("erbb2_segment"), erbb2_arm_segment=kv.pop("erbb2_arm_segment"))
     except KeyError as exc:
         raise ReferenceError_(f"{folder}: group model lacks {exc}; rebuild it") from None
-    info = {k: v for k, v in kv.items() if not k.startswith("intercept_") and k != "quiet_amplitude"}
     return GroupModel(
         segment_ids=tuple(seg["segment_id"]), is_arm=seg["is_arm"].to_numpy(bool),
-        arm=tuple(seg["arm"].fillna("")), classes=PATTERN_GROUPS, coef=coef, intercept=intercept,
+        arm=tuple(seg["arm"].fillna("")), classes=classes, coef=coef, intercept=intercept,
         feature_mean=seg["feature_mean"].to_numpy(float), feature_scale=seg["feature_scale"].to_numpy(float),
-        quiet_amplitude=quiet, tumour_amplitudes=amps["arm_amplitude"].to_numpy(float), info=info)
+        centroids=centroids, tumour_amplitudes=amps["arm_amplitude"].to_numpy(float), info=kv, **fields)
 
 
 def bundled_group_model() -> GroupModel:

@@ -8,11 +8,13 @@ OUT_DIR (default `reference/models/groups/`): `segments.tsv`, `model.tsv`,
 `tumour_amplitudes.tsv` (see `dnadx/groups_io.py`), `validation.tsv` (METABRIC and TCGA
 cross-validation figures) and `MODEL_CARD.md`. Same inputs -> byte-identical outputs.
 
-Labels: TCGA PAM50 calls (`subtype/*_status`): Basal -> basal-like, Her2 -> ERBB2-amplified,
-LumA and LumB -> luminal-like; the 39 Normal-like samples are left out of the classifier
-(they are mostly low-purity profiles) but kept for the quiet-amplitude quantile.
-The inverse penalty C is chosen by 5-fold stratified cross-validation on TCGA only;
-METABRIC (1689 samples, PAM50) is never used for fitting or selection.
+Model: ERBB2-amplified when the 17q12 amplicon score exceeds the 17q arm score by the Youden
+cut-off against TCGA clinical HER2 status (IHC/FISH; equivocal left out); otherwise a logistic
+regression basal-like (PAM50 Basal) vs luminal-like (PAM50 LumA + LumB) on the scale-free
+pattern (Her2-enriched and Normal-like samples are not classifier labels). quiet = below the
+10th percentile of TCGA arm amplitudes. C is chosen by 5-fold stratified cross-validation of
+the 3-class balanced accuracy against PAM50 (Her2 -> ERBB2-amplified) on TCGA only;
+METABRIC (1689 samples, PAM50; 797 with HER2 status) is never used for fitting or selection.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from dnadx import io, reference  # noqa: E402
-from dnadx.groups import PATTERN_GROUPS, fit_group_model, predict_proba, defining_features  # noqa: E402
+from dnadx.groups import (PATTERN_GROUPS, arm_amplitude, defining_features, erbb2_excess,  # noqa: E402
+                          fit_group_model, predict_groups)
 from dnadx.groups_io import write_group_model  # noqa: E402
 
 SEED = 1992  # the DNADX authors' seed (set.seed(1992))
@@ -79,17 +82,25 @@ def balanced_accuracy(y, p) -> float:
     return float(np.mean([np.mean(p[y == k] == k) for k in np.unique(y)]))
 
 
-def choose_c(x: pd.DataFrame, y: pd.Series, segments: pd.DataFrame) -> tuple[float, dict]:
+def fit(x: pd.DataFrame, y_pam: pd.Series, her2: pd.Series, segments: pd.DataFrame, c: float):
+    labels = y_pam.map({"Basal": "basal-like", "LumA": "luminal-like", "LumB": "luminal-like"})
+    return fit_group_model(x, labels, her2, segments=segments, c=c, quiet_quantile=QUIET_QUANTILE)
+
+
+def choose_c(x: pd.DataFrame, y_pam: pd.Series, her2: pd.Series, segments: pd.DataFrame) -> tuple[float, dict]:
     from sklearn.model_selection import StratifiedKFold
 
-    folds = list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(x, y))
+    keep = (y_pam != "Normal").to_numpy()
+    x, y_pam, her2 = x[keep], y_pam[keep], her2[keep]
+    truth = y_pam.map(PAM50_TO_GROUP)
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(x, truth))
     scores = {}
     for c in C_GRID:
-        pred = pd.Series(index=x.index, dtype=object)
+        pred = np.empty(len(x), dtype=object)
         for tr, te in folds:
-            m = fit_group_model(x.iloc[tr], y.iloc[tr], segments=segments, c=c, quiet_quantile=QUIET_QUANTILE)
-            pred.iloc[te] = np.asarray(PATTERN_GROUPS)[predict_proba(m, x.iloc[te].to_numpy()).argmax(1)]
-        scores[c] = balanced_accuracy(y, pred)
+            m = fit(x.iloc[tr], y_pam.iloc[tr], her2.iloc[tr], segments, c)
+            pred[te] = predict_groups(m, x.iloc[te].to_numpy(float))
+        scores[c] = balanced_accuracy(truth, pred)
     best = max(C_GRID, key=lambda c: (round(scores[c], 3), -c))  # ties -> stronger penalty
     return best, scores
 
@@ -104,24 +115,18 @@ def main(argv: list[str]) -> int:
     tcga = load_scores(training / "subtype" / "CN_score.tsv.gz")
     tcga.columns = segments["segment_id"]
     y_pam = pam50(training / "subtype", "", tcga.index)
-    keep = y_pam != "Normal"
-    y = y_pam[keep].map(PAM50_TO_GROUP)
-    c, cv = choose_c(tcga[keep], y, segments)
-    model = fit_group_model(tcga[keep], y, segments=segments, c=c, quiet_quantile=QUIET_QUANTILE)
-    # Quiet amplitude over all TCGA tumours (Normal-like included): a profile property.
-    from dnadx.groups import arm_amplitude
-    _, amp_all = arm_amplitude(tcga.to_numpy(float), segments["is_arm"].to_numpy(bool))
-    q = float(np.quantile(amp_all, QUIET_QUANTILE))
-    model = model.__class__(**{**model.__dict__, "quiet_amplitude": q,
-                               "tumour_amplitudes": np.sort(amp_all[amp_all >= q]),
-                               "info": {"c": c, "quiet_quantile": QUIET_QUANTILE, "trained_on": "TCGA-BRCA",
-                                        "n_train": int(keep.sum()), "seed": SEED}})
+    bv = pd.read_csv(training / "subtype" / "balancing_variables.tsv.gz", sep="\t", index_col=0).loc[tcga.index]
+    her2 = bv["HER2"].where(bv["HER2"] != 2)  # 2 = equivocal / unknown
+    c, cv = choose_c(tcga, y_pam, her2, segments)
+    model = fit(tcga, y_pam, her2, segments, c)
+    model = model.__class__(**{**model.__dict__, "info": {
+        "c": c, "quiet_quantile": QUIET_QUANTILE, "trained_on": "TCGA-BRCA", "n_train": len(tcga), "seed": SEED}})
     paths = write_group_model(model, out)
     val = validate(model, training)
     val = pd.concat([val, pd.DataFrame([{"cohort": "TCGA", "evaluation": f"5-fold CV, C={c:g}",
                                          "metric": "balanced_accuracy_3class", "value": cv[c]}])])
     io.write_tsv(val, out / "validation.tsv", float_format="%.4f")
-    io.write_text(model_card(model, cv, val, [*paths, out / "validation.tsv"], y), out / "MODEL_CARD.md")
+    io.write_text(model_card(model, cv, val, [*paths, out / "validation.tsv"], y_pam), out / "MODEL_CARD.md")
     print(f"wrote {out} (C={c:g}, METABRIC balanced accuracy "
           f"{val.loc[val['metric'] == 'balanced_accuracy_3class', 'value'].iloc[0]:.3f})", file=sys.stderr)
     return 0
@@ -132,21 +137,26 @@ def validate(model, training: Path) -> pd.DataFrame:
     from sklearn.metrics import roc_auc_score
 
     mb = load_scores(training / "subtype" / "METABRIC_CN_score.tsv.gz")
-    y = pam50(training / "subtype", "METABRIC_", mb.index).map(PAM50_TO_GROUP)
-    prob = predict_proba(model, mb.to_numpy(float))
-    pred = np.asarray(PATTERN_GROUPS)[prob.argmax(1)]
-    rows = [{"cohort": "METABRIC", "evaluation": "held out, n=%d" % len(mb), "metric": "balanced_accuracy_3class",
-             "value": balanced_accuracy(y, pred)}]
-    for k, g in enumerate(PATTERN_GROUPS):
-        rows.append({"cohort": "METABRIC", "evaluation": "held out", "metric": f"recall_{g}",
-                     "value": float(np.mean(pred[y.to_numpy() == g] == g))})
-        rows.append({"cohort": "METABRIC", "evaluation": "held out", "metric": f"auc_{g}_vs_rest",
-                     "value": float(roc_auc_score(y.to_numpy() == g, prob[:, k]))})
+    y = pam50(training / "subtype", "METABRIC_", mb.index).map(PAM50_TO_GROUP).to_numpy()
+    pred = predict_groups(model, mb.to_numpy(float))
+    rows = [{"cohort": "METABRIC", "evaluation": f"held out, PAM50, n={len(mb)}",
+             "metric": "balanced_accuracy_3class", "value": balanced_accuracy(y, pred)}]
+    for g in PATTERN_GROUPS:
+        rows.append({"cohort": "METABRIC", "evaluation": "held out, PAM50", "metric": f"recall_{g}",
+                     "value": float(np.mean(pred[y == g] == g))})
+        rows.append({"cohort": "METABRIC", "evaluation": "held out, PAM50", "metric": f"precision_{g}",
+                     "value": float(np.mean(y[pred == g] == g))})
     her2 = pd.read_csv(training / "her2" / "METABRIC_HER2_status.tsv.gz", sep="\t", index_col=0).iloc[:, 0]
-    h = her2.reindex(mb.index).dropna()
-    hp = pd.Series(prob[:, 0], index=mb.index).loc[h.index]
-    rows.append({"cohort": "METABRIC", "evaluation": f"clinical HER2 status, n={len(h)}",
-                 "metric": "auc_ERBB2-amplified_vs_HER2_status", "value": float(roc_auc_score(h, hp))})
+    h = her2.reindex(mb.index)
+    known = h.notna().to_numpy()
+    e = erbb2_excess(model, mb.to_numpy(float))[known]
+    hk = h.to_numpy()[known].astype(int)
+    ev = f"clinical HER2 status, n={known.sum()}"
+    rows += [{"cohort": "METABRIC", "evaluation": ev, "metric": "auc_erbb2_excess", "value": roc_auc_score(hk, e)},
+             {"cohort": "METABRIC", "evaluation": ev, "metric": "sensitivity_ERBB2-amplified",
+              "value": float(np.mean(e[hk == 1] >= model.erbb2_excess))},
+             {"cohort": "METABRIC", "evaluation": ev, "metric": "specificity_ERBB2-amplified",
+              "value": float(np.mean(e[hk == 0] < model.erbb2_excess))}]
     return pd.DataFrame(rows)
 
 
@@ -160,15 +170,17 @@ def model_card(model, cv: dict, val: pd.DataFrame, paths: list[Path], y: pd.Seri
         "Copy-number *pattern* groups, not PAM50 subtypes: ERBB2-amplified, basal-like, luminal-like,",
         "plus `quiet` (no detectable copy-number change), `insufficient_tumour_fraction` (tumour",
         f"fraction < 0.05) and `insufficient_information` (tumour fraction unknown).",
-        "A multinomial logistic regression (L2, class-balanced) on the scale-free profile",
-        "z = (x - median arm score) / arm RMS amplitude of the 536 DNADX segment scores.",
+        f"ERBB2-amplified: 17q12 amplicon score - 17q arm score >= {model.erbb2_excess:.3f} log2 (Youden",
+        "cut-off against TCGA clinical HER2 status). Otherwise basal-like vs luminal-like by an L2 logistic",
+        "regression (class-balanced) on the scale-free profile z = (x - median arm score) / arm RMS",
+        "amplitude of the 536 DNADX segment scores.",
         "Scale-free features transfer across platforms and purities (METABRIC has 0.36x TCGA's spread;",
         "plasma scores are adjusted for tumour fraction) without any per-cohort standardisation.", "",
         "## Training data",
         "TCGA-BRCA DNADX segment scores (Xia et al., Nat Commun 2019; `subtype/CN_score.tsv.gz`),",
-        f"PAM50 labels: Basal -> basal-like, Her2 -> ERBB2-amplified, LumA/LumB -> luminal-like;",
-        f"Normal-like (39) excluded from the classifier. n = {len(y)} "
-        f"({', '.join(f'{k} {v}' for k, v in y.value_counts().sort_index().items())}).",
+        f"n = {len(y)} ({', '.join(f'PAM50 {k} {v}' for k, v in y.value_counts().sort_index().items())}).",
+        "Classifier labels: Basal -> basal-like, LumA/LumB -> luminal-like (Her2-enriched, Normal-like unused).",
+        "ERBB2 cut-off: clinical HER2 status (balancing_variables HER2 0/1; 25 equivocal left out).",
         "Redistribution terms of the training data are unclear (no licence in the source repository).", "",
         "## Hyper-parameters",
         f"C chosen by 5-fold stratified CV on TCGA (seed {SEED}): "
@@ -181,9 +193,10 @@ def model_card(model, cv: dict, val: pd.DataFrame, paths: list[Path], y: pd.Seri
         "Balanced accuracy is against PAM50 with LumA and LumB merged (3 classes, chance 0.33);",
         "the 0.59 figure quoted in issue 5 is a 4-class PAM50 classifier (chance 0.25): see",
         "`benchmarks/groups.md` for the 4-class comparison and the simulated-plasma figures.", "",
-        "## Defining features (largest coefficients on standardised features)", "",
-        "| group | segment | coefficient |", "| --- | --- | --- |",
-        *[f"| {r.group} | `{r.segment_id}` | {r.coefficient:+.3f} |" for r in feats.itertuples()], "",
+        "## Defining features",
+        "TCGA mean scale-free pattern z of the group minus the mean of the other two groups", "",
+        "| group | segment | difference (z) |", "| --- | --- | --- |",
+        *[f"| {r.group} | `{r.segment_id}` | {r.difference:+.2f} |" for r in feats.itertuples()], "",
         "## Limits",
         "- Trained on primary tumours (tissue); metastatic plasma profiles may differ.",
         "- PAM50 agreement is modest: read the groups as copy-number patterns.",
