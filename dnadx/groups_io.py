@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dnadx import io
-from dnadx.errors import ReferenceError_
+from dnadx.errors import InputError, ReferenceError_
 from dnadx.groups import PATTERN_GROUPS, GroupModel
 
 FILES = ("segments.tsv", "model.tsv", "tumour_amplitudes.tsv")
@@ -82,3 +82,75 @@ def bundled_group_model() -> GroupModel:
     from dnadx import reference
 
     return read_group_model(reference.bundle_dir() / "models" / "groups")
+
+
+# ------------------------------------------------------------------ `dnadx cluster` inputs
+
+DNADX_COLUMNS = ("segment_index", "segment_id", "score_raw", "score_adjusted")
+DNADX_SUFFIX = ".dnadx.tsv"
+
+
+def sample_id(path) -> str:
+    """`P1.dnadx.tsv` -> `P1` (the `dnadx score --prefix` naming)."""
+    name = Path(path).name
+    if not name.endswith(DNADX_SUFFIX):
+        raise InputError(f"{path}: expected a `<sample>{DNADX_SUFFIX}` file written by `dnadx score`")
+    return name[: -len(DNADX_SUFFIX)]
+
+
+def read_dnadx_scores(path, segment_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Read `<id>.dnadx.tsv`; check it has the 536 segments in order and numeric scores.
+
+    Returns the table indexed by segment_id with float ``score_raw`` and ``score_adjusted``
+    (empty cells -> NaN: a segment without usable genes).
+    """
+    df = io.read_tsv(path, DNADX_COLUMNS, kind="DNADX score")
+    if len(df) != len(segment_ids):
+        raise InputError(f"{path}: {len(df)} segment rows, expected {len(segment_ids)} (one per DNADX segment); "
+                         "re-create it with `dnadx score`")
+    bad = np.flatnonzero(df["segment_id"].astype(str).to_numpy() != np.asarray(segment_ids))
+    if bad.size:
+        r = int(bad[0])
+        raise InputError(f"{path}: row {r + 2}: segment_id {df['segment_id'].iloc[r]!r}, expected "
+                         f"{segment_ids[r]!r} (segments must follow reference/dnadx/segments.tsv order)")
+    for col in ("score_raw", "score_adjusted"):
+        num = pd.to_numeric(df[col], errors="coerce")
+        wrong = num.isna() & df[col].notna()
+        if wrong.any():
+            r = int(np.flatnonzero(wrong.to_numpy())[0])
+            raise InputError(f"{path}: row {r + 2}: field {col!r} must be a number, got {df[col].iloc[r]!r}")
+        df[col] = num.astype(float)
+    return df.set_index("segment_id")[["score_raw", "score_adjusted"]]
+
+
+def read_sample_annotation(path) -> dict:
+    """Tumour fraction and ERBB2 call from the `<id>.score.json` / `<id>.cnv.json` beside a
+    `<id>.dnadx.tsv` (score.json first). Missing files or fields -> NaN / ``unknown``."""
+    path = Path(path)
+    sid = sample_id(path)
+    out = {"tumor_fraction": np.nan, "erbb2_call": "unknown", "annotation_source": ""}
+    for kind in ("score", "cnv"):
+        side = path.with_name(f"{sid}.{kind}.json")
+        if not side.exists():
+            continue
+        data = io.read_json(side)
+        if not isinstance(data, dict):
+            raise InputError(f"{side}: expected a JSON object")
+        tf = data.get("tumor_fraction")
+        if np.isnan(out["tumor_fraction"]) and tf is not None:
+            try:
+                out["tumor_fraction"] = float(tf)
+            except (TypeError, ValueError):
+                raise InputError(f"{side}: field 'tumor_fraction' must be a number, got {tf!r}") from None
+            if not 0 <= out["tumor_fraction"] <= 1:
+                raise InputError(f"{side}: field 'tumor_fraction' must be within [0, 1], got {tf!r}")
+            out["annotation_source"] = side.name
+        if out["erbb2_call"] == "unknown" and data.get("erbb2_call"):
+            out["erbb2_call"] = str(data["erbb2_call"])
+    return out
+
+
+def write_bytes(data: bytes, path) -> None:
+    """Write binary output (the heatmap PNG) atomically."""
+    with io.atomic_path(path) as tmp:
+        tmp.write_bytes(data)

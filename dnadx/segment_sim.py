@@ -99,3 +99,23 @@ def simulate_segment_scores(gene_pos: pd.DataFrame, events: list[dict], tumour_f
     })
     out["score_adjusted"] = adjust_for_tumour_fraction(out["score_raw"].to_numpy(), p)
     return out
+
+
+def simulated_batch(design: list[tuple[str, float]], *, seed: int, genome: str = "GRCh38",
+                    **noise) -> dict[str, tuple[pd.DataFrame, str, float]]:
+    """Segment-score tables for ``design`` = [(profile, tumour fraction), ...].
+
+    Returns ``{sample: (table, profile, tumour_fraction)}`` with samples named
+    ``<profile>_tf<percent>_<n>``; one generator seeded with ``seed`` (deterministic).
+    """
+    from dnadx import profiles, reference
+
+    gene_pos = segment_gene_positions(reference.segment_genes(), reference.genes(genome), reference.segments())
+    arms, genes = reference.arms(genome), reference.genes(genome)
+    rng = np.random.default_rng(seed)
+    out = {}
+    for n, (prof, tf) in enumerate(design):
+        events = profiles.resolve_events(profiles.get_profile(prof), arms=arms, genes=genes)
+        out[f"{prof}_tf{round(tf * 100):02d}_{n}"] = (simulate_segment_scores(gene_pos, events, tf, rng=rng, **noise),
+                                                      prof, tf)
+    return out
