@@ -65,7 +65,8 @@ def consensus_matrices(x: np.ndarray, ks: range, *, n_resamples: int, seed: int)
     """Consensus matrix per k (see module doc) from row-subsamples x column-subsamples of ``x``."""
     rng = np.random.default_rng(seed)
     n, m = x.shape
-    n_sub = max(2, int(round(SAMPLE_FRACTION * n)))
+    # At least 3 samples per subsample: with 2, every k >= 2 splits the pair and says nothing.
+    n_sub = max(min(n, MIN_SAMPLES), int(round(SAMPLE_FRACTION * n)))
     m_sub = max(1, int(round(FEATURE_FRACTION * m)))
     together = np.zeros((n, n))
     same = {k: np.zeros((n, n)) for k in ks}
