@@ -54,6 +54,11 @@ class Clustering:
     note: str
 
 
+def subsample_size(n: int) -> int:
+    """Samples per resample: SAMPLE_FRACTION of n, at least 3 (with 2, every k >= 2 splits the pair)."""
+    return max(min(n, MIN_SAMPLES), int(round(SAMPLE_FRACTION * n)))
+
+
 def _ward_labels(x: np.ndarray, ks: range) -> dict[int, np.ndarray]:
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -65,8 +70,7 @@ def consensus_matrices(x: np.ndarray, ks: range, *, n_resamples: int, seed: int)
     """Consensus matrix per k (see module doc) from row-subsamples x column-subsamples of ``x``."""
     rng = np.random.default_rng(seed)
     n, m = x.shape
-    # At least 3 samples per subsample: with 2, every k >= 2 splits the pair and says nothing.
-    n_sub = max(min(n, MIN_SAMPLES), int(round(SAMPLE_FRACTION * n)))
+    n_sub = subsample_size(n)
     m_sub = max(1, int(round(FEATURE_FRACTION * m)))
     together = np.zeros((n, n))
     same = {k: np.zeros((n, n)) for k in ks}
@@ -150,15 +154,22 @@ def consensus_cluster(scores: pd.DataFrame, *, k_max: int = K_MAX, n_resamples: 
     filled = scores.apply(lambda col: col.fillna(col.median() if col.notna().any() else 0.0))
     feats = select_features(filled, n_features)
     x = feats.to_numpy(float)
-    ks = range(2, max(2, min(k_max, n - 1)) + 1)
+    # k <= subsample size - 1: at k >= subsample size every resample is all singletons and the
+    # consensus is uninformative (all zeros), which PAC would score as perfectly stable.
+    ks = range(2, max(2, min(k_max, n - 1, subsample_size(n) - 1)) + 1)
     mats = consensus_matrices(x, ks, n_resamples=n_resamples, seed=seed)
     rows = []
     for k in ks:
         lab = _final_labels(mats[k], k)
+        if len(np.unique(lab)) < k:  # ties in the consensus: this k cannot be cut
+            continue
         st = _stability(mats[k], lab)
         rows.append({"k": k, "pac": pac(mats[k]), "mean_stability": float(st.mean()),
                      "min_cluster_size": int(np.bincount(lab)[1:].min()), "chosen": False})
-    ev = pd.DataFrame(rows)
+    ev = pd.DataFrame(rows, columns=["k", "pac", "mean_stability", "min_cluster_size", "chosen"])
+    if ev.empty:
+        return Clustering(samples, np.zeros(n, int), np.full(n, np.nan), 0, ev, np.full((n, n), np.nan), tuple(feats.columns),
+                          "no k could be cut from the consensus (identical profiles?): not clustered")
     best = choose_k(ev)
     ev.loc[ev["k"] == best, "chosen"] = True
     labels = _final_labels(mats[best], best)

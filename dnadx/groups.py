@@ -15,7 +15,7 @@ Model (trained by `reference/build/train_groups.py` on TCGA, validated on METABR
 * otherwise basal-like vs luminal-like by a logistic regression (L2) on ``z`` (per-feature
   standardised with the TCGA mean/sd): ``P(k | z) = softmax(W (z - mu)/s + b)``;
 * ``quiet`` when the profile carries no detectable signal: the raw arm amplitude is
-  below ``SNR_MIN`` times the sample's segment noise, or the adjusted amplitude is
+  below ``SNR_MIN`` times the sample's arm-level noise, or the adjusted amplitude is
   below the TCGA quiet amplitude ``quiet_amplitude``;
 * confidence of a pattern group: the posterior averaged over ``N_DRAWS`` noise draws
   ``raw + N(0, sigma^2)`` re-adjusted at the sample's tumour fraction, so diluted or
@@ -41,9 +41,11 @@ INSUFFICIENT_INFO = "insufficient_information"
 # Below 5 % tumour DNA the adjusted scores amplify noise >= 20x and lpWGS tumour-fraction
 # estimates are themselves at their detection limit (ichorCNA: ~3 %).
 MIN_TUMOUR_FRACTION = 0.05
-# A profile whose raw arm amplitude is below 2x its segment noise shows no copy-number
-# pattern that can be told from noise (z-like threshold, measured on flat simulations).
+# A profile whose raw arm amplitude is below 2x its arm-level noise shows no copy-number
+# pattern that can be told from noise (pure noise gives about 1; benchmarks/groups.md).
 SNR_MIN = 2.0
+# A focal ERBB2 excess must exceed 3 noise sd in the plasma log2 (one-sided p ~ 0.001).
+FOCAL_Z = 3.0
 # Floor of the segment-noise estimate (log2): a perfectly smooth segmentation must not make
 # the sample look infinitely precise.
 NOISE_FLOOR = 0.01
@@ -179,9 +181,18 @@ def predict_proba(model: GroupModel, scores: np.ndarray) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def group_probabilities(model: GroupModel, scores: np.ndarray) -> np.ndarray:
-    """P over PATTERN_GROUPS (n x 3): ERBB2-amplified by the excess rule (0/1), else the classifier."""
-    erbb2 = (erbb2_excess(model, scores) >= model.erbb2_excess).astype(float)
+def group_probabilities(model: GroupModel, scores: np.ndarray, *, raw: np.ndarray | None = None,
+                        noise: float = 0.0) -> np.ndarray:
+    """P over PATTERN_GROUPS (n x 3): ERBB2-amplified by the excess rule (0/1), else the classifier.
+
+    With ``raw`` (plasma log2 scores) the focal excess must also stand out of the noise:
+    ``e_raw >= FOCAL_Z * noise``, so a noisy amplicon segment at low tumour fraction, blown up
+    by the purity adjustment, is not called an amplicon.
+    """
+    erbb2 = erbb2_excess(model, scores) >= model.erbb2_excess
+    if raw is not None:
+        erbb2 &= erbb2_excess(model, raw) >= FOCAL_Z * noise
+    erbb2 = erbb2.astype(float)
     pc = predict_proba(model, scores)
     cols = [list(model.classes).index(g) for g in PATTERN_GROUPS[1:]]
     return np.column_stack([erbb2, (1 - erbb2)[:, None] * pc[:, cols]])
@@ -192,19 +203,44 @@ def predict_groups(model: GroupModel, scores: np.ndarray) -> np.ndarray:
     return np.asarray(PATTERN_GROUPS)[group_probabilities(model, scores).argmax(axis=1)]
 
 
-def segment_noise(model: GroupModel, raw: np.ndarray) -> np.ndarray:
-    """Robust segment-score noise per sample: ``1.4826 MAD(r_focal - r_arm)``, floored.
+def arm_noise(model: GroupModel, raw: np.ndarray) -> np.ndarray:
+    """Arm-level noise per sample: ``q25(|r_arm - median|) / 0.3186``, floored.
 
-    Focal segments mostly sit in regions that copy like their arm, so their deviation from
-    the arm score is noise; the few true focal events do not move a median.
+    Most arms of most tumours are unchanged, so the smallest arm deviations are noise; the
+    25th percentile (of |N(0, s)| it is 0.3186 s) stays unbiased while up to ~70 % of the
+    arms carry real changes (a MAD breaks down at 50 %, which complex genomes exceed).
+    """
+    arms = np.atleast_2d(raw)[:, model.is_arm]
+    dev = np.abs(arms - np.median(arms, axis=1, keepdims=True))
+    return np.maximum(np.quantile(dev, 0.25, axis=1) / 0.3186, NOISE_FLOOR)
+
+
+def segment_noise(model: GroupModel, raw: np.ndarray) -> np.ndarray:
+    """Focal segment-score noise per sample from ``d = r_focal - r_arm``, at least the arm noise.
+
+    ``sigma = max(q95(|d - median d|) / 1.96, arm noise)`` (the sd if ``d`` were normal).
+    Focal segments mostly copy like their arm, so ``d`` is noise; a 95th percentile still
+    sees sparse over-segmentation (a MAD would not), while the <2 % of segments in true focal
+    events (an amplicon spans a handful of the 492 focal segments) barely move it. A focal
+    segment averages fewer bins than its arm, so it is never less noisy than the arm.
     """
     raw = np.atleast_2d(raw)
     arm_idx = {a: i for i, (a, is_a) in enumerate(zip(model.arm, model.is_arm)) if is_a}
     focal = [i for i, (a, is_a) in enumerate(zip(model.arm, model.is_arm)) if not is_a and a in arm_idx]
     parent = [arm_idx[model.arm[i]] for i in focal]
     dev = raw[:, focal] - raw[:, parent]
-    mad = np.median(np.abs(dev - np.median(dev, axis=1, keepdims=True)), axis=1)
-    return np.maximum(1.4826 * mad, NOISE_FLOOR)
+    q = np.quantile(np.abs(dev - np.median(dev, axis=1, keepdims=True)), 0.95, axis=1)
+    return np.maximum(q / 1.96, arm_noise(model, raw))
+
+
+def _noise_draws(model: GroupModel, raw: np.ndarray, sigma: float, sigma_arm: float) -> np.ndarray:
+    """``N_DRAWS`` noisy copies of ``raw``: one shared offset per arm (sd ``sigma_arm``: the
+    correlated, arm-wide part) plus independent segment noise (sd ``sigma``)."""
+    rng = np.random.default_rng(_sample_seed(raw))
+    arms = sorted(set(model.arm) - {""})
+    idx = np.array([arms.index(a) if a else -1 for a in model.arm])
+    offsets = np.column_stack([rng.normal(0.0, sigma_arm, size=(N_DRAWS, len(arms))), np.zeros(N_DRAWS)])
+    return raw[None, :] + offsets[:, idx] + rng.normal(0.0, sigma, size=(N_DRAWS, raw.size))
 
 
 def _ceiling(confidence: float, p: float) -> float:
@@ -231,23 +267,23 @@ def assign_group(model: GroupModel, raw: np.ndarray, adjusted: np.ndarray, tumou
     if not np.isfinite(p) or not np.all(np.isfinite(raw)) or not np.all(np.isfinite(adjusted)):
         return out
     sigma = float(segment_noise(model, raw)[0])
+    sigma_arm = float(arm_noise(model, raw)[0])
     a_raw = arm_amplitude(raw[None, :], model.is_arm)[1][0]
     a_adj = arm_amplitude(adjusted[None, :], model.is_arm)[1][0]
-    snr = float(a_raw / sigma)
+    snr = float(a_raw / sigma_arm)
     out.update(segment_noise=sigma, signal_to_noise=snr, erbb2_excess=float(erbb2_excess(model, adjusted)[0]))
     if p < MIN_TUMOUR_FRACTION:
         out["group"] = INSUFFICIENT_TF
         return out
-    point = group_probabilities(model, adjusted[None, :])[0]
+    point = group_probabilities(model, adjusted[None, :], raw=raw[None, :], noise=sigma)[0]
     if (snr < SNR_MIN or a_adj < model.quiet_amplitude) and point[0] == 0:
         # Share of TCGA tumours whose pattern would have been detected here: the raw arm
         # amplitude at tumour fraction p is about p * A (d raw / d x = p at x = 0).
-        need = SNR_MIN * sigma / p
+        need = SNR_MIN * sigma_arm / p
         out.update(group=QUIET, group_confidence=_ceiling(float(np.mean(model.tumour_amplitudes >= need)), p))
         return out
-    rng = np.random.default_rng(_sample_seed(raw))
-    draws = raw[None, :] + rng.normal(0.0, sigma, size=(N_DRAWS, raw.size))
-    mean = group_probabilities(model, adjust_for_tumour_fraction(draws, p)).mean(axis=0)
+    draws = _noise_draws(model, raw, sigma, sigma_arm)
+    mean = group_probabilities(model, adjust_for_tumour_fraction(draws, p), raw=draws, noise=sigma).mean(axis=0)
     k = int(np.argmax(point))
     out.update(group=PATTERN_GROUPS[k], group_confidence=_ceiling(float(mean[k]), p),
                **{f"p_{g}": float(v) for g, v in zip(PATTERN_GROUPS, mean)})
