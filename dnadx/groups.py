@@ -11,14 +11,16 @@ Model (trained by `reference/build/train_groups.py` on TCGA, validated on METABR
   sample's adjusted scores ``x`` centred on the median arm score and divided by the arm
   root-mean-square amplitude ``A = sqrt(mean_arms (x - m)^2)``: ``z = (x - m) / max(A, a0)``;
 * ``ERBB2-amplified`` when the focal 17q12 excess ``e = x_amplicon - x_17q`` reaches the
-  Youden cut-off against TCGA clinical HER2 status (a whole-17q gain is not an amplicon);
+  Youden cut-off against TCGA clinical HER2 status (a whole-17q gain is not an amplicon)
+  and, in plasma, its raw excess clears ``FOCAL_Z`` focal-noise sd;
 * otherwise basal-like vs luminal-like by a logistic regression (L2) on ``z`` (per-feature
   standardised with the TCGA mean/sd): ``P(k | z) = softmax(W (z - mu)/s + b)``;
 * ``quiet`` when the profile carries no detectable signal: the raw arm amplitude is
   below ``SNR_MIN`` times the sample's arm-level noise, or the adjusted amplitude is
   below the TCGA quiet amplitude ``quiet_amplitude``;
 * confidence of a pattern group: the posterior averaged over ``N_DRAWS`` noise draws
-  ``raw + N(0, sigma^2)`` re-adjusted at the sample's tumour fraction, so diluted or
+  (``raw`` + one offset per arm ~ N(0, sigma_arm^2) + per-segment N(0, sigma^2)),
+  re-adjusted at the sample's tumour fraction, so diluted or
   noisy samples lose confidence; confidence of ``quiet``: the fraction of TCGA tumours
   whose pattern would have been detected at this tumour fraction and noise;
 * below ``RELIABLE_TUMOUR_FRACTION`` the confidence is capped (never "high").

@@ -37,7 +37,9 @@ def segment_gene_positions(segment_genes: pd.DataFrame, genes: pd.DataFrame, seg
     df["pos"] = (df["start"] + df["end"]) // 2
     ids = segments.set_index("segment_index")["segment_id"]
     df["segment_id"] = ids.reindex(df["segment_index"]).to_numpy()
-    return df[["segment_index", "segment_id", "entrez_id", "chrom", "pos"]].reset_index(drop=True)
+    n_all = segment_genes.groupby("segment_index").size()
+    df["n_genes"] = n_all.reindex(df["segment_index"]).to_numpy()
+    return df[["segment_index", "segment_id", "n_genes", "entrez_id", "chrom", "pos"]].reset_index(drop=True)
 
 
 def tumour_copy(gene_pos: pd.DataFrame, events: list[dict]) -> np.ndarray:
@@ -89,11 +91,12 @@ def simulate_segment_scores(gene_pos: pd.DataFrame, events: list[dict], tumour_f
         noise[m] += rng.normal(0.0, sd_spurious)
     value = pd.Series(log2 + noise, index=genes["entrez_id"].to_numpy())
     per_row = gene_pos.assign(log2=value.reindex(gene_pos["entrez_id"]).to_numpy())
-    agg = per_row.groupby(["segment_index", "segment_id"], sort=True)["log2"].agg(["mean", "size"]).reset_index()
+    agg = per_row.groupby(["segment_index", "segment_id", "n_genes"], sort=True)["log2"].agg(["mean", "size"])
+    agg = agg.reset_index()
     out = pd.DataFrame({
         "segment_index": agg["segment_index"].astype(int),
         "segment_id": agg["segment_id"],
-        "n_genes": agg["size"].astype(int),
+        "n_genes": agg["n_genes"].astype(int),
         "n_genes_used": agg["size"].astype(int),
         "score_raw": agg["mean"],
     })
