@@ -23,6 +23,7 @@ class ClusterResult:
     table: pd.DataFrame     # one row per sample: TABLE_COLUMNS (`cohort.clusters.tsv`)
     evidence: dict          # k selection, cluster descriptions, model settings (`cohort.clusters.json`)
     clustering: consensus.Clustering
+    scores: pd.DataFrame    # the adjusted scores clustered (samples x segments, chrY left out)
 
 
 def run_cluster(raw: pd.DataFrame, adjusted: pd.DataFrame, annotation: pd.DataFrame, *, model: groups.GroupModel,
@@ -38,17 +39,20 @@ def run_cluster(raw: pd.DataFrame, adjusted: pd.DataFrame, annotation: pd.DataFr
     """
     tf = annotation.set_index("sample")["tumor_fraction"]
     grp = groups.assign_groups(model, raw, adjusted, tf)
-    clus = consensus.consensus_cluster(adjusted, k_max=k_max, n_resamples=n_resamples, seed=seed)
+    # chrY carries no tumour signal in these (female) patients, only sex and coverage noise.
+    scores = adjusted.loc[:, ~model.is_chr_y()]
+    clus = consensus.consensus_cluster(scores, k_max=k_max, n_resamples=n_resamples, seed=seed)
     table = grp.merge(annotation[["sample", "tumor_fraction", "erbb2_call"]], on="sample", how="left")
     table["cluster"] = pd.array(np.where(clus.labels > 0, clus.labels, np.nan), dtype="Int64")
     table["cluster_stability"] = clus.stability
     table = table[list(TABLE_COLUMNS)]
-    return ClusterResult(table, _evidence(model, clus, adjusted, table, seed=seed, n_resamples=n_resamples), clus)
+    return ClusterResult(table, _evidence(model, clus, scores, table, seed=seed, n_resamples=n_resamples), clus, scores)
 
 
 def _evidence(model, clus: consensus.Clustering, adjusted: pd.DataFrame, table: pd.DataFrame, *, seed: int,
               n_resamples: int) -> dict:
-    desc = consensus.describe_clusters(adjusted, clus.labels, region=model.arm) if clus.k else pd.DataFrame()
+    region = tuple(a for a, y in zip(model.arm, model.is_chr_y()) if not y)
+    desc = consensus.describe_clusters(adjusted, clus.labels, region=region) if clus.k else pd.DataFrame()
     clusters = []
     for c in range(1, clus.k + 1):
         members = table[table["cluster"] == c]

@@ -53,6 +53,8 @@ FOCAL_Z = 3.0
 NOISE_FLOOR = 0.01
 # Floor of the amplitude used to scale a profile (log2), so a near-flat profile is not blown up.
 AMPLITUDE_FLOOR = 0.02
+# Share of segment scores that may be missing (no usable genes) before the group is withheld.
+MAX_MISSING = 0.10
 # Noise draws for the confidence; fixed so outputs are deterministic and cheap.
 N_DRAWS = 64
 # `dnadx score` clips adjusted scores to the TCGA training range (issue 4).
@@ -109,6 +111,9 @@ class GroupModel:
     quiet_amplitude: float       # adjusted arm amplitude below which a profile is quiet
     tumour_amplitudes: np.ndarray  # sorted arm amplitudes of non-quiet TCGA tumours
     info: dict = field(default_factory=dict)
+
+    def is_chr_y(self) -> np.ndarray:
+        return np.array([a.startswith("Y") for a in self.arm])
 
     def erbb2_columns(self) -> tuple[int, int]:
         return self.segment_ids.index(self.erbb2_segment), self.segment_ids.index(self.erbb2_arm_segment)
@@ -254,6 +259,22 @@ def _sample_seed(raw: np.ndarray) -> int:
     return int.from_bytes(hashlib.sha256(np.round(raw, 6).tobytes()).digest()[:8], "little")
 
 
+def usable_scores(model: GroupModel, scores) -> np.ndarray | None:
+    """Scores ready for the model, or None when too many are missing.
+
+    chrY segments are set to the median arm score: TCGA has them at 0 for every sample, while a
+    female plasma sample has no chrY signal at all. Missing scores (segments without usable
+    genes) get the same neutral value; more than MAX_MISSING of them -> None.
+    """
+    x = np.array(scores, dtype=float)
+    bad = ~np.isfinite(x)
+    if bad.mean() > MAX_MISSING or not np.isfinite(x[model.is_arm]).any():
+        return None
+    neutral = np.nanmedian(x[model.is_arm & ~model.is_chr_y()])
+    x[bad | model.is_chr_y()] = neutral
+    return x
+
+
 def assign_group(model: GroupModel, raw: np.ndarray, adjusted: np.ndarray, tumour_fraction: float) -> dict:
     """Group, confidence and evidence for one sample (see module doc for the rules).
 
@@ -262,11 +283,11 @@ def assign_group(model: GroupModel, raw: np.ndarray, adjusted: np.ndarray, tumou
     raw, adjusted : the sample's 536 raw and tumour-fraction-adjusted segment scores.
     tumour_fraction : estimated tumour fraction (NaN when unknown).
     """
-    raw, adjusted = np.asarray(raw, float), np.asarray(adjusted, float)
     out = {"group": INSUFFICIENT_INFO, "group_confidence": np.nan, "signal_to_noise": np.nan,
            "segment_noise": np.nan, "erbb2_excess": np.nan, **{f"p_{k}": np.nan for k in PATTERN_GROUPS}}
     p = float(tumour_fraction)
-    if not np.isfinite(p) or not np.all(np.isfinite(raw)) or not np.all(np.isfinite(adjusted)):
+    raw, adjusted = usable_scores(model, raw), usable_scores(model, adjusted)
+    if not np.isfinite(p) or raw is None or adjusted is None:
         return out
     sigma = float(segment_noise(model, raw)[0])
     sigma_arm = float(arm_noise(model, raw)[0])

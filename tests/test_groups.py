@@ -125,3 +125,19 @@ def test_training_reproduces_the_shipped_model_and_meets_the_metabric_target(tmp
     val = pd.read_csv(tmp_path / "validation.tsv", sep="\t")
     ba = val[(val["cohort"] == "METABRIC") & (val["metric"] == "balanced_accuracy_3class")]["value"].iloc[0]
     assert ba > 0.59
+
+
+def test_missing_scores_and_chr_y(model):
+    tab, _, tf = next(iter(simulated_batch([("basal", 0.3)], seed=4).values()))
+    raw, adj = tab["score_raw"].to_numpy().copy(), tab["score_adjusted"].to_numpy().copy()
+    ref = groups.assign_group(model, raw, adj, tf)
+    assert ref["group"] == "basal-like"
+    y = model.is_chr_y()
+    raw[y], adj[y] = np.nan, -1.3  # female plasma: no chrY signal
+    some = np.random.default_rng(1).choice(np.flatnonzero(~y), 20, replace=False)
+    raw[some] = adj[some] = np.nan  # segments without usable genes
+    r = groups.assign_group(model, raw, adj, tf)
+    assert r["group"] == "basal-like" and r["group_confidence"] >= groups.HIGH_CONFIDENCE
+    many = np.random.default_rng(2).choice(len(raw), int(0.2 * len(raw)), replace=False)
+    raw[many] = np.nan
+    assert groups.assign_group(model, raw, adj, tf)["group"] == groups.INSUFFICIENT_INFO

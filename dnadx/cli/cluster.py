@@ -54,7 +54,7 @@ def run(args) -> int:
     if not args.no_heatmap:
         from dnadx.heatmap import heatmap_png
 
-        groups_io.write_bytes(heatmap_png(adj, res.table), f"{args.prefix}.heatmap.png")
+        groups_io.write_bytes(heatmap_png(res.scores, res.table), f"{args.prefix}.heatmap.png")
     info(f"dnadx cluster: {len(res.table)} samples; {res.clustering.note}; groups: "
          + ", ".join(f"{g} {n}" for g, n in res.table["group"].value_counts().sort_index().items()))
     return 0
