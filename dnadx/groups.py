@@ -286,6 +286,10 @@ def assign_group(model: GroupModel, raw: np.ndarray, adjusted: np.ndarray, tumou
     out = {"group": INSUFFICIENT_INFO, "group_confidence": np.nan, "signal_to_noise": np.nan,
            "segment_noise": np.nan, "erbb2_excess": np.nan, **{f"p_{k}": np.nan for k in PATTERN_GROUPS}}
     p = float(tumour_fraction)
+    if np.isfinite(p) and p < MIN_TUMOUR_FRACTION:
+        # `dnadx score` writes no adjusted scores below its own 0.05 limit: nothing to classify.
+        out["group"] = INSUFFICIENT_TF
+        return out
     raw, adjusted = usable_scores(model, raw), usable_scores(model, adjusted)
     if not np.isfinite(p) or raw is None or adjusted is None:
         return out
@@ -295,9 +299,6 @@ def assign_group(model: GroupModel, raw: np.ndarray, adjusted: np.ndarray, tumou
     a_adj = arm_amplitude(adjusted[None, :], model.is_arm)[1][0]
     snr = float(a_raw / sigma_arm)
     out.update(segment_noise=sigma, signal_to_noise=snr, erbb2_excess=float(erbb2_excess(model, adjusted)[0]))
-    if p < MIN_TUMOUR_FRACTION:
-        out["group"] = INSUFFICIENT_TF
-        return out
     point = group_probabilities(model, adjusted[None, :], raw=raw[None, :], noise=sigma)[0]
     if (snr < SNR_MIN or a_adj < model.quiet_amplitude) and point[0] == 0:
         # Share of TCGA tumours whose pattern would have been detected here: the raw arm

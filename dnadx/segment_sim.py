@@ -11,8 +11,8 @@ profiles (`dnadx/profiles.py`), the bundle's gene coordinates and the DNADX gene
    ``N(0, sd_bin / sqrt(n_bins))`` (the segment mean of ``n_bins`` analysis bins), plus
    a few spurious short segments (over-segmentation) with offset ``N(0, sd_spurious)``;
 4. ``score_raw`` = mean gene log2 over the segment's mapped genes (Xia et al. 2019);
-   ``score_adjusted`` = the `dnadx score` purity adjustment (issue 4)
-   ``log2(max((2^raw - 1)/p + 1, eps))`` clipped to the TCGA range.
+   ``score_adjusted`` as `dnadx score` computes it: each gene's purity-adjusted log2
+   ``log2(max((2^l - 1)/p + 1, 2^-3))``, averaged over the segment, clipped to the TCGA range.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dnadx.groups import adjust_for_tumour_fraction
+from dnadx.groups import ADJUSTED_RANGE
 
+# Floor of the purity-corrected copy ratio c/2 in `dnadx score` (log2 -3, about 0.25 copies).
+_ADJUST_EPS = 2.0 ** -3
 # Analysis bin of the cnv stage; sets how many bins average into a region's segment mean.
 _BIN = 500_000
 
@@ -91,8 +93,10 @@ def simulate_segment_scores(gene_pos: pd.DataFrame, events: list[dict], tumour_f
         noise[m] += rng.normal(0.0, sd_spurious)
     value = pd.Series(log2 + noise, index=genes["entrez_id"].to_numpy())
     per_row = gene_pos.assign(log2=value.reindex(gene_pos["entrez_id"]).to_numpy())
-    agg = per_row.groupby(["segment_index", "segment_id", "n_genes"], sort=True)["log2"].agg(["mean", "size"])
-    agg = agg.reset_index()
+    per_row["adj"] = np.log2(np.maximum((np.exp2(per_row["log2"]) - 1.0) / p + 1.0, _ADJUST_EPS))
+    keys = ["segment_index", "segment_id", "n_genes"]
+    agg = per_row.groupby(keys, sort=True)["log2"].agg(["mean", "size"]).reset_index()
+    agg["adj"] = per_row.groupby(keys, sort=True)["adj"].mean().to_numpy()
     out = pd.DataFrame({
         "segment_index": agg["segment_index"].astype(int),
         "segment_id": agg["segment_id"],
@@ -100,7 +104,7 @@ def simulate_segment_scores(gene_pos: pd.DataFrame, events: list[dict], tumour_f
         "n_genes_used": agg["size"].astype(int),
         "score_raw": agg["mean"],
     })
-    out["score_adjusted"] = adjust_for_tumour_fraction(out["score_raw"].to_numpy(), p)
+    out["score_adjusted"] = np.clip(agg["adj"].to_numpy(), *ADJUSTED_RANGE)
     return out
 
 

@@ -70,6 +70,9 @@ def test_below_minimum_tumour_fraction_is_insufficient(model):
         r = groups.assign_group(model, tab["score_raw"].to_numpy(), tab["score_adjusted"].to_numpy(), tf)
         assert r["group"] == groups.INSUFFICIENT_TF
         assert np.isnan(r["group_confidence"])
+        # `dnadx score` leaves score_adjusted empty below its 0.05 limit
+        r = groups.assign_group(model, tab["score_raw"].to_numpy(), np.full(len(tab), np.nan), tf)
+        assert r["group"] == groups.INSUFFICIENT_TF
 
 
 def test_unknown_tumour_fraction_is_insufficient_information(model):
