@@ -140,7 +140,8 @@ def consensus_cluster(scores: pd.DataFrame, *, k_max: int = K_MAX, n_resamples: 
 
     Parameters
     ----------
-    scores : one row per sample; NaN values are replaced by the segment's batch median.
+    scores : one row per sample; NaN values are replaced by the segment's batch median
+        (a sample with no values at all: by 0).
     k_max : largest k tried (capped at n_samples - 1).
     n_resamples : subsamples per k.
     n_features : most variable segments used.
@@ -151,7 +152,10 @@ def consensus_cluster(scores: pd.DataFrame, *, k_max: int = K_MAX, n_resamples: 
     if n < MIN_SAMPLES:
         return Clustering(samples, np.zeros(n, int), np.full(n, np.nan), 0, pd.DataFrame(), np.full((n, n), np.nan),
                           (), f"batch too small to cluster: {n} sample(s); at least {MIN_SAMPLES} are needed")
-    filled = scores.apply(lambda col: col.fillna(col.median() if col.notna().any() else 0.0))
+    # A sample without adjusted scores (tumour fraction below the `dnadx score` limit) shows no
+    # tumour signal: neutral 0. A single missing segment: the batch median (no distance artefact).
+    empty = scores.isna().all(axis=1)
+    filled = scores.mask(empty, 0.0).apply(lambda col: col.fillna(col.median() if col.notna().any() else 0.0))
     feats = select_features(filled, n_features)
     x = feats.to_numpy(float)
     # k <= subsample size - 1: at k >= subsample size every resample is all singletons and the

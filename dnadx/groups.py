@@ -12,7 +12,8 @@ Model (trained by `reference/build/train_groups.py` on TCGA, validated on METABR
   root-mean-square amplitude ``A = sqrt(mean_arms (x - m)^2)``: ``z = (x - m) / max(A, a0)``;
 * ``ERBB2-amplified`` when the focal 17q12 excess ``e = x_amplicon - x_17q`` reaches the
   Youden cut-off against TCGA clinical HER2 status (a whole-17q gain is not an amplicon)
-  and, in plasma, its raw excess clears ``FOCAL_Z`` focal-noise sd;
+  and, in plasma, a 2-fold ERBB2/17q ratio (``PLASMA_MIN_ERBB2_EXCESS``) with a raw excess
+  clearing ``FOCAL_Z`` focal-noise sd;
 * otherwise basal-like vs luminal-like by a logistic regression (L2) on ``z`` (per-feature
   standardised with the TCGA mean/sd): ``P(k | z) = softmax(W (z - mu)/s + b)``;
 * ``quiet`` when the profile carries no detectable signal: the raw arm amplitude is
@@ -46,6 +47,10 @@ MIN_TUMOUR_FRACTION = 0.05
 # A profile whose raw arm amplitude is below 2x its arm-level noise shows no copy-number
 # pattern that can be told from noise (pure noise gives about 1; benchmarks/groups.md).
 SNR_MIN = 2.0
+# Purity-adjusted plasma scores are on the tumour's own scale, where amplification means an
+# ERBB2 / chromosome-17 copy ratio >= 2 (ASCO/CAP ISH criterion): log2 excess >= 1. The tissue
+# cut-off (model.erbb2_excess, ~0.39) was fitted on unadjusted TCGA values, diluted by purity.
+PLASMA_MIN_ERBB2_EXCESS = 1.0
 # A focal ERBB2 excess must exceed 3 noise sd in the plasma log2 (one-sided p ~ 0.001).
 FOCAL_Z = 3.0
 # Floor of the segment-noise estimate (log2): a perfectly smooth segmentation must not make
@@ -192,13 +197,15 @@ def group_probabilities(model: GroupModel, scores: np.ndarray, *, raw: np.ndarra
                         noise: float = 0.0) -> np.ndarray:
     """P over PATTERN_GROUPS (n x 3): ERBB2-amplified by the excess rule (0/1), else the classifier.
 
-    With ``raw`` (plasma log2 scores) the focal excess must also stand out of the noise:
-    ``e_raw >= FOCAL_Z * noise``, so a noisy amplicon segment at low tumour fraction, blown up
-    by the purity adjustment, is not called an amplicon.
+    With ``raw`` (plasma log2 scores; ``scores`` then purity-adjusted) the focal excess must
+    also reach PLASMA_MIN_ERBB2_EXCESS and stand out of the noise (``e_raw >= FOCAL_Z * noise``),
+    so a noisy amplicon segment at low tumour fraction, blown up by the adjustment, is not
+    called an amplicon.
     """
-    erbb2 = erbb2_excess(model, scores) >= model.erbb2_excess
+    e = erbb2_excess(model, scores)
+    erbb2 = e >= model.erbb2_excess
     if raw is not None:
-        erbb2 &= erbb2_excess(model, raw) >= FOCAL_Z * noise
+        erbb2 &= (e >= PLASMA_MIN_ERBB2_EXCESS) & (erbb2_excess(model, raw) >= FOCAL_Z * noise)
     erbb2 = erbb2.astype(float)
     pc = predict_proba(model, scores)
     cols = [list(model.classes).index(g) for g in PATTERN_GROUPS[1:]]
