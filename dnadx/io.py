@@ -196,3 +196,24 @@ def write_wig(df: pd.DataFrame, path, *, value: str = "count") -> None:
         lines.append(f"fixedStep chrom={chrom} start={int(sub['start'].iloc[0]) + 1} step={step} span={step}")
         lines.extend(str(v) for v in sub[value].tolist())
     write_text("\n".join(lines) + "\n", path)
+
+
+def write_bytes(data: bytes, path) -> None:
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)
+
+
+PON_COLUMNS = ("chrom", "start", "end", "median", "usable", "reason")
+
+
+def read_pon(path) -> pd.DataFrame:
+    """Read `PREFIX.pon.tsv.gz`; NaN medians allowed only on unusable bins."""
+    df = read_tsv(path, PON_COLUMNS, kind="panel of normals", dtype={"chrom": str, "reason": str})
+    df["reason"] = df["reason"].fillna("")
+    med = pd.to_numeric(df["median"], errors="coerce")
+    bad = (df["usable"] == 1) & ~np.isfinite(med)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise InputError(f"{path}: row {row}: usable bin with a missing/NaN median; rebuild the panel with `dnadx pon`")
+    df["median"] = med
+    return df

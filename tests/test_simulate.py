@@ -86,3 +86,19 @@ def test_simulate_rejects_bad_arguments(tmp_path):
     assert r.returncode == 2 and "unknown" in r.stderr and "Traceback" not in r.stderr
     r = run_proc("simulate", "--prefix", tmp_path / "x", "--variant", "chr17:1:T>C:0.1")
     assert r.returncode == 2 and "--fasta" in r.stderr
+
+
+def test_fragment_counts_shortcut_equals_counting_the_bam(tmp_path):
+    """benchmarks use simulate.fragment_counts for replicates; it must equal `dnadx count` on the BAM."""
+    from dnadx.bam_write import write_bam
+    from dnadx.simulate import SimSpec, fragment_counts, simulate
+    from dnadx.profiles import get_profile, resolve_events
+    sizes = reference.chrom_sizes()
+    lengths = dict(zip(sizes["chrom"], sizes["length"].astype(int)))
+    events = resolve_events(get_profile("basal"), arms=reference.arms(), genes=reference.genes())
+    spec = SimSpec(events=tuple(events), tumour_fraction=0.4, fragments=30000, seed=4, chroms=("chr8", "chr17"))
+    sim = simulate(spec, reference.fine_bins(), events, lengths)
+    write_bam(sim.fragments, tmp_path / "f.bam", chrom_lengths=lengths, read_length=100, paired=True)
+    counted, _ = count_reads(tmp_path / "f.bam")
+    direct = fragment_counts(sim, lengths)
+    assert counted["count"].tolist() == direct["count"].tolist()

@@ -1,0 +1,53 @@
+"""`dnadx pon`: panel of normals from healthy-donor plasma counts (or an ichorCNA panel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dnadx import io, params, reference
+from dnadx.cli.common import add_genome, add_prefix, info, positive_int
+from dnadx.cnv import annotate
+from dnadx.pon import build_pon, from_ichor
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "pon", help="build a panel of normals (per-bin centre, spread, usable flag) from healthy plasma",
+        description="Corrects each normal like `dnadx cnv`, then stores per analysis bin the median and MAD "
+                    "of the log2 ratios across normals (male chrX/Y shifted to one copy's level) and flags "
+                    "unusable bins with a reason (low mappability, extreme GC, no sequence, pon_offset, "
+                    "pon_variance, pon_missing). At least 3 normals are required, 15 or more recommended. "
+                    "Writes PREFIX.pon.tsv.gz and PREFIX.pon.json (metadata). With --ichor, converts an "
+                    "ichorCNA HD_ULP_PoN median table instead.")
+    p.add_argument("counts", nargs="+", help="counts of healthy-donor plasma (PREFIX.counts.tsv.gz or WIG)")
+    add_prefix(p)
+    add_genome(p)
+    p.add_argument("--bin-size", type=positive_int, default=params.ANALYSIS_BIN_SIZE,
+                   help=f"analysis bin size in bp (default {params.ANALYSIS_BIN_SIZE}); must match `dnadx cnv`")
+    p.add_argument("--ichor", action="store_true",
+                   help="the single input is an ichorCNA HD_ULP_PoN_*_median.tsv(.gz) table to convert")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    fine = reference.fine_bins(args.genome)
+    if args.ichor:
+        from dnadx.bins import aggregate
+        bins = aggregate(fine, args.bin_size, sum_cols=())
+        table = from_ichor(io.read_tsv(args.counts[0], ("chr", "start", "end", "median"), kind="ichorCNA panel"), bins)
+        meta = {"source": Path(args.counts[0]).name, "format": "ichorCNA median table",
+                "missing_bins": int((table["usable"] == 0).sum())}
+    else:
+        normals = {}
+        for path in args.counts:
+            counts = io.read_counts(path)
+            counts["chrom"] = counts["chrom"].map(reference.normalise_chrom)
+            normals[Path(path).name.split(".counts")[0]] = annotate(counts, fine, args.bin_size)
+        table, meta = build_pon(normals)
+        if meta["warning"]:
+            info(f"dnadx pon: warning: {meta['warning']}")
+    meta.update(genome=args.genome, bin_size=args.bin_size)
+    io.write_tsv(table, f"{args.prefix}.pon.tsv.gz")
+    io.write_json(meta, f"{args.prefix}.pon.json")
+    info(f"dnadx pon: {int(table['usable'].sum())} usable of {len(table)} bins -> {args.prefix}.pon.tsv.gz")
+    return 0

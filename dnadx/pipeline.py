@@ -1,0 +1,192 @@
+"""`dnadx run`: every stage in-process for a samplesheet, parallel over samples, resumable.
+
+Each step is the same `dnadx <stage> ...` command line a Nextflow module runs (so both paths give
+identical outputs). A step is skipped when its outputs exist and its stamp (command line + size and
+mtime of every input) matches the previous run; outputs are written atomically and the stamp last,
+so a killed run never leaves a step that looks complete.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import fcntl
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dnadx import params
+from dnadx.errors import EnvironmentFault
+from dnadx.samplesheet import Sample
+
+MIN_PON_NORMALS = 3
+
+
+@dataclass
+class Step:
+    name: str  # e.g. "cnv:P1"
+    argv: list[str]
+    inputs: list[Path]
+    outputs: list[Path]
+    sample: str | None = None
+
+
+@dataclass
+class RunConfig:
+    outdir: Path
+    genome: str = params.DEFAULT_GENOME
+    fasta: Path | None = None
+    pon: Path | None = None
+    cores: int = 1
+    bin_size: int = params.ANALYSIS_BIN_SIZE
+    available: frozenset = field(default_factory=frozenset)  # stages the CLI provides
+
+
+def sample_prefix(cfg: RunConfig, sample: str) -> Path:
+    return cfg.outdir / sample / sample
+
+
+def count_step(cfg, s: Sample) -> Step:
+    p = sample_prefix(cfg, s.sample)
+    argv = ["count", str(s.bam), "--prefix", str(p), "--threads", "1"]
+    if cfg.fasta:
+        argv += ["--fasta", str(cfg.fasta)]
+    return Step(f"count:{s.sample}", argv, [s.bam] + ([s.index] if s.index else []),
+                [Path(f"{p}.counts.tsv.gz"), Path(f"{p}.count-qc.json")], s.sample)
+
+
+def pon_step(cfg, normals: list[Sample]) -> Step:
+    p = cfg.outdir / "pon" / "pon"
+    counts = [Path(f"{sample_prefix(cfg, s.sample)}.counts.tsv.gz") for s in normals]
+    argv = ["pon", *map(str, counts), "--prefix", str(p), "--genome", cfg.genome, "--bin-size", str(cfg.bin_size)]
+    return Step("pon", argv, counts, [Path(f"{p}.pon.tsv.gz"), Path(f"{p}.pon.json")])
+
+
+def cnv_step(cfg, s: Sample, pon: Path | None) -> Step:
+    p = sample_prefix(cfg, s.sample)
+    argv = ["cnv", f"{p}.counts.tsv.gz", "--prefix", str(p), "--genome", cfg.genome, "--bin-size", str(cfg.bin_size),
+            "--sample", s.sample]
+    if pon:
+        argv += ["--pon", str(pon)]
+    return Step(f"cnv:{s.sample}", argv, [Path(f"{p}.counts.tsv.gz")] + ([pon] if pon else []),
+                [Path(f"{p}.{k}") for k in ("bins.tsv.gz", "seg", "cnv.png", "cnv.json")], s.sample)
+
+
+def score_step(cfg, s: Sample) -> Step:
+    p = sample_prefix(cfg, s.sample)
+    return Step(f"score:{s.sample}", ["score", f"{p}.cnv.json", "--prefix", str(p)],
+                [Path(f"{p}.cnv.json"), Path(f"{p}.bins.tsv.gz")],
+                [Path(f"{p}.dnadx.tsv"), Path(f"{p}.score.json"), Path(f"{p}.genes.tsv.gz")], s.sample)
+
+
+def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
+    """Steps in waves: every step of a wave can run in parallel once the previous waves are done."""
+    normals = [s for s in samples if s.type == "normal"]
+    waves = [[count_step(cfg, s) for s in samples]]
+    pon = cfg.pon
+    if pon is None and len(normals) >= MIN_PON_NORMALS:
+        step = pon_step(cfg, normals)
+        waves.append([step])
+        pon = step.outputs[0]
+    waves.append([cnv_step(cfg, s, pon) for s in samples])
+    if "score" in cfg.available:
+        waves.append([score_step(cfg, s) for s in samples])
+    return waves
+
+
+def _fingerprint(step: Step) -> str:
+    h = hashlib.sha256(json.dumps(step.argv).encode())
+    for p in step.inputs:
+        st = Path(p).stat()
+        h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def _stamp_path(cfg: RunConfig, step: Step) -> Path:
+    return cfg.outdir / ".dnadx" / "stamps" / (step.name.replace(":", "__") + ".json")
+
+
+def is_done(cfg: RunConfig, step: Step) -> bool:
+    stamp = _stamp_path(cfg, step)
+    if not stamp.exists() or not all(p.exists() for p in step.outputs):
+        return False
+    try:
+        return json.loads(stamp.read_text()).get("fingerprint") == _fingerprint(step)
+    except (json.JSONDecodeError, OSError, FileNotFoundError):
+        return False
+
+
+def _execute(argv: list[str]) -> int:
+    from dnadx.cli import main
+    return main(argv)
+
+
+def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str, str]:
+    """Run the waves; returns {sample or step: failure message} for what failed (others complete)."""
+    failed: dict[str, str] = {}
+    ctx = multiprocessing.get_context("fork")
+    total = sum(len(w) for w in waves)
+    done = 0
+    for wave in waves:
+        todo = []
+        for step in wave:
+            if step.sample and step.sample in failed:
+                continue
+            if any(str(p).startswith(str(cfg.outdir / "pon")) for p in step.inputs) and "pon" in failed:
+                failed.setdefault(step.sample or step.name, "panel of normals failed")
+                continue
+            if is_done(cfg, step):
+                done += 1
+                log(f"[{done}/{total}] {step.name}: up to date, skipped")
+                continue
+            todo.append(step)
+        with cf.ProcessPoolExecutor(max_workers=max(1, cfg.cores), mp_context=ctx) as pool:
+            futures = {pool.submit(_execute, s.argv): s for s in todo}
+            for fut in cf.as_completed(futures):
+                step = futures[fut]
+                done += 1
+                try:
+                    code = fut.result()
+                except Exception as exc:  # a crash in a worker is reported, never swallowed
+                    code, detail = 1, f"{type(exc).__name__}: {exc}"
+                else:
+                    detail = f"exit code {code}"
+                if code == 0:
+                    stamp = _stamp_path(cfg, step)
+                    stamp.parent.mkdir(parents=True, exist_ok=True)
+                    from dnadx import io
+                    io.write_json({"step": step.name, "argv": step.argv, "fingerprint": _fingerprint(step)}, stamp)
+                    log(f"[{done}/{total}] {step.name}: done")
+                else:
+                    failed[step.sample or step.name] = f"{step.name.split(':')[0]} failed ({detail})"
+                    log(f"[{done}/{total}] {step.name}: FAILED ({detail})")
+    return failed
+
+
+@contextlib.contextmanager
+def outdir_lock(outdir: Path):
+    """Refuse a second concurrent run on the same output folder."""
+    lock_dir = outdir / ".dnadx"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(lock_dir / "lock", "w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise EnvironmentFault(f"{outdir}: another `dnadx run` is using this output folder; wait for it or "
+                               "choose another --outdir") from None
+    try:
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def stderr_log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)

@@ -1,0 +1,74 @@
+"""`<id>.cnv.png`: genome-wide log2 ratios with segments and the ERBB2 locus; chr17 zoom."""
+
+from __future__ import annotations
+
+import io as _io
+
+import numpy as np
+import pandas as pd
+
+COLOURS = {"loss": "#2b6cb0", "neutral": "#9e9e9e", "gain": "#c53030", "amp": "#7b1010", "na": "#d0d0d0"}
+
+
+def _state_colour(cn: np.ndarray, normal: np.ndarray) -> list[str]:
+    out = []
+    for c, n in zip(cn, normal):
+        if c < 0:
+            out.append(COLOURS["na"])
+        elif c < n:
+            out.append(COLOURS["loss"])
+        elif c == n:
+            out.append(COLOURS["neutral"])
+        elif c >= 2 * n + 2:
+            out.append(COLOURS["amp"])
+        else:
+            out.append(COLOURS["gain"])
+    return out
+
+
+def plot_cnv(bins: pd.DataFrame, summary: dict, *, erbb2: tuple[str, int, int] | None = None) -> bytes:
+    """Render the copy-number figure and return PNG bytes (deterministic: no timestamps)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    b = bins[bins["usable"] == 1]
+    chroms = list(pd.unique(bins["chrom"]))
+    sizes = bins.groupby("chrom", sort=False)["end"].max()
+    offsets = dict(zip(chroms, np.concatenate([[0], np.cumsum(sizes[chroms].to_numpy())[:-1]])))
+    normal = np.where(b["chrom"].isin(["chrX", "chrY"]) & (summary.get("sex") == "male"), 1, 2)
+    colours = _state_colour(b["copy_number"].to_numpy(), normal)
+    fig, (ax, az) = plt.subplots(2, 1, figsize=(14, 7), gridspec_kw={"height_ratios": [3, 2]})
+    x = b["start"].to_numpy() + b["chrom"].map(offsets).to_numpy()
+    ax.scatter(x, b["log2"], s=3, c=colours, linewidths=0, rasterized=True)
+    for _, s in bins.dropna(subset=["segment_log2"]).groupby("segment"):
+        o = offsets[s["chrom"].iloc[0]]
+        ax.plot([s["start"].min() + o, s["end"].max() + o], [s["segment_log2"].iloc[0]] * 2, color="black", lw=1.2)
+    for c in chroms:
+        ax.axvline(offsets[c], color="#e0e0e0", lw=0.6, zorder=0)
+    ax.set_xticks([offsets[c] + sizes[c] / 2 for c in chroms])
+    ax.set_xticklabels([c.replace("chr", "") for c in chroms], fontsize=7)
+    ax.set_xlim(0, offsets[chroms[-1]] + sizes[chroms[-1]])
+    ax.set_ylim(-2.5, 2.5)
+    ax.set_ylabel("log2 ratio")
+    lo, hi = summary["tumor_fraction_ci"]
+    ax.set_title(f"{summary['sample']}: tumour fraction {summary['tumor_fraction']:.3f} [{lo:.3f}, {hi:.3f}], "
+                 f"ploidy {summary['ploidy']:.2f}, sex {summary['sex']}, noise {summary['noise_mad']:.3f}")
+    z = bins[(bins["chrom"] == "chr17") & (bins["usable"] == 1)]
+    az.scatter(z["start"] / 1e6, z["log2"], s=8, c=_state_colour(z["copy_number"].to_numpy(), np.full(len(z), 2)),
+               linewidths=0)
+    for _, s in bins[bins["chrom"] == "chr17"].dropna(subset=["segment_log2"]).groupby("segment"):
+        az.plot([s["start"].min() / 1e6, s["end"].max() / 1e6], [s["segment_log2"].iloc[0]] * 2, color="black", lw=1.5)
+    if erbb2:
+        _, s, e = erbb2
+        for axis, pos in ((ax, offsets.get("chr17", 0) + s), (az, s / 1e6)):
+            axis.axvline(pos, color="#dd6b20", lw=1, ls="--")
+        az.text(s / 1e6, 2.2, " ERBB2", color="#dd6b20", fontsize=9, va="top")
+    az.set_xlabel("chr17 position (Mb)")
+    az.set_ylabel("log2 ratio")
+    az.set_ylim(-2.5, 2.5)
+    fig.tight_layout()
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()

@@ -1,0 +1,97 @@
+"""Samplesheet validation: every problem reported at once, with its row number."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnadx.errors import InputError
+
+SAMPLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+REQUIRED = ("sample", "bam")
+OPTIONAL = ("index", "patient", "timepoint", "type")
+TYPES = ("plasma", "normal")
+
+
+@dataclass(frozen=True)
+class Sample:
+    sample: str
+    bam: Path
+    index: Path | None
+    patient: str
+    timepoint: str
+    type: str
+
+
+def _index_for(bam: Path) -> Path | None:
+    for cand in (Path(str(bam) + ".bai"), bam.with_suffix(".bai"), Path(str(bam) + ".csi"), Path(str(bam) + ".crai"),
+                 bam.with_suffix(".crai")):
+        if cand.exists():
+            return cand
+    return None
+
+
+def read_samplesheet(path) -> list[Sample]:
+    """Parse and validate ``path`` (CSV: sample,bam[,index][,patient][,timepoint][,type]).
+
+    Relative paths are resolved against the samplesheet's folder. Raises InputError listing every
+    problem as `row N: field: problem`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: samplesheet not found")
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a text CSV file ({exc})") from exc
+    rows = list(csv.DictReader(text.splitlines()))
+    header = next(csv.reader(text.splitlines()), [])
+    problems = []
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected "
+                         f"sample,bam[,index][,patient][,timepoint][,type]")
+    if unknown:
+        problems.append(f"header: unknown column(s) {', '.join(unknown)} (allowed: {', '.join(REQUIRED + OPTIONAL)})")
+    if not rows:
+        raise InputError(f"{path}: no samples (only a header)")
+    seen: dict[str, int] = {}
+    out = []
+    for i, row in enumerate(rows, start=2):
+        sid = (row.get("sample") or "").strip()
+        if not sid:
+            problems.append(f"row {i}: sample: empty")
+        elif not SAMPLE_ID.match(sid):
+            problems.append(f"row {i}: sample: {sid!r} is not a safe id (letters, digits, . _ -; must start with a "
+                            "letter or digit; no spaces, slashes or shell characters)")
+        elif sid in seen:
+            problems.append(f"row {i}: sample: {sid!r} duplicates row {seen[sid]}")
+        else:
+            seen[sid] = i
+        bam_txt = (row.get("bam") or "").strip()
+        bam = (path.parent / bam_txt).resolve() if bam_txt else None
+        index = None
+        if not bam_txt:
+            problems.append(f"row {i}: bam: empty")
+        elif not bam.exists():
+            problems.append(f"row {i}: bam: {bam_txt} not found")
+        elif not bam.name.endswith((".bam", ".cram")):
+            problems.append(f"row {i}: bam: {bam_txt} must end in .bam or .cram")
+        else:
+            idx_txt = (row.get("index") or "").strip()
+            index = (path.parent / idx_txt).resolve() if idx_txt else _index_for(bam)
+            if index is None or not index.exists():
+                problems.append(f"row {i}: index: no index for {bam_txt}; run `samtools index {bam_txt}`")
+        kind = (row.get("type") or "plasma").strip() or "plasma"
+        if kind not in TYPES:
+            problems.append(f"row {i}: type: {kind!r} must be one of {', '.join(TYPES)}")
+        patient = (row.get("patient") or "").strip() or sid
+        if patient and not SAMPLE_ID.match(patient):
+            problems.append(f"row {i}: patient: {patient!r} is not a safe id")
+        out.append(Sample(sid, bam or Path(), index, patient, (row.get("timepoint") or "").strip(), kind))
+    if problems:
+        raise InputError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
+    return out

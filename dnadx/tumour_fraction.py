@@ -1,0 +1,208 @@
+"""Tumour fraction and ploidy from segment log2 ratios over clonal copy-number states.
+
+For tumour fraction p, tumour ploidy phi and a segment with normal copy number n (2 on autosomes,
+1 on male X/Y) in tumour copy state c, the expected log2 ratio is
+
+    mu(c) = log2(((1 - p) * n + p * c) / (2 * (1 - p) + p * phi)).
+
+A segment with mean m over k usable bins has likelihood N(m; mu(c), sigma^2/k + tau^2) (sigma: bin
+noise; tau: floor for systematic residuals), and its state c is summed out under a prior
+(STATE_PRIOR: neutral most likely, one-copy changes next, amplified states sharing a small mass,
+arm-scale homozygous loss down-weighted per Mb). Summing instead of picking each segment's best
+state avoids the winner's curse (noise segments selected as "altered" inflating p) and lets many weak
+arm-level changes add up at low tumour fraction. phi must match the posterior mean state over
+autosomal bins (Gaussian, sd PLOIDY_SD).
+
+Every (p, phi) on a grid is evaluated (an exhaustive search instead of restarts: no dependence on
+initial values). The profile log-likelihood L(p) = max over phi gives the estimate (its maximum) and
+the 95% interval (the connected region with 2 (L(p_hat) - L(p)) <= 3.84). p = 0 is in the grid, so
+healthy plasma is neither forced to 0 by a hard rule nor pushed above it; a tumour is called present
+when L(p_hat) - L(0) >= GLOBAL_EVIDENCE and its altered segments span >= MIN_CALL_MB. Segment states are the most probable ones at (p_hat, phi_hat).
+
+Tumour fraction is read from copy-number alterations. When no segment is altered at the optimum the
+likelihood is flat in p (an unaltered tumour fits at any p), so the upper bound is the detection
+limit instead: the p at which a single-copy gain over MIN_ALTERED of the autosomal genome (in
+arm-sized segments; 95% of metastatic breast cancers alter more) would give a likelihood-ratio
+signal of chi2(1) 95% = 3.84: a 95% upper bound for a tumour with at least that much alteration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+STATES = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30])  # sparse above 8: amplicons
+TAU = 0.005  # measured: healthy simulations with a PoN show no residual beyond sigma^2/k; real data has some
+# prior probability of a segment's state by its distance from the normal copy number; the mass of
+# "amplified" (3+ copies above normal) is shared by those states so sparse high states cannot win by number
+# (relative weights within the altered mass; the altered mass itself is fitted from ALTERED_MASS)
+STATE_PRIOR = {"one_copy": 0.375, "two_copies": 0.1, "amplified": 0.1, "homdel": 0.05}
+ALTERED_MASS = (0.02, 0.1, 0.25, 0.5)  # prior share of altered segments, maximised over (empirical Bayes)
+GLOBAL_EVIDENCE = 4.0  # L(p_hat) - L(0) needed to call a tumour present (healthy simulations: max 3.2 in 24)
+MIN_CALL_MB = 10.0  # altered autosomal segments must span this much to call a tumour (one artefact is not one)
+MIN_FIT_BINS = 4  # segments this small do not inform p (outlier bins, amplicons); they get states afterwards
+HOMDEL_PER_MB = 1.0  # arm-scale homozygous loss is not viable
+MIN_ALTERED = 0.05  # 95% of metastatic breast cancers alter more of the genome than this
+PLOIDY_SD = 0.03
+P_GRID = np.round(np.arange(0.0, 0.9501, 0.0025), 4)
+PHI_GRID = np.round(np.arange(1.5, 5.001, 0.05), 3)
+CHI2_95 = 3.841
+
+
+@dataclass
+class Fit:
+    tumour_fraction: float
+    ci: tuple[float, float]
+    ploidy: float
+    states: np.ndarray  # per input segment; -1 where the segment has no usable bin
+    loglik: float
+    profile: pd.DataFrame  # p, loglik, ploidy
+    solutions: list[dict]
+    evidence: float  # L(p_hat) - L(0) of the penalised fit, log-likelihood units
+
+
+def expected_log2(c, n, p, phi):
+    num = np.maximum((1 - p) * n + p * c, 1e-3)
+    return np.log2(num / (2 * (1 - p) + p * phi))
+
+
+def log_prior(n: np.ndarray, length_mb: np.ndarray, altered_mass: float = 0.4, *, share: bool = True) -> np.ndarray:
+    """Segments x states log prior probability (STATE_PRIOR by distance from the normal copy number;
+    homozygous loss further down-weighted by HOMDEL_PER_MB per Mb), normalised per segment.
+
+    ``share=False`` gives each amplified state the whole class weight: for calling a segment's most
+    probable class (the marginal likelihood needs the shared form)."""
+    d = STATES[None, :] - n[:, None]
+    prior = np.select([np.abs(d) == 1, d == 2], [STATE_PRIOR["one_copy"], STATE_PRIOR["two_copies"]], 0.0)
+    high = d > 2
+    prior = prior + high * STATE_PRIOR["amplified"] / (np.maximum(high.sum(axis=1, keepdims=True), 1) if share else 1)
+    homdel = (STATES[None, :] == 0) & (n[:, None] > 1)
+    prior = np.where(homdel, STATE_PRIOR["homdel"] * np.exp(-HOMDEL_PER_MB * length_mb[:, None]), prior)
+    prior = altered_mass * prior / prior.sum(axis=1, keepdims=True)
+    prior = np.where(d == 0, 1 - altered_mass, prior)
+    with np.errstate(divide="ignore"):
+        return np.log(prior)
+
+
+def _evaluate(p, m, n, var, logprior, w_auto):
+    """Marginal log-likelihood (states summed out) for every phi in PHI_GRID at tumour fraction p,
+    with the ploidy-consistency term, and each segment's most probable state."""
+    phi = PHI_GRID[:, None, None]
+    mu = expected_log2(STATES[None, None, :], n[None, :, None], p, phi)  # (F, S, C)
+    ll = logprior[None] - ((m[None, :, None] - mu) ** 2) / (2 * var[None, :, None])
+    top = ll.max(axis=2, keepdims=True)
+    post = np.exp(ll - top)
+    norm = post.sum(axis=2, keepdims=True)
+    total = (top[:, :, 0] + np.log(norm[:, :, 0])).sum(axis=1)
+    post /= norm
+    implied = ((post * STATES[None, None, :]).sum(axis=2) * w_auto[None, :]).sum(axis=1) / max(w_auto.sum(), 1e-9)
+    total = total - (PHI_GRID - implied) ** 2 / (2 * PLOIDY_SD ** 2)
+    return total, STATES[np.argmax(ll, axis=2)]
+
+
+def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU) -> Fit:
+    """Fit p and phi to ``segments`` (columns log2, n_bins, normal_copy, autosome, start, end)."""
+    valid = ((segments["n_bins"] > 0) & np.isfinite(segments["log2"])).to_numpy()
+    big = valid & (segments["n_bins"] >= MIN_FIT_BINS).to_numpy()
+    if big.sum() == 0:
+        big = valid
+    seg = segments[big]
+    m = seg["log2"].to_numpy(float)
+    k = seg["n_bins"].to_numpy(float)
+    n = seg["normal_copy"].to_numpy(int)
+    var = sigma ** 2 / k + tau ** 2
+    w_auto = np.where(seg["autosome"].to_numpy(bool), k, 0.0)
+    length_mb = (seg["end"] - seg["start"]).to_numpy(float) / 1e6
+    prof, best_at = _profile(m, n, var, [log_prior(n, length_mb, a) for a in ALTERED_MASS], w_auto)
+    i = int(prof["loglik"].idxmax())
+    p_hat = float(prof.loc[i, "p"])
+    ploidy = float(prof.loc[i, "ploidy"])
+    at0 = prof.loc[prof["p"] == 0, "loglik"]
+    evidence = float(prof.loc[i, "loglik"] - at0.iloc[0]) if len(at0) else float("inf")
+    altered = (best_at[i] != n) & (w_auto > 0)
+    altered_mb = float(length_mb[altered].sum())
+    if p_hat == 0 or altered_mb < MIN_CALL_MB or evidence < GLOBAL_EVIDENCE:
+        p_hat, ploidy = 0.0, 2.0
+        ci = (0.0, detection_limit(sigma, k[w_auto > 0], tau=tau))
+    else:
+        ci = _interval(prof, p_hat)
+    # states of every segment (small ones included) at the chosen p and phi
+    allseg = segments[valid]
+    n_all = allseg["normal_copy"].to_numpy(int)
+    var_all = sigma ** 2 / allseg["n_bins"].to_numpy(float) + tau ** 2
+    mu = expected_log2(STATES[None, :], n_all[:, None], p_hat, ploidy)
+    ll = -((allseg["log2"].to_numpy(float)[:, None] - mu) ** 2) / (2 * var_all[:, None]) \
+        + log_prior(n_all, (allseg["end"] - allseg["start"]).to_numpy(float) / 1e6,
+                    float(prof.loc[i, "altered_mass"]), share=False)
+    states = np.full(len(segments), -1)
+    states[np.flatnonzero(valid)] = n_all if p_hat == 0 else STATES[np.argmax(ll, axis=1)]
+    return Fit(p_hat, ci, ploidy, states, float(prof.loc[i, "loglik"]), prof, _solutions(prof), evidence)
+
+
+def _profile(m, n, var, priors, w_auto):
+    """Profile over P_GRID, coarse-to-fine: every 4th grid point, then the full grid wherever the
+    coarse profile is within 6 log-likelihood units of its maximum (and one coarse step around)."""
+    def at(p):
+        best = None
+        for a, prior in zip(ALTERED_MASS, priors):
+            total, states = _evaluate(p, m, n, var, prior, w_auto)
+            f = int(np.argmax(total))
+            if best is None or total[f] > best[0][1]:
+                best = ((p, float(total[f]), float(PHI_GRID[f]), a), states[f])
+        return best
+
+    coarse = {p: at(p) for p in P_GRID[::4]}
+    top = max(v[0][1] for v in coarse.values())
+    near = [p for p, v in coarse.items() if v[0][1] >= top - 6]
+    step = float(P_GRID[4] - P_GRID[0])
+    fine = {p: (coarse[p] if p in coarse else at(p)) for p in P_GRID
+            if any(abs(p - q) <= step + 1e-9 for q in near)}
+    merged = {**coarse, **fine}
+    ps = sorted(merged)
+    prof = pd.DataFrame([merged[p][0] for p in ps], columns=["p", "loglik", "ploidy", "altered_mass"])
+    return prof, [merged[p][1] for p in ps]
+
+
+def _interval(prof: pd.DataFrame, p_hat: float) -> tuple[float, float]:
+    """Connected region of the profile within CHI2_95/2 of its maximum, widened to include p_hat."""
+    ll = prof["loglik"].to_numpy()
+    i = int(np.argmax(ll))
+    inside = ll >= ll[i] - CHI2_95 / 2
+    a = b = i
+    while a > 0 and inside[a - 1]:
+        a -= 1
+    while b + 1 < len(inside) and inside[b + 1]:
+        b += 1
+    p = prof["p"].to_numpy()
+    return float(min(p[a], p_hat)), float(max(p[b], p_hat))
+
+
+def detection_limit(sigma: float, auto_bins: np.ndarray, *, tau: float = TAU) -> float:
+    """Smallest p at which a single-copy gain over MIN_ALTERED of the autosomal bins, in segments of
+    the median size, would give sum of k mu^2 / (sigma^2 + k tau^2) >= CHI2_95."""
+    if len(auto_bins) == 0:
+        return float(P_GRID[-1])
+    k = float(np.median(auto_bins))
+    n_seg = max(1.0, MIN_ALTERED * auto_bins.sum() / k)
+    for p in P_GRID[1:]:
+        mu = expected_log2(3, 2, p, 2.0)
+        if n_seg * mu ** 2 / (sigma ** 2 / k + tau ** 2) >= CHI2_95:
+            return float(p)
+    return float(P_GRID[-1])
+
+
+def _solutions(prof: pd.DataFrame, max_n: int = 5) -> list[dict]:
+    """Local maxima of the profile likelihood: the chosen solution first, then the alternatives."""
+    ll = prof["loglik"].to_numpy()
+    best = float(ll.max())
+    sols = []
+    for j in range(len(ll)):
+        left = ll[j - 1] if j > 0 else -np.inf
+        right = ll[j + 1] if j + 1 < len(ll) else -np.inf
+        if ll[j] >= left and ll[j] > right and np.isfinite(ll[j]):
+            sols.append({"tumor_fraction": float(prof["p"].iloc[j]), "ploidy": float(prof["ploidy"].iloc[j]),
+                         "loglik": float(ll[j]), "delta_loglik": float(ll[j] - best)})
+    sols.sort(key=lambda s: -s["loglik"])
+    return sols[:max_n]

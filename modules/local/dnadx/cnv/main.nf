@@ -1,0 +1,36 @@
+process DNADX_CNV {
+    tag "${meta.id}"
+    label 'process_low'
+
+    conda "${moduleDir}/environment.yml"
+    container 'ghcr.io/dnadx/dnadx:0.1.0'
+
+    input:
+    tuple val(meta), path(counts)
+    path pon
+    val genome
+    path gc_wig  // ichorCNA-style GC WIG, or [] for the bundle's annotation
+    path map_wig // ichorCNA-style mappability WIG, or []
+
+    output:
+    tuple val(meta), path("*.cnv.json"), path("*.bins.tsv.gz"), path("*.seg"), emit: cnv
+    tuple val(meta), path("*.cnv.png"), emit: png
+    tuple val("${task.process}"), val('dnadx'), eval('dnadx --version | sed "s/^dnadx //"'), emit: versions_dnadx, topic: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    def pon_arg = pon ? "--pon ${pon}" : ''
+    def wig_args = gc_wig ? "--gc-wig ${gc_wig} --map-wig ${map_wig}" : ''
+    """
+    dnadx cnv ${counts} --prefix ${prefix} --genome ${genome} ${pon_arg} ${wig_args} ${args}
+    """
+
+    stub:
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    echo '{}' > ${prefix}.cnv.json
+    echo -n | gzip > ${prefix}.bins.tsv.gz
+    touch ${prefix}.seg ${prefix}.cnv.png
+    """
+}

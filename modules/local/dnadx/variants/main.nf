@@ -1,0 +1,34 @@
+process DNADX_VARIANTS {
+    tag "${meta.id}"
+    label 'process_low'
+
+    conda "${moduleDir}/environment.yml"
+    container 'ghcr.io/dnadx/dnadx:0.1.0'
+
+    input:
+    tuple val(meta), path(bam), path(index)
+    path fasta
+    path error_model
+
+    output:
+    tuple val(meta), path("*.resistance.tsv"), emit: resistance
+    tuple val(meta), path("*.variants.vcf.gz"), emit: vcf, optional: true
+    tuple val("${task.process}"), val('dnadx'), eval('dnadx --version | sed "s/^dnadx //"'), emit: versions_dnadx, topic: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    // without a FASTA only depth-based assessability and copy-number events are reported (DESIGN, Variants)
+    def fasta_arg = fasta ? "--fasta ${fasta}" : ''
+    def model_arg = error_model ? "--error-model ${error_model}" : ''
+    """
+    dnadx variants ${bam} --prefix ${prefix} ${fasta_arg} ${model_arg} ${args}
+    """
+
+    stub:
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    touch ${prefix}.resistance.tsv
+    echo -n | gzip > ${prefix}.variants.vcf.gz
+    """
+}
