@@ -52,7 +52,8 @@ def run_cluster(raw: pd.DataFrame, adjusted: pd.DataFrame, annotation: pd.DataFr
 def _evidence(model, clus: consensus.Clustering, adjusted: pd.DataFrame, table: pd.DataFrame, *, seed: int,
               n_resamples: int) -> dict:
     region = tuple(a for a, y in zip(model.arm, model.is_chr_y()) if not y)
-    desc = consensus.describe_clusters(adjusted, clus.labels, region=region) if clus.k else pd.DataFrame()
+    filled = consensus.fill_missing(adjusted)
+    desc = consensus.describe_clusters(filled, clus.labels, region=region) if clus.k else pd.DataFrame()
     clusters = []
     for c in range(1, clus.k + 1):
         members = table[table["cluster"] == c]

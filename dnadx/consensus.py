@@ -134,6 +134,16 @@ def choose_k(evidence: pd.DataFrame) -> int:
     return int(ok["k"].max())
 
 
+def fill_missing(scores: pd.DataFrame) -> pd.DataFrame:
+    """Complete a samples x segments table for clustering.
+
+    A sample without adjusted scores (tumour fraction below the `dnadx score` limit) shows no
+    tumour signal: neutral 0. A single missing segment: the batch median (no distance artefact).
+    """
+    empty = scores.isna().all(axis=1)
+    return scores.mask(empty, 0.0).apply(lambda col: col.fillna(col.median() if col.notna().any() else 0.0))
+
+
 def consensus_cluster(scores: pd.DataFrame, *, k_max: int = K_MAX, n_resamples: int = N_RESAMPLES,
                       n_features: int = N_FEATURES, seed: int = 1) -> Clustering:
     """Consensus-cluster the rows of ``scores`` (samples x segments, adjusted scores).
@@ -152,10 +162,7 @@ def consensus_cluster(scores: pd.DataFrame, *, k_max: int = K_MAX, n_resamples: 
     if n < MIN_SAMPLES:
         return Clustering(samples, np.zeros(n, int), np.full(n, np.nan), 0, pd.DataFrame(), np.full((n, n), np.nan),
                           (), f"batch too small to cluster: {n} sample(s); at least {MIN_SAMPLES} are needed")
-    # A sample without adjusted scores (tumour fraction below the `dnadx score` limit) shows no
-    # tumour signal: neutral 0. A single missing segment: the batch median (no distance artefact).
-    empty = scores.isna().all(axis=1)
-    filled = scores.mask(empty, 0.0).apply(lambda col: col.fillna(col.median() if col.notna().any() else 0.0))
+    filled = fill_missing(scores)
     feats = select_features(filled, n_features)
     x = feats.to_numpy(float)
     # k <= subsample size - 1: at k >= subsample size every resample is all singletons and the

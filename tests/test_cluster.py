@@ -159,3 +159,20 @@ def test_matplotlib_is_imported_lazily():
     code = "import sys, dnadx.cli.cluster, dnadx.consensus, dnadx.groups; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_cli_with_samples_below_the_score_limit(batch_dir, tmp_path):
+    """`dnadx score` leaves score_adjusted empty below tumour fraction 0.05 (flat profiles)."""
+    srcs = sorted(batch_dir.glob("*.dnadx.tsv"))
+    for src in srcs[:6]:
+        (tmp_path / src.name).write_bytes(src.read_bytes())
+        (tmp_path / src.name.replace(".dnadx.tsv", ".score.json")).write_bytes(
+            (batch_dir / src.name.replace(".dnadx.tsv", ".score.json")).read_bytes())
+    for i in range(2):
+        df = pd.read_csv(srcs[0], sep="\t").assign(score_adjusted=float("nan"))
+        df.to_csv(tmp_path / f"low{i}.dnadx.tsv", sep="\t", index=False)
+        io.write_json({"tumor_fraction": 0.0, "erbb2_call": "not_assessable"}, tmp_path / f"low{i}.score.json")
+    assert run_cli("cluster", *sorted(tmp_path.glob("*.dnadx.tsv")), "--prefix", tmp_path / "c", "--resamples", 30) == 0
+    tab = pd.read_csv(tmp_path / "c.clusters.tsv", sep="\t").set_index("sample")
+    assert (tab.loc[["low0", "low1"], "group"] == "insufficient_tumour_fraction").all()
+    assert tab.loc["low0", "cluster"] == tab.loc["low1", "cluster"]
