@@ -125,12 +125,18 @@ def select_features(scores: pd.DataFrame, n: int = N_FEATURES) -> pd.DataFrame:
     return scores.iloc[:, keep]
 
 
-def choose_k(evidence: pd.DataFrame) -> int:
-    """Largest k with PAC <= min PAC + PAC_TOLERANCE among k without singletons (if any)."""
+def choose_k(evidence: pd.DataFrame, n_samples: int | None = None) -> int:
+    """Largest k with PAC <= min PAC + tolerance among k without singletons (if any).
+
+    The tolerance is PAC_TOLERANCE, or 1.5 pairs' worth of PAC in small batches: with groups
+    of two, subsamples that drop one member of some groups force an extra split, so one
+    ambiguous pair (1 / n_pairs) is resampling noise, not instability.
+    """
+    tol = PAC_TOLERANCE if not n_samples else max(PAC_TOLERANCE, 1.5 / (n_samples * (n_samples - 1) / 2))
     cand = evidence[evidence["min_cluster_size"] >= 2]
     if cand.empty:
         cand = evidence
-    ok = cand[cand["pac"] <= cand["pac"].min() + PAC_TOLERANCE]
+    ok = cand[cand["pac"] <= cand["pac"].min() + tol]
     return int(ok["k"].max())
 
 
@@ -181,11 +187,12 @@ def consensus_cluster(scores: pd.DataFrame, *, k_max: int = K_MAX, n_resamples: 
     if ev.empty:
         return Clustering(samples, np.zeros(n, int), np.full(n, np.nan), 0, ev, np.full((n, n), np.nan), tuple(feats.columns),
                           "no k could be cut from the consensus (identical profiles?): not clustered")
-    best = choose_k(ev)
+    best = choose_k(ev, n)
     ev.loc[ev["k"] == best, "chosen"] = True
     labels = _final_labels(mats[best], best)
     best_pac = float(ev.loc[ev["k"] == best, "pac"].iloc[0])
-    note = (f"k = {best} chosen by stability: largest k with PAC within {PAC_TOLERANCE} of the lowest "
+    note = (f"k = {best} chosen by stability: largest k with PAC within "
+            f"{max(PAC_TOLERANCE, 1.5 / (n * (n - 1) / 2)):.3f} of the lowest "
             f"(PAC {best_pac:.3f}; k = {ks.start}..{ks.stop - 1} tried)")
     if n < 2 * best + 2:
         note += f"; small batch ({n} samples): clusters are indicative only"
