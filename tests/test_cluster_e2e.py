@@ -28,7 +28,7 @@ TRUTH = {"erbb2": "ERBB2-amplified", "basal": "basal-like", "luminal": "luminal-
 # name: (profile, tumour fraction, seed)
 SAMPLES = {f"{p}_{int(tf * 100)}": (p, tf, 40 + i) for i, (p, tf) in enumerate(
     [(p, tf) for p in ("erbb2", "basal", "luminal", "flat") for tf in (0.2, 0.35)])}
-FRAGMENTS = 400_000
+FRAGMENTS = 200_000
 
 
 @pytest.fixture(scope="module")
