@@ -16,8 +16,8 @@ Model (trained by `reference/build/train_groups.py` on TCGA, validated on METABR
   clearing ``FOCAL_Z`` focal-noise sd;
 * otherwise basal-like vs luminal-like by a logistic regression (L2) on ``z`` (per-feature
   standardised with the TCGA mean/sd): ``P(k | z) = softmax(W (z - mu)/s + b)``;
-* ``quiet`` when the profile carries no detectable signal: the raw arm amplitude is
-  below ``SNR_MIN`` times the sample's arm-level noise, or the adjusted amplitude is
+* ``quiet`` when the profile carries no detectable signal: the raw arm amplitude (arms
+  weighted by length) is below ``SNR_MIN`` times the sample's arm-level noise, or the adjusted amplitude is
   below the TCGA quiet amplitude ``quiet_amplitude``;
 * confidence of a pattern group: the posterior averaged over ``N_DRAWS`` noise draws
   (``raw`` + one offset per arm ~ N(0, sigma_arm^2) + per-segment N(0, sigma^2)),
@@ -104,6 +104,7 @@ class GroupModel:
     segment_ids: tuple[str, ...]
     is_arm: np.ndarray           # bool, per segment
     arm: tuple[str, ...]         # chromosome arm of each segment (noise estimate)
+    arm_weight: np.ndarray       # per segment: its arm's length / mean arm length (GRCh38)
     classes: tuple[str, ...]     # classifier classes (basal-like, luminal-like)
     coef: np.ndarray             # classes x segments, on standardised features
     intercept: np.ndarray        # classes
@@ -140,7 +141,7 @@ def fit_group_model(scores: pd.DataFrame, labels: pd.Series, her2_status: pd.Ser
     labels : basal-like / luminal-like per sample, or NaN (not used by the classifier).
     her2_status : clinical HER2 status 1/0 (NaN = unknown): the ERBB2 excess cut-off is the
         Youden point ``argmax_t sens(t) + spec(t) - 1`` of ``e`` against it.
-    segments : ``segment_id, is_arm, arm`` per segment.
+    segments : ``segment_id, is_arm, arm, arm_weight`` per segment.
     c : inverse L2 penalty of the logistic regression (chosen by cross-validation).
     quiet_quantile : quantile of the training arm amplitudes that defines ``quiet``.
     """
@@ -166,7 +167,8 @@ def fit_group_model(scores: pd.DataFrame, labels: pd.Series, her2_status: pd.Ser
     group = np.where(e >= thr, "ERBB2-amplified", np.where(use, lab, ""))
     cent = np.vstack([z[group == g].mean(axis=0) for g in PATTERN_GROUPS])
     return GroupModel(
-        segment_ids=ids, is_arm=is_arm, arm=tuple(segments["arm"]), classes=tuple(clf.classes_),
+        segment_ids=ids, is_arm=is_arm, arm=tuple(segments["arm"]), arm_weight=segments["arm_weight"].to_numpy(float),
+        classes=tuple(clf.classes_),
         coef=clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_[0] / 2, clf.coef_[0] / 2]),
         intercept=clf.intercept_ if len(clf.classes_) > 2 else np.array([-clf.intercept_[0] / 2, clf.intercept_[0] / 2]),
         feature_mean=mu, feature_scale=sd, centroids=cent, erbb2_segment=e_seg, erbb2_arm_segment=a_seg,
@@ -217,16 +219,31 @@ def predict_groups(model: GroupModel, scores: np.ndarray) -> np.ndarray:
     return np.asarray(PATTERN_GROUPS)[group_probabilities(model, scores).argmax(axis=1)]
 
 
-def arm_noise(model: GroupModel, raw: np.ndarray) -> np.ndarray:
-    """Arm-level noise per sample: ``q25(|r_arm - median|) / 0.3186``, floored.
+def arm_deviations(model: GroupModel, raw: np.ndarray) -> np.ndarray:
+    """Length-standardised arm deviations ``t_a = (r_a - median) * sqrt(w_a)`` (n x arms).
 
-    Most arms of most tumours are unchanged, so the smallest arm deviations are noise; the
-    25th percentile (of |N(0, s)| it is 0.3186 s) stays unbiased while up to ~70 % of the
-    arms carry real changes (a MAD breaks down at 50 %, which complex genomes exceed).
+    An arm score averages about ``w_a`` times as many bins as a mean-length arm, so its noise
+    sd is ``s / sqrt(w_a)``: ``t_a`` has the same sd ``s`` on every arm (chrY left out).
     """
-    arms = np.atleast_2d(raw)[:, model.is_arm]
-    dev = np.abs(arms - np.median(arms, axis=1, keepdims=True))
-    return np.maximum(np.quantile(dev, 0.25, axis=1) / 0.3186, NOISE_FLOOR)
+    keep = model.is_arm & ~model.is_chr_y()
+    arms = np.atleast_2d(raw)[:, keep]
+    return (arms - np.median(arms, axis=1, keepdims=True)) * np.sqrt(model.arm_weight[keep])
+
+
+def arm_noise(model: GroupModel, raw: np.ndarray) -> np.ndarray:
+    """Arm-level noise per sample (sd of a mean-length arm): ``q25(|t_a|) / 0.3186``, floored.
+
+    Most arms of most tumours are unchanged, so the smallest standardised deviations are
+    noise; the 25th percentile (of |N(0, s)| it is 0.3186 s) stays unbiased while up to ~70 %
+    of the arms carry real changes (a MAD breaks down at 50 %, which complex genomes exceed).
+    """
+    return np.maximum(np.quantile(np.abs(arm_deviations(model, raw)), 0.25, axis=1) / 0.3186, NOISE_FLOOR)
+
+
+def signal_to_noise(model: GroupModel, raw: np.ndarray) -> np.ndarray:
+    """``sqrt(mean_a t_a^2) / arm noise``: about 1 for a profile without copy-number change."""
+    t = arm_deviations(model, raw)
+    return np.sqrt(np.mean(t ** 2, axis=1)) / arm_noise(model, raw)
 
 
 def segment_noise(model: GroupModel, raw: np.ndarray) -> np.ndarray:
@@ -248,13 +265,14 @@ def segment_noise(model: GroupModel, raw: np.ndarray) -> np.ndarray:
 
 
 def _noise_draws(model: GroupModel, raw: np.ndarray, sigma: float, sigma_arm: float) -> np.ndarray:
-    """``N_DRAWS`` noisy copies of ``raw``: one shared offset per arm (sd ``sigma_arm``: the
-    correlated, arm-wide part) plus independent segment noise (sd ``sigma``)."""
+    """``N_DRAWS`` noisy copies of ``raw``: one shared offset per arm (sd ``sigma_arm / sqrt(w_a)``:
+    the correlated, arm-wide part) plus independent segment noise (sd ``sigma``)."""
     rng = np.random.default_rng(_sample_seed(raw))
     arms = sorted(set(model.arm) - {""})
     idx = np.array([arms.index(a) if a else -1 for a in model.arm])
     offsets = np.column_stack([rng.normal(0.0, sigma_arm, size=(N_DRAWS, len(arms))), np.zeros(N_DRAWS)])
-    return raw[None, :] + offsets[:, idx] + rng.normal(0.0, sigma, size=(N_DRAWS, raw.size))
+    scale = np.where(idx >= 0, 1.0 / np.sqrt(np.nan_to_num(model.arm_weight, nan=1.0)), 0.0)
+    return raw[None, :] + offsets[:, idx] * scale + rng.normal(0.0, sigma, size=(N_DRAWS, raw.size))
 
 
 def _ceiling(confidence: float, p: float) -> float:
@@ -302,9 +320,8 @@ def assign_group(model: GroupModel, raw: np.ndarray, adjusted: np.ndarray, tumou
         return out
     sigma = float(segment_noise(model, raw)[0])
     sigma_arm = float(arm_noise(model, raw)[0])
-    a_raw = arm_amplitude(raw[None, :], model.is_arm)[1][0]
     a_adj = arm_amplitude(adjusted[None, :], model.is_arm)[1][0]
-    snr = float(a_raw / sigma_arm)
+    snr = float(signal_to_noise(model, raw)[0])
     out.update(segment_noise=sigma, signal_to_noise=snr, erbb2_excess=float(erbb2_excess(model, adjusted)[0]))
     point = group_probabilities(model, adjusted[None, :], raw=raw[None, :], noise=sigma)[0]
     if (snr < SNR_MIN or a_adj < model.quiet_amplitude) and point[0] == 0:

@@ -1,7 +1,8 @@
 """Read and write the reference group model (`reference/models/groups/`, plain TSV, no pickles).
 
 Files:
-  ``segments.tsv``   segment_index, segment_id, is_arm, arm, feature_mean, feature_scale, one
+  ``segments.tsv``   segment_index, segment_id, is_arm, arm, arm_weight (arm length / mean arm
+                     length, GRCh38), feature_mean, feature_scale, one
                      ``coef_<class>`` column per classifier class (weights) and one
                      ``centroid_<group>`` column per pattern group (TCGA mean pattern);
   ``model.tsv``      key / value: ``intercept_<class>``, ``classes``, ``quiet_amplitude``, the
@@ -31,6 +32,7 @@ def write_group_model(model: GroupModel, folder) -> list[Path]:
     seg = pd.DataFrame({
         "segment_index": np.arange(1, len(model.segment_ids) + 1),
         "segment_id": model.segment_ids, "is_arm": model.is_arm.astype(int), "arm": model.arm,
+        "arm_weight": model.arm_weight,
         "feature_mean": model.feature_mean, "feature_scale": model.feature_scale,
     })
     for k, g in enumerate(model.classes):
@@ -56,7 +58,8 @@ def read_group_model(folder) -> GroupModel:
     if missing:
         raise ReferenceError_(f"{folder}: group model file(s) missing: {', '.join(missing)}; rebuild with "
                               "`python reference/build/train_groups.py TRAINING_DIR`")
-    seg = io.read_tsv(folder / "segments.tsv", ("segment_id", "is_arm", "arm", "feature_mean", "feature_scale"),
+    seg = io.read_tsv(folder / "segments.tsv", ("segment_id", "is_arm", "arm", "arm_weight", "feature_mean",
+                                                "feature_scale"),
                       kind="group model", dtype={"arm": str})
     kv = io.read_tsv(folder / "model.tsv", ("key", "value"), kind="group model", dtype=str)
     kv = dict(zip(kv["key"], kv["value"]))
@@ -72,7 +75,7 @@ def read_group_model(folder) -> GroupModel:
         raise ReferenceError_(f"{folder}: group model lacks {exc}; rebuild it") from None
     return GroupModel(
         segment_ids=tuple(seg["segment_id"]), is_arm=seg["is_arm"].to_numpy(bool),
-        arm=tuple(seg["arm"].fillna("")), classes=classes, coef=coef, intercept=intercept,
+        arm=tuple(seg["arm"].fillna("")), arm_weight=seg["arm_weight"].to_numpy(float), classes=classes, coef=coef, intercept=intercept,
         feature_mean=seg["feature_mean"].to_numpy(float), feature_scale=seg["feature_scale"].to_numpy(float),
         centroids=centroids, tumour_amplitudes=amps["arm_amplitude"].to_numpy(float), info=kv, **fields)
 

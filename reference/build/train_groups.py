@@ -74,7 +74,11 @@ def segment_table(training: Path) -> pd.DataFrame:
     is_arm = (seg["segment_type"] == "wholearm").to_numpy()
     # Whole-arm segments are their own arm (their span midpoint could fall near the centromere).
     arm = [a if not w else str(s) for a, w, s in zip(arm, is_arm, seg["arm"])]
-    return pd.DataFrame({"segment_id": seg["segment_id"], "is_arm": is_arm, "arm": arm})
+    # Arm length relative to the mean arm (chr1-22, X): an arm score's noise scales as 1/sqrt(length).
+    length = dict(zip(arms["arm_name"], arms["end"] - arms["start"]))
+    mean_len = np.mean([v for k, v in length.items() if not k.startswith("Y")])
+    weight = [length[a] / mean_len if a in length else np.nan for a in arm]
+    return pd.DataFrame({"segment_id": seg["segment_id"], "is_arm": is_arm, "arm": arm, "arm_weight": weight})
 
 
 def balanced_accuracy(y, p) -> float:
