@@ -83,6 +83,15 @@ def score_step(cfg, s: Sample) -> Step:
                 [Path(f"{p}.dnadx.tsv"), Path(f"{p}.score.json"), Path(f"{p}.genes.tsv.gz")], s.sample)
 
 
+def variants_step(cfg, s: Sample) -> Step:
+    p = sample_prefix(cfg, s.sample)
+    argv = ["variants", str(s.bam), "--prefix", str(p), "--cnv", f"{p}.cnv.json"]
+    if cfg.fasta:
+        argv += ["--fasta", str(cfg.fasta)]
+    outputs = [Path(f"{p}.resistance.tsv")] + ([Path(f"{p}.variants.vcf.gz")] if cfg.fasta else [])
+    return Step(f"variants:{s.sample}", argv, [s.bam, Path(f"{p}.cnv.json")], outputs, s.sample)
+
+
 def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
     """Steps in waves: every step of a wave can run in parallel once the previous waves are done."""
     normals = [s for s in samples if s.type == "normal"]
@@ -93,8 +102,13 @@ def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
         waves.append([step])
         pon = step.outputs[0]
     waves.append([cnv_step(cfg, s, pon) for s in samples])
+    later = []
     if "score" in cfg.available:
-        waves.append([score_step(cfg, s) for s in samples])
+        later += [score_step(cfg, s) for s in samples]
+    if "variants" in cfg.available:
+        later += [variants_step(cfg, s) for s in samples]
+    if later:
+        waves.append(later)
     return waves
 
 

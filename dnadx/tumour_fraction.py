@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 STATES = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30])  # sparse above 8: amplicons
-TAU = 0.005  # measured: healthy simulations with a PoN show no residual beyond sigma^2/k; real data has some
+TAU = 0.005  # systematic residual per segment (log2); 0.01 cost detection at 0.05 without fixing coverage (benchmarks)
 # prior probability of a segment's state by its distance from the normal copy number; the mass of
 # "amplified" (3+ copies above normal) is shared by those states so sparse high states cannot win by number
 # (relative weights within the altered mass; the altered mass itself is fitted from ALTERED_MASS)

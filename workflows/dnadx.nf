@@ -29,7 +29,7 @@ workflow DNADX {
     COPY_NUMBER(ch_samples, ch_fasta, pon, genome, channel.value(gc_wig ?: []), channel.value(map_wig ?: []))
     SCORES(COPY_NUMBER.out.cnv)
     CLUSTERING(SCORES.out.dnadx)
-    VARIANTS(ch_samples, ch_fasta, ch_error_model)
+    VARIANTS(ch_samples, COPY_NUMBER.out.cnv, ch_fasta, ch_error_model)
 
     // sample metadata for the report, one row per sample in id order
     ch_sheet = ch_samples

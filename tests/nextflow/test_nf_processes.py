@@ -162,14 +162,16 @@ def test_cluster(pipe, renderer, chain):
     chain["cohort"] = [_one(res, "clusters"), *res.outputs["heatmap"]]
 
 
-@_needs("variants")
+@_needs("cnv", "variants")
 def test_variants(pipe, renderer, chain, tmp_path_factory):
     resistance, vcfs = {}, {}
+    cnvs = _require(chain, "cnv")
     # every sample as the test profile runs them: no FASTA -> depth-based assessability only
     for sid, (meta, bam, bai) in _require(chain, "bam").items():
         res = _run(pipe, renderer, chain, "DNADX_VARIANTS", sid,
-                   {"meta": meta, "bam": Stage(bam), "index": Stage(bai), "fasta": [], "error_model": []})
-        assert "--fasta" not in res.script
+                   {"meta": meta, "bam": Stage(bam), "index": Stage(bai), "cnv_json": Stage(cnvs[sid][1]),
+                    "fasta": [], "error_model": []})
+        assert "--fasta" not in res.script and f"--cnv {sid}.cnv.json" in res.script
         resistance[sid] = _one(res, "resistance")
         vcfs[sid] = res.outputs["vcf"]
     # a deeper chr17 BAM with its FASTA and a planted ERBB2 variant
@@ -180,8 +182,8 @@ def test_variants(pipe, renderer, chain, tmp_path_factory):
     assert r.returncode == 0, r.stderr
     res = _run(pipe, renderer, chain, "DNADX_VARIANTS", "DEEP",
                {"meta": {"id": "DEEP", "patient": "DEEP", "timepoint": "", "type": "plasma"},
-                "bam": Stage(d / "DEEP.bam"), "index": Stage(d / "DEEP.bam.bai"), "fasta": Stage(d / "DEEP.fa"),
-                "error_model": []})
+                "bam": Stage(d / "DEEP.bam"), "index": Stage(d / "DEEP.bam.bai"), "cnv_json": [],
+                "fasta": Stage(d / "DEEP.fa"), "error_model": []})
     assert "--fasta DEEP.fa" in res.script
     chain["resistance"], chain["vcf"] = resistance, vcfs
 
@@ -253,8 +255,8 @@ def _synthetic(tmp: Path) -> dict:
                       "gc_wig": f("gc_500kb.wig"), "map_wig": f("map_500kb.wig")},
         "DNADX_SCORE": {"meta": meta, "cnv_json": f("S1.cnv.json"), "bins": f("S1.bins.tsv.gz"), "seg": f("S1.seg")},
         "DNADX_CLUSTER": {"meta": {"id": "cohort"}, "scores": [f(f"S{i}.dnadx.tsv") for i in (1, 2, 3)]},
-        "DNADX_VARIANTS": {"meta": meta, "bam": f("S1.bam"), "index": f("S1.bam.bai"), "fasta": f("ref.fa"),
-                           "error_model": f("errors.tsv.gz")},
+        "DNADX_VARIANTS": {"meta": meta, "bam": f("S1.bam"), "index": f("S1.bam.bai"), "cnv_json": f("S1.cnv.json"),
+                           "fasta": f("ref.fa"), "error_model": f("errors.tsv.gz")},
         "DNADX_REPORT": {"meta": {"id": "batch"}, "results": [Stage(f("S1.cnv.json").path, "results/S1.cnv.json")],
                          "samplesheet": Stage(f("sheet.csv").path, "results/samplesheet.csv")},
         "MULTIQC": {"multiqc_files": [Stage(f("dnadx_summary_mqc.tsv").path, "1/dnadx_summary_mqc.tsv")],
