@@ -92,6 +92,15 @@ def variants_step(cfg, s: Sample) -> Step:
     return Step(f"variants:{s.sample}", argv, [s.bam, Path(f"{p}.cnv.json")], outputs, s.sample)
 
 
+def cluster_step(cfg, samples: list[Sample]) -> Step:
+    """Batch clustering over every sample's scores, files in name order (as the Nextflow process)."""
+    tsvs = sorted((Path(f"{sample_prefix(cfg, s.sample)}.dnadx.tsv") for s in samples), key=lambda p: p.name)
+    jsons = [p.with_name(p.name.replace(".dnadx.tsv", ".score.json")) for p in tsvs]
+    p = cfg.outdir / "cohort"
+    return Step("cluster", ["cluster", *map(str, tsvs), "--prefix", str(p)], tsvs + jsons,
+                [Path(f"{p}.clusters.tsv"), Path(f"{p}.clusters.json")])
+
+
 def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
     """Steps in waves: every step of a wave can run in parallel once the previous waves are done."""
     normals = [s for s in samples if s.type == "normal"]
@@ -109,6 +118,8 @@ def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
         later += [variants_step(cfg, s) for s in samples]
     if later:
         waves.append(later)
+    if "score" in cfg.available and "cluster" in cfg.available:
+        waves.append([cluster_step(cfg, samples)])
     return waves
 
 
@@ -152,6 +163,12 @@ def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str
                 continue
             if any(str(p).startswith(str(cfg.outdir / "pon")) for p in step.inputs) and "pon" in failed:
                 failed.setdefault(step.sample or step.name, "panel of normals failed")
+                continue
+            missing = [p for p in step.inputs if not Path(p).exists()]
+            if missing:  # an upstream step failed: say so instead of a cryptic stage error
+                failed.setdefault(step.sample or step.name, f"{step.name.split(':')[0]} not run: missing {missing[0].name}")
+                done += 1
+                log(f"[{done}/{total}] {step.name}: not run (missing {missing[0].name})")
                 continue
             if is_done(cfg, step):
                 done += 1

@@ -12,7 +12,7 @@ workflow VARIANTS {
 
     main:
     // each sample with its own cnv.json (joined on the meta map)
-    ch_input = ch_samples.join(ch_cnv.map { meta, json, _bins, _seg -> [meta, json] })
+    ch_input = ch_samples.join(ch_cnv.map { meta, json, bins, _seg -> [meta, [json, bins]] })
     DNADX_VARIANTS(ch_input, ch_fasta, ch_error_model)
 
     emit:
