@@ -42,7 +42,7 @@ STATE_PRIOR = {"one_copy": 0.375, "two_copies": 0.1, "amplified": 0.1, "homdel":
 ALTERED_MASS = (0.02, 0.1, 0.25, 0.5)  # prior share of altered segments, maximised over (empirical Bayes)
 GLOBAL_EVIDENCE = 4.0  # L(p_hat) - L(0) needed to call a tumour present (healthy simulations: max 3.2 in 24)
 MIN_CALL_MB = 10.0  # altered autosomal segments must span this much to call a tumour (one artefact is not one)
-MIN_FIT_BINS = 4  # segments this small do not inform p (outlier bins, amplicons); they get states afterwards
+MIN_FIT_BINS = 5  # segments this small (focal windows are <= 4 bins, outlier bins) do not inform p; they get states afterwards
 HOMDEL_PER_MB = 1.0  # arm-scale homozygous loss is not viable
 MIN_ALTERED = 0.05  # 95% of metastatic breast cancers alter more of the genome than this
 PLOIDY_SD = 0.03
