@@ -125,6 +125,8 @@ def read_json(path) -> dict:
 
 # ---------------------------------------------------------------- counts and WIG
 
+MAX_COUNT = 2.0 ** 53  # counts at or above this are not exact floats (and near int64 overflow): corrupt input
+
 def read_counts(path) -> pd.DataFrame:
     """Read `<id>.counts.tsv.gz` or an HMMcopy readCounter WIG (by extension/content)."""
     path = Path(path)
@@ -132,10 +134,12 @@ def read_counts(path) -> pd.DataFrame:
         return read_wig(path, value_name="count")
     df = read_tsv(path, schemas.COUNTS, kind="counts")
     counts = pd.to_numeric(df["count"], errors="coerce")
-    bad = counts.isna() | (counts < 0)
+    # inf, fractions and values past int64 would crash the cast or wrap to negative counts
+    bad = ~np.isfinite(counts) | (counts < 0) | (counts >= MAX_COUNT) | (counts != np.floor(counts))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise InputError(f"{path}: row {row}: field 'count' must be a non-negative number, got {df['count'].iloc[row - 2]!r}")
+        raise InputError(f"{path}: row {row}: field 'count' must be a non-negative integer, got "
+                         f"{df['count'].iloc[row - 2]!r}; re-create the counts with `dnadx count`")
     df["count"] = counts.astype(np.int64)
     df["chrom"] = df["chrom"].astype(str)
     return df
@@ -157,8 +161,8 @@ def read_wig(path, *, value_name: str = "value") -> pd.DataFrame:
                 if not line or line.startswith(("track", "#")):
                     continue
                 if line.startswith("fixedStep"):
-                    fields = dict(kv.split("=", 1) for kv in line.split()[1:])
                     try:
+                        fields = dict(kv.split("=", 1) for kv in line.split()[1:])
                         chrom = fields["chrom"]
                         pos = int(fields.get("start", 1)) - 1
                         step = int(fields["step"])
@@ -177,13 +181,16 @@ def read_wig(path, *, value_name: str = "value") -> pd.DataFrame:
                 pos += step
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(f"{path}: truncated or corrupt gzip ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a text WIG file ({exc})") from exc
     if not values:
         raise InputError(f"{path}: no values; expected a fixedStep WIG")
     starts = np.asarray(starts, dtype=np.int64)
     df = pd.DataFrame({"chrom": chroms, "start": starts, "end": starts + (span or step), value_name: values})
     if value_name == "count":
-        if (df["count"] < 0).any() or df["count"].isna().any():
-            raise InputError(f"{path}: negative or missing read counts in WIG")
+        c = df["count"].to_numpy()
+        if (~np.isfinite(c) | (c < 0) | (c >= MAX_COUNT)).any():
+            raise InputError(f"{path}: negative, missing or non-finite read counts in WIG")
         df["count"] = df["count"].round().astype(np.int64)
     return df
 
