@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import json
 import os
@@ -28,8 +29,11 @@ def atomic_path(path: str | os.PathLike):
     A killed or failed writer therefore never leaves a partial file under the final name.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    make_dir(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise _write_fault(path.parent, exc) from exc
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)
     try:
@@ -37,12 +41,32 @@ def atomic_path(path: str | os.PathLike):
         os.replace(tmp, path)
     except OSError as exc:
         _unlink_quietly(tmp)
-        if exc.errno == 28:  # ENOSPC
-            raise EnvironmentFault(f"{path}: no space left on device; free disk space and re-run") from exc
+        if exc.errno == errno.ENOSPC:
+            raise _write_fault(path, exc) from exc
         raise
     except BaseException:
         _unlink_quietly(tmp)
         raise
+
+
+def make_dir(path) -> Path:
+    """Create the folder ``path`` (and parents); EnvironmentFault (exit 5) when that is impossible."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a parent is a file, read-only file system, permission denied, disk full
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise EnvironmentFault(f"{path}: cannot create the folder: {blocker} is a file; choose another "
+                                   "output folder") from exc
+        raise _write_fault(path, exc) from exc
+    return path
+
+
+def _write_fault(path, exc: OSError) -> EnvironmentFault:
+    if exc.errno == errno.ENOSPC:
+        return EnvironmentFault(f"{path}: no space left on device; free disk space and re-run")
+    return EnvironmentFault(f"{path}: cannot write here ({exc.strerror or exc}); choose a writable output folder")
 
 
 def _unlink_quietly(p):
