@@ -156,17 +156,26 @@ def read_counts(path) -> pd.DataFrame:
     path = Path(path)
     if path.name.endswith((".wig", ".wig.gz")):
         return read_wig(path, value_name="count")
-    df = read_tsv(path, schemas.COUNTS, kind="counts")
-    counts = pd.to_numeric(df["count"], errors="coerce")
-    # inf, fractions and values past int64 would crash the cast or wrap to negative counts
-    bad = ~np.isfinite(counts) | (counts < 0) | (counts >= MAX_COUNT) | (counts != np.floor(counts))
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise InputError(f"{path}: row {row}: field 'count' must be a non-negative integer, got "
-                         f"{df['count'].iloc[row - 2]!r}; re-create the counts with `dnadx count`")
-    df["count"] = counts.astype(np.int64)
-    df["chrom"] = df["chrom"].astype(str)
+    df = read_tsv(path, schemas.COUNTS, kind="counts", dtype={"chrom": str})
+    if df.empty:
+        raise InputError(f"{path}: no bins (header only); re-create the counts with `dnadx count`")
+    _fail_at(path, df, "chrom", df["chrom"].isna() | (df["chrom"].str.strip() == ""), "must be a chromosome name")
+    for col in ("start", "end", "count"):
+        v = pd.to_numeric(df[col], errors="coerce")
+        # inf, fractions and values past int64 would crash the cast or wrap to negative numbers
+        _fail_at(path, df, col, ~np.isfinite(v) | (v < 0) | (v >= MAX_COUNT) | (v != np.floor(v)),
+                 "must be a non-negative integer")
+        df[col] = v.astype(np.int64)
+    _fail_at(path, df, "end", df["end"] <= df["start"], "must be greater than start")
     return df
+
+
+def _fail_at(path, df: pd.DataFrame, col: str, bad: pd.Series, problem: str) -> None:
+    """InputError naming the first row (file line) where ``bad`` holds."""
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{path}: row {i + 2}: field {col!r} {problem}, got {str(df[col].iloc[i])!r}; "
+                         "re-create the counts with `dnadx count`")
 
 
 def read_wig(path, *, value_name: str = "value") -> pd.DataFrame:

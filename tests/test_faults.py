@@ -19,6 +19,7 @@ import pytest
 
 from dnadx import io
 from tests.conftest import run_cli, run_proc
+from tests.test_count_errors import assert_fails  # exit code, one line, no traceback
 
 SAMPLES = ("S1", "S2", "S3")
 STEP_DONE = re.compile(r"^\[\d+/\d+\] count:\S+: done$")
@@ -130,14 +131,6 @@ def test_unwritable_outdir(batch, tmp_path):
 
 # ------------------------------------------------------------------ corrupt counts and panels
 
-def assert_user_error(r, code, *needles):
-    assert r.returncode == code, r.stderr
-    assert "Traceback" not in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
-    for n in needles:
-        assert n in r.stderr, r.stderr
-
-
 def _counts(batch) -> pd.DataFrame:
     return pd.read_csv(batch / "clean" / "S1" / "S1.counts.tsv.gz", sep="\t")
 
@@ -146,7 +139,7 @@ def test_truncated_gzip_counts(batch, tmp_path):
     data = (batch / "clean" / "S1" / "S1.counts.tsv.gz").read_bytes()
     bad = tmp_path / "t.counts.tsv.gz"
     bad.write_bytes(data[: len(data) // 2])
-    assert_user_error(run_proc("cnv", bad, "--prefix", tmp_path / "o"), 2, str(bad), "truncated or corrupt gzip")
+    assert_fails(run_proc("cnv", bad, "--prefix", tmp_path / "o"), 2, str(bad), "truncated or corrupt gzip")
     assert not list(tmp_path.glob("o.*"))
 
 
@@ -157,13 +150,13 @@ def test_bad_count_values(batch, tmp_path, value, needle):
     df.loc[10, "count"] = value
     path = tmp_path / "v.counts.tsv.gz"
     io.write_tsv(df, path)
-    assert_user_error(run_proc("cnv", path, "--prefix", tmp_path / "o"), 2, str(path), needle)
+    assert_fails(run_proc("cnv", path, "--prefix", tmp_path / "o"), 2, str(path), needle)
     assert not list(tmp_path.glob("o.*"))
 
 
 def test_counts_of_another_build(batch, tmp_path):
     r = run_proc("cnv", batch / "clean" / "S1" / "S1.counts.tsv.gz", "--prefix", tmp_path / "o", "--genome", "GRCh37")
-    assert_user_error(r, 2, "another genome build", "--genome")
+    assert_fails(r, 2, "another genome build", "--genome")
     assert not list(tmp_path.glob("o.*"))
 
 
@@ -174,5 +167,5 @@ def test_panel_of_another_bin_size(batch, tmp_path):
     assert run_cli("pon", tmp_path / "ichor.tsv", "--ichor", "--prefix", tmp_path / "mb", "--bin-size", 1_000_000) == 0
     r = run_proc("cnv", batch / "clean" / "S1" / "S1.counts.tsv.gz", "--prefix", tmp_path / "o",
                  "--pon", tmp_path / "mb.pon.tsv.gz")
-    assert_user_error(r, 2, "1000000 bp bins", "500000")
+    assert_fails(r, 2, "1000000 bp bins", "500000")
     assert not list(tmp_path.glob("o.*"))

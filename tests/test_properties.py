@@ -85,6 +85,25 @@ def test_read_counts_values(values, wig):
         assert got.tolist() == want
 
 
+_FIELDS = st.sampled_from(["chr1", "chrX", "", " ", "nan", "x", "0", "10000", "20000", "-1", "0.5", "1e30", "inf"])
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(rows=st.lists(st.tuples(_FIELDS, _FIELDS, _FIELDS, _FIELDS), max_size=5))
+def test_read_counts_fields(rows):
+    """Headed counts tables with odd fields in every column: a valid table or InputError."""
+    text = "chrom\tstart\tend\tcount\n" + "".join("\t".join(r) + "\n" for r in rows)
+    path = _write(text.encode(), "x.counts.tsv", False)
+    try:
+        df = io.read_counts(path)
+    except InputError:
+        return
+    assert len(df) > 0 and (df["chrom"].str.strip() != "").all()
+    for col in ("start", "end", "count"):
+        assert df[col].dtype == np.int64 and (df[col] >= 0).all()
+    assert (df["end"] > df["start"]).all()
+
+
 @settings(max_examples=150, **SETTINGS)
 @given(data=GARBAGE, gz=st.booleans(), header=st.booleans())
 def test_read_wig_garbage(data, gz, header):
