@@ -159,23 +159,27 @@ def read_counts(path) -> pd.DataFrame:
     df = read_tsv(path, schemas.COUNTS, kind="counts", dtype={"chrom": str})
     if df.empty:
         raise InputError(f"{path}: no bins (header only); re-create the counts with `dnadx count`")
-    _fail_at(path, df, "chrom", df["chrom"].isna() | (df["chrom"].str.strip() == ""), "must be a chromosome name")
-    for col in ("start", "end", "count"):
-        v = pd.to_numeric(df[col], errors="coerce")
-        # inf, fractions and values past int64 would crash the cast or wrap to negative numbers
-        _fail_at(path, df, col, ~np.isfinite(v) | (v < 0) | (v >= MAX_COUNT) | (v != np.floor(v)),
-                 "must be a non-negative integer")
-        df[col] = v.astype(np.int64)
-    _fail_at(path, df, "end", df["end"] <= df["start"], "must be greater than start")
+    _check_bins(path, df, ("start", "end", "count"), "re-create the counts with `dnadx count`")
     return df
 
 
-def _fail_at(path, df: pd.DataFrame, col: str, bad: pd.Series, problem: str) -> None:
+def _check_bins(path, df: pd.DataFrame, int_cols, fix: str) -> None:
+    """Non-empty chrom, non-negative integer ``int_cols`` (converted in place), end > start."""
+    _fail_at(path, df, "chrom", df["chrom"].isna() | (df["chrom"].str.strip() == ""), "must be a chromosome name", fix)
+    for col in int_cols:
+        v = pd.to_numeric(df[col], errors="coerce")
+        # inf, fractions and values past int64 would crash the cast or wrap to negative numbers
+        _fail_at(path, df, col, ~np.isfinite(v) | (v < 0) | (v >= MAX_COUNT) | (v != np.floor(v)),
+                 "must be a non-negative integer", fix)
+        df[col] = v.astype(np.int64)
+    _fail_at(path, df, "end", df["end"] <= df["start"], "must be greater than start", fix)
+
+
+def _fail_at(path, df: pd.DataFrame, col: str, bad: pd.Series, problem: str, fix: str) -> None:
     """InputError naming the first row (file line) where ``bad`` holds."""
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{path}: row {i + 2}: field {col!r} {problem}, got {str(df[col].iloc[i])!r}; "
-                         "re-create the counts with `dnadx count`")
+        raise InputError(f"{path}: row {i + 2}: field {col!r} {problem}, got {str(df[col].iloc[i])!r}; {fix}")
 
 
 def read_wig(path, *, value_name: str = "value") -> pd.DataFrame:
@@ -249,6 +253,11 @@ PON_COLUMNS = ("chrom", "start", "end", "median", "usable", "reason")
 def read_pon(path) -> pd.DataFrame:
     """Read `PREFIX.pon.tsv.gz`; NaN medians allowed only on unusable bins."""
     df = read_tsv(path, PON_COLUMNS, kind="panel of normals", dtype={"chrom": str, "reason": str})
+    fix = "rebuild the panel with `dnadx pon`"
+    if df.empty:
+        raise InputError(f"{path}: no bins (header only); {fix}")
+    _check_bins(path, df, ("start", "end", "usable"), fix)
+    _fail_at(path, df, "usable", df["usable"] > 1, "must be 0 or 1", fix)
     df["reason"] = df["reason"].fillna("")
     med = pd.to_numeric(df["median"], errors="coerce")
     bad = (df["usable"] == 1) & ~np.isfinite(med)

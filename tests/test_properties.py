@@ -104,6 +104,19 @@ def test_read_counts_fields(rows):
     assert (df["end"] > df["start"]).all()
 
 
+@settings(max_examples=100, **SETTINGS)
+@given(rows=st.lists(st.tuples(_FIELDS, _FIELDS, _FIELDS, _FIELDS, _FIELDS, _FIELDS), max_size=5))
+def test_read_pon_fields(rows):
+    text = "chrom\tstart\tend\tmedian\tusable\treason\n" + "".join("\t".join(r) + "\n" for r in rows)
+    path = _write(text.encode(), "p.pon.tsv", False)
+    try:
+        df = io.read_pon(path)
+    except InputError:
+        return
+    assert len(df) > 0 and (df["end"] > df["start"]).all() and df["usable"].isin([0, 1]).all()
+    assert np.isfinite(df.loc[df["usable"] == 1, "median"].to_numpy(float)).all()
+
+
 @settings(max_examples=150, **SETTINGS)
 @given(data=GARBAGE, gz=st.booleans(), header=st.booleans())
 def test_read_wig_garbage(data, gz, header):
