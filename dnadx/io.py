@@ -151,6 +151,7 @@ def read_json(path) -> dict:
 
 MAX_COUNT = 2.0 ** 53  # counts at or above this are not exact floats (and near int64 overflow): corrupt input
 
+
 def read_counts(path) -> pd.DataFrame:
     """Read `<id>.counts.tsv.gz` or an HMMcopy readCounter WIG (by extension/content)."""
     path = Path(path)

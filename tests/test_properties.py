@@ -88,33 +88,38 @@ def test_read_counts_values(values, wig):
 _FIELDS = st.sampled_from(["chr1", "chrX", "", " ", "nan", "x", "0", "10000", "20000", "-1", "0.5", "1e30", "inf"])
 
 
+def _read_rows(reader, columns, rows, name):
+    """Write a headed TSV of ``rows`` and parse it: the table, or None on InputError."""
+    text = "\t".join(columns) + "\n" + "".join("\t".join(r) + "\n" for r in rows)
+    try:
+        return reader(_write(text.encode(), name, False))
+    except InputError:
+        return None
+
+
+def _assert_valid_bins(df, int_cols):
+    assert len(df) > 0 and (df["chrom"].str.strip() != "").all() and (df["end"] > df["start"]).all()
+    for col in int_cols:
+        assert df[col].dtype == np.int64 and (df[col] >= 0).all()
+
+
 @settings(max_examples=150, **SETTINGS)
-@given(rows=st.lists(st.tuples(_FIELDS, _FIELDS, _FIELDS, _FIELDS), max_size=5))
+@given(rows=st.lists(st.tuples(*[_FIELDS] * 4), max_size=5))
 def test_read_counts_fields(rows):
     """Headed counts tables with odd fields in every column: a valid table or InputError."""
-    text = "chrom\tstart\tend\tcount\n" + "".join("\t".join(r) + "\n" for r in rows)
-    path = _write(text.encode(), "x.counts.tsv", False)
-    try:
-        df = io.read_counts(path)
-    except InputError:
-        return
-    assert len(df) > 0 and (df["chrom"].str.strip() != "").all()
-    for col in ("start", "end", "count"):
-        assert df[col].dtype == np.int64 and (df[col] >= 0).all()
-    assert (df["end"] > df["start"]).all()
+    df = _read_rows(io.read_counts, ("chrom", "start", "end", "count"), rows, "x.counts.tsv")
+    if df is not None:
+        _assert_valid_bins(df, ("start", "end", "count"))
 
 
 @settings(max_examples=100, **SETTINGS)
-@given(rows=st.lists(st.tuples(_FIELDS, _FIELDS, _FIELDS, _FIELDS, _FIELDS, _FIELDS), max_size=5))
+@given(rows=st.lists(st.tuples(*[_FIELDS] * 6), max_size=5))
 def test_read_pon_fields(rows):
-    text = "chrom\tstart\tend\tmedian\tusable\treason\n" + "".join("\t".join(r) + "\n" for r in rows)
-    path = _write(text.encode(), "p.pon.tsv", False)
-    try:
-        df = io.read_pon(path)
-    except InputError:
-        return
-    assert len(df) > 0 and (df["end"] > df["start"]).all() and df["usable"].isin([0, 1]).all()
-    assert np.isfinite(df.loc[df["usable"] == 1, "median"].to_numpy(float)).all()
+    df = _read_rows(io.read_pon, io.PON_COLUMNS, rows, "p.pon.tsv")
+    if df is not None:
+        _assert_valid_bins(df, ("start", "end", "usable"))
+        assert df["usable"].isin([0, 1]).all()
+        assert np.isfinite(df.loc[df["usable"] == 1, "median"].to_numpy(float)).all()
 
 
 @settings(max_examples=150, **SETTINGS)
