@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import json
 import os
@@ -28,8 +29,11 @@ def atomic_path(path: str | os.PathLike):
     A killed or failed writer therefore never leaves a partial file under the final name.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    make_dir(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise _write_fault(path.parent, exc) from exc
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)
     try:
@@ -37,12 +41,32 @@ def atomic_path(path: str | os.PathLike):
         os.replace(tmp, path)
     except OSError as exc:
         _unlink_quietly(tmp)
-        if exc.errno == 28:  # ENOSPC
-            raise EnvironmentFault(f"{path}: no space left on device; free disk space and re-run") from exc
+        if exc.errno == errno.ENOSPC:
+            raise _write_fault(path, exc) from exc
         raise
     except BaseException:
         _unlink_quietly(tmp)
         raise
+
+
+def make_dir(path) -> Path:
+    """Create the folder ``path`` (and parents); EnvironmentFault (exit 5) when that is impossible."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a parent is a file, read-only file system, permission denied, disk full
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise EnvironmentFault(f"{path}: cannot create the folder: {blocker} is a file; choose another "
+                                   "output folder") from exc
+        raise _write_fault(path, exc) from exc
+    return path
+
+
+def _write_fault(path, exc: OSError) -> EnvironmentFault:
+    if exc.errno == errno.ENOSPC:
+        return EnvironmentFault(f"{path}: no space left on device; free disk space and re-run")
+    return EnvironmentFault(f"{path}: cannot write here ({exc.strerror or exc}); choose a writable output folder")
 
 
 def _unlink_quietly(p):
@@ -125,20 +149,38 @@ def read_json(path) -> dict:
 
 # ---------------------------------------------------------------- counts and WIG
 
+MAX_COUNT = 2.0 ** 53  # counts at or above this are not exact floats (and near int64 overflow): corrupt input
+
+
 def read_counts(path) -> pd.DataFrame:
     """Read `<id>.counts.tsv.gz` or an HMMcopy readCounter WIG (by extension/content)."""
     path = Path(path)
     if path.name.endswith((".wig", ".wig.gz")):
         return read_wig(path, value_name="count")
-    df = read_tsv(path, schemas.COUNTS, kind="counts")
-    counts = pd.to_numeric(df["count"], errors="coerce")
-    bad = counts.isna() | (counts < 0)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise InputError(f"{path}: row {row}: field 'count' must be a non-negative number, got {df['count'].iloc[row - 2]!r}")
-    df["count"] = counts.astype(np.int64)
-    df["chrom"] = df["chrom"].astype(str)
+    df = read_tsv(path, schemas.COUNTS, kind="counts", dtype={"chrom": str})
+    if df.empty:
+        raise InputError(f"{path}: no bins (header only); re-create the counts with `dnadx count`")
+    _check_bins(path, df, ("start", "end", "count"), "re-create the counts with `dnadx count`")
     return df
+
+
+def _check_bins(path, df: pd.DataFrame, int_cols, fix: str) -> None:
+    """Non-empty chrom, non-negative integer ``int_cols`` (converted in place), end > start."""
+    _fail_at(path, df, "chrom", df["chrom"].isna() | (df["chrom"].str.strip() == ""), "must be a chromosome name", fix)
+    for col in int_cols:
+        v = pd.to_numeric(df[col], errors="coerce")
+        # inf, fractions and values past int64 would crash the cast or wrap to negative numbers
+        _fail_at(path, df, col, ~np.isfinite(v) | (v < 0) | (v >= MAX_COUNT) | (v != np.floor(v)),
+                 "must be a non-negative integer", fix)
+        df[col] = v.astype(np.int64)
+    _fail_at(path, df, "end", df["end"] <= df["start"], "must be greater than start", fix)
+
+
+def _fail_at(path, df: pd.DataFrame, col: str, bad: pd.Series, problem: str, fix: str) -> None:
+    """InputError naming the first row (file line) where ``bad`` holds."""
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{path}: row {i + 2}: field {col!r} {problem}, got {str(df[col].iloc[i])!r}; {fix}")
 
 
 def read_wig(path, *, value_name: str = "value") -> pd.DataFrame:
@@ -157,8 +199,8 @@ def read_wig(path, *, value_name: str = "value") -> pd.DataFrame:
                 if not line or line.startswith(("track", "#")):
                     continue
                 if line.startswith("fixedStep"):
-                    fields = dict(kv.split("=", 1) for kv in line.split()[1:])
                     try:
+                        fields = dict(kv.split("=", 1) for kv in line.split()[1:])
                         chrom = fields["chrom"]
                         pos = int(fields.get("start", 1)) - 1
                         step = int(fields["step"])
@@ -177,13 +219,16 @@ def read_wig(path, *, value_name: str = "value") -> pd.DataFrame:
                 pos += step
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(f"{path}: truncated or corrupt gzip ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a text WIG file ({exc})") from exc
     if not values:
         raise InputError(f"{path}: no values; expected a fixedStep WIG")
     starts = np.asarray(starts, dtype=np.int64)
     df = pd.DataFrame({"chrom": chroms, "start": starts, "end": starts + (span or step), value_name: values})
     if value_name == "count":
-        if (df["count"] < 0).any() or df["count"].isna().any():
-            raise InputError(f"{path}: negative or missing read counts in WIG")
+        c = df["count"].to_numpy()
+        if (~np.isfinite(c) | (c < 0) | (c >= MAX_COUNT)).any():
+            raise InputError(f"{path}: negative, missing or non-finite read counts in WIG")
         df["count"] = df["count"].round().astype(np.int64)
     return df
 
@@ -209,6 +254,11 @@ PON_COLUMNS = ("chrom", "start", "end", "median", "usable", "reason")
 def read_pon(path) -> pd.DataFrame:
     """Read `PREFIX.pon.tsv.gz`; NaN medians allowed only on unusable bins."""
     df = read_tsv(path, PON_COLUMNS, kind="panel of normals", dtype={"chrom": str, "reason": str})
+    fix = "rebuild the panel with `dnadx pon`"
+    if df.empty:
+        raise InputError(f"{path}: no bins (header only); {fix}")
+    _check_bins(path, df, ("start", "end", "usable"), fix)
+    _fail_at(path, df, "usable", df["usable"] > 1, "must be 0 or 1", fix)
     df["reason"] = df["reason"].fillna("")
     med = pd.to_numeric(df["median"], errors="coerce")
     bad = (df["usable"] == 1) & ~np.isfinite(med)

@@ -15,6 +15,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,8 +202,8 @@ def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str
 @contextlib.contextmanager
 def outdir_lock(outdir: Path):
     """Refuse a second concurrent run on the same output folder."""
-    lock_dir = outdir / ".dnadx"
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    from dnadx.io import make_dir
+    lock_dir = make_dir(outdir / ".dnadx")
     fh = open(lock_dir / "lock", "w")
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -213,10 +214,23 @@ def outdir_lock(outdir: Path):
     try:
         fh.write(str(os.getpid()))
         fh.flush()
+        remove_stale_parts(outdir)
         yield
     finally:
         fcntl.flock(fh, fcntl.LOCK_UN)
         fh.close()
+
+
+STALE_PART = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")  # io.atomic_path's temporary names (mkstemp)
+
+
+def remove_stale_parts(outdir: Path) -> int:
+    """Delete temporary files a killed run left behind (they are never read, but would litter the
+    outputs); safe only while holding the output folder's lock (no other writer)."""
+    stale = [p for p in outdir.rglob(".*.part") if p.is_file() and STALE_PART.match(p.name)]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return len(stale)
 
 
 def stderr_log(msg: str) -> None:

@@ -1,0 +1,115 @@
+"""Load: N simulated 0.1x plasma samples through `dnadx run --cores 2`; wall time and peak memory.
+
+Usage: python benchmarks/load.py [--sizes 4 8 16] [--fragments 1500000] [--workdir /tmp/dnadx-load]
+
+0.1x of GRCh38 with 2 x 100 bp reads is ~1.55 M fragments. The largest batch's samples are simulated
+once (seeds 1..N, profiles cycling erbb2/basal/luminal/flat, tumour fraction 0.05-0.3) and the smaller
+batches use the first N of them. Peak memory is the largest sum of resident memory (VmRSS) over the
+runner and all its worker processes, polled every 0.25 s (short spikes between polls can be missed),
+and the largest single process of the run (ru_maxrss from wait4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROFILES = ("erbb2", "basal", "luminal", "flat")
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Sum of VmRSS (kB) of ``root`` and all its descendants, from /proc."""
+    parent = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = Path(f"/proc/{d}/stat").read_text()
+                parent[int(d)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, grew = {root}, True
+    while grew:
+        new = {p for p, pp in parent.items() if pp in tree and p not in tree}
+        tree |= new
+        grew = bool(new)
+    total = 0
+    for p in tree:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def simulate(workdir: Path, n: int, fragments: int) -> None:
+    for i in range(1, n + 1):
+        prefix = workdir / f"L{i:03d}"
+        if Path(f"{prefix}.bam.bai").exists():
+            continue
+        profile = PROFILES[(i - 1) % len(PROFILES)]
+        tf = 0.0 if profile == "flat" else round(0.05 + 0.25 * ((i * 7) % 10) / 9, 3)
+        subprocess.run([sys.executable, "-m", "dnadx", "simulate", "--prefix", str(prefix), "--profile", profile,
+                        "--tumor-fraction", str(tf), "--fragments", str(fragments), "--seed", str(i),
+                        "--sample", prefix.name], check=True, capture_output=True)
+
+
+def run_batch(workdir: Path, n: int, cores: int) -> dict:
+    sheet = workdir / f"samplesheet-{n}.csv"
+    sheet.write_text("sample,bam\n" + "".join(f"L{i:03d},L{i:03d}.bam\n" for i in range(1, n + 1)))
+    out = workdir / f"run-{n}"
+    subprocess.run(["rm", "-rf", str(out)], check=True)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "dnadx", "run", "--input", str(sheet), "--outdir", str(out),
+                             "--cores", str(cores)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while True:  # wait4: the rusage of this run alone (not of the simulations before it)
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(0.25)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"run of {n} samples failed ({code}): {err[-2000:]}")
+    return {"samples": n, "wall_s": round(wall, 1), "s_per_sample": round(wall / n, 2),
+            "peak_tree_rss_mb": round(peak / 1024), "max_single_rss_mb": round(usage.ru_maxrss / 1024)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[4, 8, 16])
+    ap.add_argument("--fragments", type=int, default=1_500_000)
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--workdir", default="/tmp/dnadx-load")
+    args = ap.parse_args(argv)
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    simulate(workdir, max(args.sizes), args.fragments)
+    print(f"simulated {max(args.sizes)} samples in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    rows = []
+    for n in sorted(args.sizes):
+        rows.append(run_batch(workdir, n, args.cores))
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    load = os.getloadavg()
+    print("| samples | wall s | s per sample | peak RSS, runner + workers (MB) | largest single process (MB) |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r['samples']} | {r['wall_s']} | {r['s_per_sample']} | {r['peak_tree_rss_mb']} | "
+              f"{r['max_single_rss_mb']} |")
+    print(f"\nfragments per sample {args.fragments}, --cores {args.cores}, load average at the end "
+          f"{load[0]:.1f} (shared machine)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,171 @@
+"""Faults: a killed `dnadx run` resumes to identical results; full disk, unwritable output folder and
+corrupt count/panel files give one clear message and no partial files."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dnadx import io
+from tests.conftest import run_cli, run_proc
+from tests.test_count_errors import assert_fails  # exit code, one line, no traceback
+
+SAMPLES = ("S1", "S2", "S3")
+STEP_DONE = re.compile(r"^\[\d+/\d+\] count:\S+: done$")
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """Three small whole-genome plasma samples (no normals) and a clean, uninterrupted run of them."""
+    d = tmp_path_factory.mktemp("faults")
+    for i, s in enumerate(SAMPLES, 1):
+        assert run_cli("simulate", "--prefix", d / s, "--profile", "erbb2", "--tumor-fraction", 0.2,
+                       "--fragments", 150000, "--seed", 40 + i, "--sample", s) == 0
+    (d / "samplesheet.csv").write_text("sample,bam\n" + "".join(f"{s},{s}.bam\n" for s in SAMPLES))
+    r = run_proc("run", "--input", d / "samplesheet.csv", "--outdir", d / "clean", "--cores", 2)
+    assert r.returncode == 0, r.stderr
+    return d
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden temporary files included) except provenance and runner state."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".dnadx" not in p.relative_to(folder).parts and p.name != "provenance.json"}
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {k: hashlib.sha256(v).hexdigest() for k, v in _files(folder).items()}
+
+
+def test_killed_run_resumes_to_identical_outputs(batch):
+    out = batch / "killed"
+    # own session: the SIGKILL reaches the runner and its worker processes, as a killed job would
+    proc = subprocess.Popen([sys.executable, "-m", "dnadx", "run", "--input", str(batch / "samplesheet.csv"),
+                             "--outdir", str(out), "--cores", "2"], stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    seen = []
+    try:
+        for line in proc.stderr:
+            seen.append(line.rstrip("\n"))
+            if STEP_DONE.match(seen[-1]):
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+    finally:
+        proc.wait(timeout=120)
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL, "\n".join(seen)
+    assert not (out / "summary.tsv").exists()
+
+    clean = _files(batch / "clean")
+    # whatever the killed run left under a final name is complete (identical to the clean run's file);
+    # anything else is a hidden temporary file
+    for name, data in _files(out).items():
+        if Path(name).name.startswith("."):
+            assert name.endswith(".part"), name
+        else:
+            assert data == clean[name], f"{name}: partial or different output left by the killed run"
+    # a step is marked done only when all its outputs are there
+    stamps = list((out / ".dnadx" / "stamps").glob("*.json"))
+    assert stamps, "the first count step finished before the kill, so it has a stamp"
+    for stamp in stamps:
+        argv = json.loads(stamp.read_text())["argv"]
+        prefix = Path(argv[argv.index("--prefix") + 1])
+        assert any(prefix.parent.glob(prefix.name + ".*")), stamp
+
+    # a temporary file as a kill during a write leaves it (whether this kill did depends on timing)
+    (out / "S1" / ".S1.counts.tsv.gz.k1ll3d_x.part").write_bytes(b"\x1f\x8b partial")
+    r = run_proc("run", "--input", batch / "samplesheet.csv", "--outdir", out, "--cores", 2)
+    assert r.returncode == 0, r.stderr
+    assert any(line.endswith("count:" + name + ": up to date, skipped") for line in r.stderr.splitlines()
+               for name in SAMPLES), r.stderr
+    assert _digest(out) == _digest(batch / "clean")
+
+
+def _no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_full_disk_is_a_clear_error(batch, tmp_path, monkeypatch, capsys):
+    counts = batch / "clean" / "S1" / "S1.counts.tsv.gz"
+    monkeypatch.setattr(gzip.GzipFile, "write", _no_space)
+    monkeypatch.setattr(Path, "write_bytes", _no_space)
+    assert run_cli("cnv", counts, "--prefix", tmp_path / "p") == 5
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("dnadx cnv: error: ") and "no space left on device" in err[-1], err
+    assert "free disk space" in err[-1]
+    assert list(tmp_path.iterdir()) == []  # neither a final file nor a temporary one is left
+
+
+def test_full_disk_in_run_is_a_clear_error(batch, tmp_path, monkeypatch, capsys):
+    # the runner's workers are forked, so they inherit the full disk too
+    monkeypatch.setattr(gzip.GzipFile, "write", _no_space)
+    monkeypatch.setattr(Path, "write_bytes", _no_space)
+    out = tmp_path / "o"
+    assert run_cli("run", "--input", batch / "samplesheet.csv", "--outdir", out, "--cores", 2) == 5
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "no space left on device" in err[-1] and "Traceback" not in "\n".join(err), err
+    left = [p for p in out.rglob("*") if p.is_file() and ".dnadx" not in p.relative_to(out).parts]
+    assert left == []
+
+
+def test_unwritable_outdir(batch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = run_proc("run", "--input", batch / "samplesheet.csv", "--outdir", blocker / "out")
+    assert r.returncode == 5 and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "is a file" in r.stderr and "output folder" in r.stderr
+    r = run_proc("cnv", batch / "clean" / "S1" / "S1.counts.tsv.gz", "--prefix", blocker / "p")
+    assert r.returncode == 5 and "Traceback" not in r.stderr and "is a file" in r.stderr, r.stderr
+
+
+# ------------------------------------------------------------------ corrupt counts and panels
+
+def _counts(batch) -> pd.DataFrame:
+    return pd.read_csv(batch / "clean" / "S1" / "S1.counts.tsv.gz", sep="\t")
+
+
+def test_truncated_gzip_counts(batch, tmp_path):
+    data = (batch / "clean" / "S1" / "S1.counts.tsv.gz").read_bytes()
+    bad = tmp_path / "t.counts.tsv.gz"
+    bad.write_bytes(data[: len(data) // 2])
+    assert_fails(run_proc("cnv", bad, "--prefix", tmp_path / "o"), 2, str(bad), "truncated or corrupt gzip")
+    assert not list(tmp_path.glob("o.*"))
+
+
+@pytest.mark.parametrize("value,needle", [("nan", "row 12: field 'count'"), (-5, "row 12: field 'count'"),
+                                          ("inf", "row 12: field 'count'"), (1e30, "non-negative integer")])
+def test_bad_count_values(batch, tmp_path, value, needle):
+    df = _counts(batch).head(50).astype({"count": object})  # the value check comes first: a short table will do
+    df.loc[10, "count"] = value
+    path = tmp_path / "v.counts.tsv.gz"
+    io.write_tsv(df, path)
+    assert_fails(run_proc("cnv", path, "--prefix", tmp_path / "o"), 2, str(path), needle)
+    assert not list(tmp_path.glob("o.*"))
+
+
+def test_counts_of_another_build(batch, tmp_path):
+    r = run_proc("cnv", batch / "clean" / "S1" / "S1.counts.tsv.gz", "--prefix", tmp_path / "o", "--genome", "GRCh37")
+    assert_fails(r, 2, "another genome build", "--genome")
+    assert not list(tmp_path.glob("o.*"))
+
+
+def test_panel_of_another_bin_size(batch, tmp_path):
+    # a 1 Mb panel (imported from an ichorCNA-style table) against the default 500 kb analysis
+    rows = ["chr\tstart\tend\tmedian"] + [f"17\t{s * 1_000_000 + 1}\t{(s + 1) * 1_000_000}\t0.01" for s in range(40)]
+    (tmp_path / "ichor.tsv").write_text("\n".join(rows) + "\n")
+    assert run_cli("pon", tmp_path / "ichor.tsv", "--ichor", "--prefix", tmp_path / "mb", "--bin-size", 1_000_000) == 0
+    r = run_proc("cnv", batch / "clean" / "S1" / "S1.counts.tsv.gz", "--prefix", tmp_path / "o",
+                 "--pon", tmp_path / "mb.pon.tsv.gz")
+    assert_fails(r, 2, "1000000 bp bins", "500000")
+    assert not list(tmp_path.glob("o.*"))
