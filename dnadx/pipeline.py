@@ -34,6 +34,7 @@ class Step:
     inputs: list[Path]
     outputs: list[Path]
     sample: str | None = None
+    drop_missing: bool = False  # batch step: run over the inputs that exist (failed samples left out)
 
 
 @dataclass
@@ -99,7 +100,7 @@ def cluster_step(cfg, samples: list[Sample]) -> Step:
     jsons = [p.with_name(p.name.replace(".dnadx.tsv", ".score.json")) for p in tsvs]
     p = cfg.outdir / "cohort"
     return Step("cluster", ["cluster", *map(str, tsvs), "--prefix", str(p)], tsvs + jsons,
-                [Path(f"{p}.clusters.tsv"), Path(f"{p}.clusters.json")])
+                [Path(f"{p}.clusters.tsv"), Path(f"{p}.clusters.json")], drop_missing=True)
 
 
 def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
@@ -166,6 +167,12 @@ def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str
                 failed.setdefault(step.sample or step.name, "panel of normals failed")
                 continue
             missing = [p for p in step.inputs if not Path(p).exists()]
+            if missing and step.drop_missing and len(missing) < len(step.inputs):
+                gone = {str(p) for p in missing}
+                step.argv = [a for a in step.argv if a not in gone]
+                step.inputs = [p for p in step.inputs if str(p) not in gone]
+                log(f"{step.name}: {len(missing)} input(s) of failed samples left out")
+                missing = []
             if missing:  # an upstream step failed: say so instead of a cryptic stage error
                 failed.setdefault(step.sample or step.name, f"{step.name.split(':')[0]} not run: missing {missing[0].name}")
                 done += 1

@@ -77,5 +77,11 @@ def run(args) -> int:
     stderr_log(f"dnadx run: summary -> {outdir / 'summary.tsv'}" +
                (f", report -> {outdir / 'report.html'}" if (outdir / "report.html").exists() else ""))
     if failed:
-        raise DataError(f"{len(failed)} sample(s) failed: " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
+        names = {s.sample for s in samples}
+        bad = [k for k in failed if k in names]
+        batch = [k for k in failed if k not in names]
+        msg = (f"{len(bad)} sample(s) failed: " + "; ".join(f"{k}: {failed[k]}" for k in bad)) if bad else ""
+        if batch:
+            msg += ("; " if msg else "") + "batch step(s) failed: " + "; ".join(f"{k}: {failed[k]}" for k in batch)
+        raise DataError(msg)
     return 0
