@@ -23,7 +23,9 @@ test: venv
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 bench: venv
-	$(PY) benchmarks/run_benchmarks.py
+	$(PY) benchmarks/count_speed.py
+	$(PY) benchmarks/cnv_accuracy.py --reps 3
+	$(PY) benchmarks/segmentation.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -28,8 +28,12 @@ def _name(chrom: str, naming: str) -> str:
 
 def alignment_lines(frags: pd.DataFrame, *, read_length: int, paired: bool, naming: str, sample: str,
                     sequences: dict[str, bytearray] | None = None, variant_alt: dict | None = None,
-                    variants=()) -> list[str]:
-    """SAM records for fragments, coordinate-sorted (read 1 forward unless ``flip``)."""
+                    variants=(), edit_read=None) -> list[str]:
+    """SAM records for fragments, coordinate-sorted (read 1 forward unless ``flip``).
+
+    ``edit_read(f, pos, seq) -> (seq, cigar)``, if given, may rewrite each read's sequence and
+    CIGAR (indels, sequencing errors: `dnadx.sim_variants.read_editor`).
+    """
     n = len(frags)
     start = frags["start"].to_numpy()
     flen = frags["length"].to_numpy()
@@ -76,20 +80,24 @@ def alignment_lines(frags: pd.DataFrame, *, read_length: int, paired: bool, nami
                 off = int(v["pos"]) - 1 - p
                 if 0 <= off < L and len(v["ref"]) == 1 and len(v["alt"]) == 1:
                     seq[off] = ord(v["alt"])
+            cigar = f"{L}M"
+            if edit_read is not None:
+                seq, cigar = edit_read(f, p, seq)
             sq, ql = seq.decode(), "I" * L
         else:
-            sq, ql = "*", "*"
-        lines.append(f"{'d' if dup[f] else 'f'}{f}\t{flag}\t{_name(c, naming)}\t{p + 1}\t{mapq[f]}\t{L}M\t{mate}\t{sq}\t{ql}\tRG:Z:{sample}")
+            sq, ql, cigar = "*", "*", f"{L}M"
+        lines.append(f"{'d' if dup[f] else 'f'}{f}\t{flag}\t{_name(c, naming)}\t{p + 1}\t{mapq[f]}\t{cigar}\t{mate}\t{sq}\t{ql}\tRG:Z:{sample}")
     return lines
 
 
 def write_bam(frags: pd.DataFrame, path, *, chrom_lengths: dict[str, int], read_length: int, paired: bool,
-              naming: str = "chr1", sample: str = "sample", sequences=None, variant_alt=None, variants=()) -> None:
+              naming: str = "chr1", sample: str = "sample", sequences=None, variant_alt=None, variants=(),
+              edit_read=None) -> None:
     """Write a coordinate-sorted, indexed BAM (atomically, index included)."""
     path = Path(path)
     header = _header(chrom_lengths, naming, sample)
     body = alignment_lines(frags, read_length=read_length, paired=paired, naming=naming, sample=sample,
-                           sequences=sequences, variant_alt=variant_alt, variants=variants)
+                           sequences=sequences, variant_alt=variant_alt, variants=variants, edit_read=edit_read)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, sam = tempfile.mkstemp(suffix=".sam", dir=path.parent)
     try:

@@ -1,11 +1,12 @@
 """Per-sample bin filtering and GC/mappability correction of read counts.
 
 For usable bins b (sequence present, mappability >= MIN_MAPPABILITY, GC within GC_RANGE, and not
-flagged by the panel of normals) the expected count is modelled as a smooth function of GC and
-then of mappability, each fitted by a running median over bins sorted by the covariate (robust to
-copy-number changes, which are spread across GC values):
+flagged by the panel of normals) the log expected count is modelled as a smooth function of GC and
+then of mappability, each a local linear fit over neighbouring bins sorted by the covariate (copy-
+number changes are spread across GC values, so they barely bend it):
 
-    r_b = count_b / f_gc(gc_b);   ratio_b = r_b / f_map(map_b);   log2_b = log2(ratio_b / mean(ratio_autosomes))
+    r_b = log(count_b + 0.5) - f_gc(gc_b);   ratio_b = exp(r_b - f_map(map_b));
+    log2_b = log2(ratio_b / mean(ratio_autosomes))
 
 Centring by the linear mean (not the median) keeps the tumour model's expectation
 log2((2(1-p) + p*c) / (2(1-p) + p*phi)) exact: phi is the mean tumour copy number over the same bins.
@@ -45,18 +46,32 @@ def usable_mask(bins: pd.DataFrame, *, pon_usable: np.ndarray | None = None, dro
     return reason == "", reason
 
 
-def running_median_fit(x: np.ndarray, y: np.ndarray, *, fraction: float = SMOOTH_FRACTION) -> np.ndarray:
-    """Fitted value at each point: median of y over the window of neighbours in x order."""
+def running_linear_fit(x: np.ndarray, y: np.ndarray, *, fraction: float = SMOOTH_FRACTION) -> np.ndarray:
+    """Local linear fit at each point over its ``fraction`` nearest neighbours in x order.
+
+    The window keeps its full width at the ends (shifted inwards) and fits a line rather than a
+    constant, so steep GC curves at extreme GC (telomeric, high-GC regions) are not flattened as a
+    running median would flatten them. O(n) with cumulative sums.
+    """
     n = len(x)
     if n == 0:
         return np.zeros(0)
-    w = max(11, int(fraction * n)) | 1
+    w = min(n, max(11, int(fraction * n)))
     order = np.argsort(x, kind="stable")
-    ys = y[order]
-    half = w // 2
-    padded = np.concatenate([np.full(half, np.nan), ys, np.full(half, np.nan)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, w)
-    fit_sorted = np.nanmedian(windows, axis=1)
+    xs, ys = x[order].astype(float), y[order].astype(float)
+    lo = np.clip(np.arange(n) - w // 2, 0, n - w)
+    hi = lo + w
+
+    def win(v):
+        c = np.concatenate([[0.0], np.cumsum(v)])
+        return c[hi] - c[lo]
+
+    x0 = xs.mean()
+    xc = xs - x0  # centred for numerical stability
+    sx, sy, sxx, sxy = win(xc), win(ys), win(xc * xc), win(xc * ys)
+    den = w * sxx - sx * sx
+    slope = np.where(den > 1e-12, (w * sxy - sx * sy) / np.where(den > 1e-12, den, 1.0), 0.0)
+    fit_sorted = (sy - slope * sx) / w + slope * xc
     fit = np.empty(n)
     fit[order] = fit_sorted
     return fit
@@ -82,10 +97,12 @@ def correct(bins: pd.DataFrame, usable: np.ndarray) -> pd.DataFrame:
     gc = bins["gc"].to_numpy(dtype=float)
     mp = bins["mappability"].to_numpy(dtype=float)
     ratio = np.full(len(bins), np.nan)
-    f_gc = _interp_fit(gc[fit_on], count[fit_on], gc[usable])
-    r = count[usable] / np.maximum(f_gc, 1e-9)
+    # fits in log space: multiplicative biases become additive and the line fits steep ends
+    logc = np.log(count + 0.5)
+    f_gc = _interp_fit(gc[fit_on], logc[fit_on], gc[usable])
+    r = logc[usable] - f_gc
     f_map = _interp_fit(mp[fit_on], r[fit_on[usable]], mp[usable])
-    ratio[usable] = r / np.maximum(f_map, 1e-9)
+    ratio[usable] = np.exp(r - f_map)
     ratio /= np.nanmean(ratio[fit_on])
     with np.errstate(divide="ignore"):
         log2 = np.where(usable, np.maximum(np.log2(ratio), LOG2_FLOOR), np.nan)
@@ -95,8 +112,8 @@ def correct(bins: pd.DataFrame, usable: np.ndarray) -> pd.DataFrame:
 
 
 def _interp_fit(x_fit: np.ndarray, y_fit: np.ndarray, x_eval: np.ndarray) -> np.ndarray:
-    """Running-median curve fitted on (x_fit, y_fit), evaluated at x_eval by interpolation."""
-    fitted = running_median_fit(x_fit, y_fit)
+    """Local-linear curve fitted on (x_fit, y_fit), evaluated at x_eval by interpolation."""
+    fitted = running_linear_fit(x_fit, y_fit)
     order = np.argsort(x_fit, kind="stable")
     xs, fs = x_fit[order], fitted[order]
     # collapse ties so np.interp sees increasing x

@@ -83,6 +83,24 @@ def score_step(cfg, s: Sample) -> Step:
                 [Path(f"{p}.dnadx.tsv"), Path(f"{p}.score.json"), Path(f"{p}.genes.tsv.gz")], s.sample)
 
 
+def variants_step(cfg, s: Sample) -> Step:
+    p = sample_prefix(cfg, s.sample)
+    argv = ["variants", str(s.bam), "--prefix", str(p), "--cnv", f"{p}.cnv.json"]
+    if cfg.fasta:
+        argv += ["--fasta", str(cfg.fasta)]
+    outputs = [Path(f"{p}.resistance.tsv")] + ([Path(f"{p}.variants.vcf.gz")] if cfg.fasta else [])
+    return Step(f"variants:{s.sample}", argv, [s.bam, Path(f"{p}.cnv.json")], outputs, s.sample)
+
+
+def cluster_step(cfg, samples: list[Sample]) -> Step:
+    """Batch clustering over every sample's scores, files in name order (as the Nextflow process)."""
+    tsvs = sorted((Path(f"{sample_prefix(cfg, s.sample)}.dnadx.tsv") for s in samples), key=lambda p: p.name)
+    jsons = [p.with_name(p.name.replace(".dnadx.tsv", ".score.json")) for p in tsvs]
+    p = cfg.outdir / "cohort"
+    return Step("cluster", ["cluster", *map(str, tsvs), "--prefix", str(p)], tsvs + jsons,
+                [Path(f"{p}.clusters.tsv"), Path(f"{p}.clusters.json")])
+
+
 def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
     """Steps in waves: every step of a wave can run in parallel once the previous waves are done."""
     normals = [s for s in samples if s.type == "normal"]
@@ -93,8 +111,15 @@ def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
         waves.append([step])
         pon = step.outputs[0]
     waves.append([cnv_step(cfg, s, pon) for s in samples])
+    later = []
     if "score" in cfg.available:
-        waves.append([score_step(cfg, s) for s in samples])
+        later += [score_step(cfg, s) for s in samples]
+    if "variants" in cfg.available:
+        later += [variants_step(cfg, s) for s in samples]
+    if later:
+        waves.append(later)
+    if "score" in cfg.available and "cluster" in cfg.available:
+        waves.append([cluster_step(cfg, samples)])
     return waves
 
 
@@ -138,6 +163,12 @@ def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str
                 continue
             if any(str(p).startswith(str(cfg.outdir / "pon")) for p in step.inputs) and "pon" in failed:
                 failed.setdefault(step.sample or step.name, "panel of normals failed")
+                continue
+            missing = [p for p in step.inputs if not Path(p).exists()]
+            if missing:  # an upstream step failed: say so instead of a cryptic stage error
+                failed.setdefault(step.sample or step.name, f"{step.name.split(':')[0]} not run: missing {missing[0].name}")
+                done += 1
+                log(f"[{done}/{total}] {step.name}: not run (missing {missing[0].name})")
                 continue
             if is_done(cfg, step):
                 done += 1

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 STATES = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30])  # sparse above 8: amplicons
-TAU = 0.005  # measured: healthy simulations with a PoN show no residual beyond sigma^2/k; real data has some
+TAU = 0.005  # systematic residual per segment (log2); 0.01 cost detection at 0.05 without fixing coverage (benchmarks)
 # prior probability of a segment's state by its distance from the normal copy number; the mass of
 # "amplified" (3+ copies above normal) is shared by those states so sparse high states cannot win by number
 # (relative weights within the altered mass; the altered mass itself is fitted from ALTERED_MASS)
@@ -42,7 +42,7 @@ STATE_PRIOR = {"one_copy": 0.375, "two_copies": 0.1, "amplified": 0.1, "homdel":
 ALTERED_MASS = (0.02, 0.1, 0.25, 0.5)  # prior share of altered segments, maximised over (empirical Bayes)
 GLOBAL_EVIDENCE = 4.0  # L(p_hat) - L(0) needed to call a tumour present (healthy simulations: max 3.2 in 24)
 MIN_CALL_MB = 10.0  # altered autosomal segments must span this much to call a tumour (one artefact is not one)
-MIN_FIT_BINS = 4  # segments this small do not inform p (outlier bins, amplicons); they get states afterwards
+MIN_FIT_BINS = 5  # segments this small (focal windows are <= 4 bins, outlier bins) do not inform p; they get states afterwards
 HOMDEL_PER_MB = 1.0  # arm-scale homozygous loss is not viable
 MIN_ALTERED = 0.05  # 95% of metastatic breast cancers alter more of the genome than this
 PLOIDY_SD = 0.03

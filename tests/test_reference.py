@@ -28,7 +28,10 @@ def test_build_script_is_deterministic(tmp_path):
         pytest.skip("reference sources not present beside the checkout")
     subprocess.run([sys.executable, ROOT / "reference/build/build_bundle.py", src, tmp_path], check=True,
                    capture_output=True)
-    assert (tmp_path / "MANIFEST.tsv").read_text() == (ROOT / "reference/MANIFEST.tsv").read_text()
+    # build_targets.py adds its own rows to the same MANIFEST (variants issue): every row this
+    # script writes must be in the shipped MANIFEST, unchanged
+    shipped = set((ROOT / "reference/MANIFEST.tsv").read_text().splitlines())
+    assert set((tmp_path / "MANIFEST.tsv").read_text().splitlines()) <= shipped
 
 
 def test_bundle_contents():

@@ -28,8 +28,8 @@ workflow DNADX {
 
     COPY_NUMBER(ch_samples, ch_fasta, pon, genome, channel.value(gc_wig ?: []), channel.value(map_wig ?: []))
     SCORES(COPY_NUMBER.out.cnv)
-    CLUSTERING(SCORES.out.dnadx)
-    VARIANTS(ch_samples, ch_fasta, ch_error_model)
+    CLUSTERING(SCORES.out.dnadx, SCORES.out.json)
+    VARIANTS(ch_samples, COPY_NUMBER.out.cnv, ch_fasta, ch_error_model)
 
     // sample metadata for the report, one row per sample in id order
     ch_sheet = ch_samples
@@ -44,10 +44,12 @@ workflow DNADX {
         .mix(COPY_NUMBER.out.png.map { _meta, png -> [png] })
         .mix(SCORES.out.dnadx.map { _meta, tsv -> [tsv] })
         .mix(SCORES.out.genes.map { _meta, tsv -> [tsv] })
+        .mix(SCORES.out.json.map { _meta, json -> [json] })
         .mix(VARIANTS.out.resistance.map { _meta, tsv -> [tsv] })
         .mix(VARIANTS.out.vcf.map { _meta, vcf -> [vcf] })
         .mix(CLUSTERING.out.clusters.map { _meta, tsv -> [tsv] })
         .mix(CLUSTERING.out.heatmap.map { _meta, png -> [png] })
+        .mix(CLUSTERING.out.evidence.map { _meta, json -> [json] })
         .flatten()
         .collect(sort: { a, b -> a.name <=> b.name })
     DNADX_REPORT(ch_results.combine(ch_sheet).map { row -> [[id: 'batch'], row[0..-2], row[-1]] })

@@ -56,7 +56,11 @@ def run(args) -> int:
             prefix = sample_prefix(cfg, s.sample)
             cnv = io.read_json(f"{prefix}.cnv.json") if Path(f"{prefix}.cnv.json").exists() else None
             score = io.read_json(f"{prefix}.score.json") if Path(f"{prefix}.score.json").exists() else None
-            rows.append(summary_row(vars(s), cnv, score, None, None, failed.get(s.sample)))
+            resistance = None
+            if Path(f"{prefix}.resistance.tsv").exists():
+                from dnadx.resistance import summarise
+                resistance = summarise(io.read_tsv(f"{prefix}.resistance.tsv", kind="resistance"))
+            rows.append(summary_row(vars(s), cnv, score, None, resistance, failed.get(s.sample)))
         io.write_tsv(summary_table(rows), outdir / "summary.tsv")
         io.write_json({"dnadx_version": __version__, "started": started,
                        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -64,7 +68,14 @@ def run(args) -> int:
                        "samples": [s.sample for s in samples], "failed": failed,
                        "reference_manifest": reference.manifest().to_dict(orient="records")},
                       outdir / "provenance.json")
-    stderr_log(f"dnadx run: summary -> {outdir / 'summary.tsv'}")
+        if "report" in cfg.available:
+            # the report stage rewrites summary.tsv with its QC-combined rows and writes report.html;
+            # a report failure is logged, never allowed to hide the per-sample results
+            from dnadx.cli import main as dnadx_main
+            if dnadx_main(["report", str(outdir), "--samplesheet", str(Path(args.input).resolve())]) != 0:
+                stderr_log("dnadx run: warning: report stage failed; summary.tsv is the runner's own")
+    stderr_log(f"dnadx run: summary -> {outdir / 'summary.tsv'}" +
+               (f", report -> {outdir / 'report.html'}" if (outdir / "report.html").exists() else ""))
     if failed:
         raise DataError(f"{len(failed)} sample(s) failed: " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnadx import io, params, reference
+from dnadx import hgvs, io, params, reference, sim_variants, vcf_io
 from dnadx.bam_write import write_bam, write_fasta
 from dnadx.cli.common import add_genome, add_prefix, fraction, info, nonneg_int, positive_int
 from dnadx.errors import InputError
@@ -43,7 +43,14 @@ def register(sub) -> None:
     p.add_argument("--variant", action="append", default=[], metavar="CHROM:POS:REF>ALT:VAF",
                    help="SNV to plant in tumour reads (1-based POS; needs --fasta); repeatable")
     p.add_argument("--target-depth", type=float, default=0.0,
-                   help="extra fragment depth over the variant positions (+-500 bp) (default 0)")
+                   help="extra read depth over the variant positions (+-500 bp), or over the coding targets "
+                        "with --deep-targets (default 0)")
+    p.add_argument("--deep-targets", action="store_true", help="also sequence the MANE coding regions of "
+                   "ERBB2/TP53/ARID1B/TOP1 at --target-depth (a capture panel on top of the low-pass background)")
+    p.add_argument("--real-codons", action="store_true", help="write the real reference codons of the "
+                   "knowledge-base hotspots into PREFIX.fa (so HGVS names can be checked)")
+    p.add_argument("--error-rate", type=fraction, default=0.0, help="per-base substitution error rate of the "
+                   "reads (needs --fasta; default 0)")
     p.add_argument("--sample", help="read-group sample name (default: prefix file name)")
     p.set_defaults(func=run)
 
@@ -67,8 +74,11 @@ def _variant(text: str) -> dict:
         v = {"chrom": reference.normalise_chrom(chrom), "pos": int(pos), "ref": ref.upper(), "alt": alt.upper(), "vaf": float(vaf)}
     except ValueError:
         raise InputError(f"--variant {text!r}: expected CHROM:POS:REF>ALT:VAF, e.g. chr17:39723967:T>C:0.05") from None
-    if not (0 < v["vaf"] <= 1) or len(v["ref"]) != 1 or len(v["alt"]) != 1 or v["ref"] == v["alt"]:
-        raise InputError(f"--variant {text!r}: VAF must be in (0, 1] and REF/ALT single different bases")
+    indel = len(v["ref"]) != len(v["alt"]) and min(len(v["ref"]), len(v["alt"])) == 1 and v["ref"][0] == v["alt"][0]
+    snv = len(v["ref"]) == 1 and len(v["alt"]) == 1 and v["ref"] != v["alt"]
+    if not (0 < v["vaf"] <= 1) or not (snv or indel) or set(v["ref"] + v["alt"]) - set("ACGT"):
+        raise InputError(f"--variant {text!r}: VAF must be in (0, 1] and REF/ALT single different bases, or a "
+                         "VCF-style indel sharing its first base (C>CAT, CAT>C)")
     return v
 
 
@@ -83,6 +93,8 @@ def run(args) -> int:
     if variants and not args.fasta:
         raise InputError("--variant needs --fasta (variants are carried in read sequences)")
     regions = tuple((v["chrom"], v["pos"] - 500, v["pos"] + 500) for v in variants)
+    if args.deep_targets:  # the panel replaces the +-500 bp windows (no double depth at variants)
+        regions = sim_variants.target_regions(vcf_io.read_targets(genome), chroms)
     spec = SimSpec(events=tuple(events), profile=name, tumour_fraction=args.tumor_fraction, fragments=args.fragments,
                    seed=args.seed, sex=args.sex, genome=genome, duplicate_rate=args.duplicate_rate,
                    read_length=args.read_length, paired=not args.single_end, chroms=chroms, variants=variants,
@@ -98,12 +110,16 @@ def run(args) -> int:
         for c in use:
             sub = bins[bins["chrom"] == c]
             sequences[c] = gc_sequence(sub["gc"].to_numpy(), params.FINE_BIN_SIZE, chrom_lengths[c], rng)
+        if args.real_codons:
+            sim_variants.plant_codons(sequences, hgvs.transcripts(vcf_io.read_targets(genome)))
         for v in variants:
-            sequences[v["chrom"]][v["pos"] - 1] = ord(v["ref"])
+            sequences[v["chrom"]][v["pos"] - 1:v["pos"] - 1 + len(v["ref"])] = v["ref"].encode()
         write_fasta(sequences, f"{args.prefix}.fa", naming=args.chrom_naming)
     write_bam(sim.fragments, f"{args.prefix}.bam", chrom_lengths=chrom_lengths, read_length=args.read_length,
               paired=not args.single_end, naming=args.chrom_naming, sample=sample, sequences=sequences,
-              variant_alt=sim.variant_alt, variants=variants)
+              variant_alt=sim.variant_alt, variants=variants,
+              edit_read=sim_variants.read_editor(sequences, sim.fragments["chrom"].to_numpy(), variants, sim.variant_alt,
+                                                 error_rate=args.error_rate, seed=args.seed) if sequences else None)
     truth = dict(sim.truth, sample=sample, chrom_naming=args.chrom_naming, bam=f"{Path(args.prefix).name}.bam",
                  fasta=f"{Path(args.prefix).name}.fa" if args.fasta else None)
     io.write_json(json.loads(json.dumps(truth, default=lambda o: o.item() if hasattr(o, "item") else str(o))),

@@ -145,31 +145,38 @@ def test_cnv(pipe, renderer, chain):
 
 @_needs("cnv", "score")
 def test_score(pipe, renderer, chain):
-    scores, genes = {}, {}
+    scores, genes, jsons = {}, {}, {}
     for sid, (meta, js, bins, seg) in _require(chain, "cnv").items():
         res = _run(pipe, renderer, chain, "DNADX_SCORE", sid,
                    {"meta": meta, "cnv_json": Stage(js), "bins": Stage(bins), "seg": Stage(seg)})
         scores[sid] = _one(res, "dnadx")
         genes[sid] = _one(res, "genes")
-    chain["dnadx"], chain["genes"] = scores, genes
+        jsons[sid] = _one(res, "json")
+    chain["dnadx"], chain["genes"], chain["score_json"] = scores, genes, jsons
 
 
 @_needs("cnv", "score", "cluster")
 def test_cluster(pipe, renderer, chain):
     tsvs = sorted(_require(chain, "dnadx").values(), key=lambda p: p.name)
+    jsons = sorted(chain["score_json"].values(), key=lambda p: p.name)
     res = _run(pipe, renderer, chain, "DNADX_CLUSTER", "cohort",
-               {"meta": {"id": "cohort"}, "scores": [Stage(t) for t in tsvs]})
-    chain["cohort"] = [_one(res, "clusters"), *res.outputs["heatmap"]]
+               {"meta": {"id": "cohort"}, "scores": [Stage(t) for t in tsvs], "score_jsons": [Stage(j) for j in jsons]})
+    clusters = _one(res, "clusters")
+    assert "insufficient_information" not in clusters.read_text()  # score.json was found beside each dnadx.tsv
+    chain["cohort"] = [clusters, _one(res, "json"), *res.outputs["heatmap"]]
 
 
-@_needs("variants")
+@_needs("cnv", "variants")
 def test_variants(pipe, renderer, chain, tmp_path_factory):
     resistance, vcfs = {}, {}
+    cnvs = _require(chain, "cnv")
     # every sample as the test profile runs them: no FASTA -> depth-based assessability only
     for sid, (meta, bam, bai) in _require(chain, "bam").items():
         res = _run(pipe, renderer, chain, "DNADX_VARIANTS", sid,
-                   {"meta": meta, "bam": Stage(bam), "index": Stage(bai), "fasta": [], "error_model": []})
-        assert "--fasta" not in res.script
+                   {"meta": meta, "bam": Stage(bam), "index": Stage(bai),
+                    "cnv_files": [Stage(cnvs[sid][1]), Stage(cnvs[sid][2])],
+                    "fasta": [], "error_model": []})
+        assert "--fasta" not in res.script and f"--cnv {sid}.cnv.json" in res.script
         resistance[sid] = _one(res, "resistance")
         vcfs[sid] = res.outputs["vcf"]
     # a deeper chr17 BAM with its FASTA and a planted ERBB2 variant
@@ -180,8 +187,8 @@ def test_variants(pipe, renderer, chain, tmp_path_factory):
     assert r.returncode == 0, r.stderr
     res = _run(pipe, renderer, chain, "DNADX_VARIANTS", "DEEP",
                {"meta": {"id": "DEEP", "patient": "DEEP", "timepoint": "", "type": "plasma"},
-                "bam": Stage(d / "DEEP.bam"), "index": Stage(d / "DEEP.bam.bai"), "fasta": Stage(d / "DEEP.fa"),
-                "error_model": []})
+                "bam": Stage(d / "DEEP.bam"), "index": Stage(d / "DEEP.bam.bai"), "cnv_files": [],
+                "fasta": Stage(d / "DEEP.fa"), "error_model": []})
     assert "--fasta DEEP.fa" in res.script
     chain["resistance"], chain["vcf"] = resistance, vcfs
 
@@ -190,6 +197,7 @@ def test_variants(pipe, renderer, chain, tmp_path_factory):
 def test_report(pipe, renderer, chain):
     files = [*_require(chain, "count_qc").values(), *(f for _m, *fs in _require(chain, "cnv").values() for f in fs),
              *chain["png"].values(), *_require(chain, "dnadx").values(), *chain["genes"].values(),
+             *chain["score_json"].values(),
              *_require(chain, "resistance").values(), *(v for vs in chain["vcf"].values() for v in vs),
              *_require(chain, "cohort")]
     files = sorted(files, key=lambda p: p.name)
@@ -252,9 +260,11 @@ def _synthetic(tmp: Path) -> dict:
         "DNADX_CNV": {"meta": meta, "counts": f("S1.counts.tsv.gz"), "pon": f("pon.tsv.gz"), "genome": GENOME,
                       "gc_wig": f("gc_500kb.wig"), "map_wig": f("map_500kb.wig")},
         "DNADX_SCORE": {"meta": meta, "cnv_json": f("S1.cnv.json"), "bins": f("S1.bins.tsv.gz"), "seg": f("S1.seg")},
-        "DNADX_CLUSTER": {"meta": {"id": "cohort"}, "scores": [f(f"S{i}.dnadx.tsv") for i in (1, 2, 3)]},
-        "DNADX_VARIANTS": {"meta": meta, "bam": f("S1.bam"), "index": f("S1.bam.bai"), "fasta": f("ref.fa"),
-                           "error_model": f("errors.tsv.gz")},
+        "DNADX_CLUSTER": {"meta": {"id": "cohort"}, "scores": [f(f"S{i}.dnadx.tsv") for i in (1, 2, 3)],
+                          "score_jsons": [f(f"S{i}.score.json") for i in (1, 2, 3)]},
+        "DNADX_VARIANTS": {"meta": meta, "bam": f("S1.bam"), "index": f("S1.bam.bai"),
+                           "cnv_files": [f("S1.cnv.json"), f("S1.bins.tsv.gz")],
+                           "fasta": f("ref.fa"), "error_model": f("errors.tsv.gz")},
         "DNADX_REPORT": {"meta": {"id": "batch"}, "results": [Stage(f("S1.cnv.json").path, "results/S1.cnv.json")],
                          "samplesheet": Stage(f("sheet.csv").path, "results/samplesheet.csv")},
         "MULTIQC": {"multiqc_files": [Stage(f("dnadx_summary_mqc.tsv").path, "1/dnadx_summary_mqc.tsv")],

@@ -43,9 +43,18 @@ public class NfModel {
         @Override public String toString() { return name; }
     }
 
-    /** Several files in one `path` input: rendered blank-separated, like Nextflow's BlankSeparatedList. */
-    public static class StagedList extends ArrayList<Object> {
-        @Override public String toString() { return stream().map(String::valueOf).collect(Collectors.joining(" ")); }
+    /** Several files in one `path` input: rendered blank-separated, like Nextflow's BlankSeparatedList,
+     *  which delegates to a List without being a Collection (Groovy formats a Collection as [a, b] in a
+     *  GString whatever its toString says, so this must not extend one). */
+    public static class StagedList implements Iterable<Object> {
+        final List<Object> items = new ArrayList<>();
+        public void addAll(List<Object> xs) { items.addAll(xs); }
+        public int size() { return items.size(); }
+        public Object get(int i) { return items.get(i); }
+        public Object getAt(int i) { return items.get(i); }
+        public boolean asBoolean() { return !items.isEmpty(); }
+        @Override public java.util.Iterator<Object> iterator() { return items.iterator(); }
+        @Override public String toString() { return items.stream().map(String::valueOf).collect(Collectors.joining(" ")); }
     }
 
     /** Binding that resolves unknown names to their own name (for `emit: counts` in output declarations). */

@@ -13,4 +13,5 @@ workflow SCORES {
     emit:
     dnadx = DNADX_SCORE.out.dnadx // channel: [ val(meta), path(dnadx.tsv) ]
     genes = DNADX_SCORE.out.genes // channel: [ val(meta), path(genes.tsv.gz) ]
+    json  = DNADX_SCORE.out.json  // channel: [ val(meta), path(score.json) ]
 }

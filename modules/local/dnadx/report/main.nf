@@ -12,7 +12,7 @@ process DNADX_REPORT {
     output:
     tuple val(meta), path("results/summary.tsv"), emit: summary
     tuple val(meta), path("results/report.html"), emit: html
-    path "results/*_mqc.*", emit: multiqc, optional: true
+    path "results/multiqc/*_mqc.*", emit: multiqc, optional: true
     tuple val("${task.process}"), val('dnadx'), eval('dnadx --version | sed "s/^dnadx //"'), emit: versions_dnadx, topic: versions
 
     script:

@@ -12,6 +12,7 @@ process DNADX_SCORE {
     output:
     tuple val(meta), path("*.dnadx.tsv"), emit: dnadx
     tuple val(meta), path("*.genes.tsv.gz"), emit: genes
+    tuple val(meta), path("*.score.json"), emit: json
     tuple val("${task.process}"), val('dnadx'), eval('dnadx --version | sed "s/^dnadx //"'), emit: versions_dnadx, topic: versions
 
     script:
@@ -24,7 +25,7 @@ process DNADX_SCORE {
     stub:
     def prefix = task.ext.prefix ?: "${meta.id}"
     """
-    touch ${prefix}.dnadx.tsv
+    touch ${prefix}.dnadx.tsv ${prefix}.score.json
     echo -n | gzip > ${prefix}.genes.tsv.gz
     """
 }

@@ -6,7 +6,7 @@ process DNADX_VARIANTS {
     container 'ghcr.io/dnadx/dnadx:0.1.0'
 
     input:
-    tuple val(meta), path(bam), path(index)
+    tuple val(meta), path(bam), path(index), path(cnv_files)
     path fasta
     path error_model
 
@@ -21,8 +21,11 @@ process DNADX_VARIANTS {
     // without a FASTA only depth-based assessability and copy-number events are reported (DESIGN, Variants)
     def fasta_arg = fasta ? "--fasta ${fasta}" : ''
     def model_arg = error_model ? "--error-model ${error_model}" : ''
+    // copy-number events (ERBB2 amplification/loss, 17p/TP53, ARID1B) come from this sample's cnv.json
+    // cnv_files = [cnv.json, bins.tsv.gz] (the json names its bins file), or [] for none
+    def cnv_arg = cnv_files ? "--cnv ${cnv_files[0]}" : ''
     """
-    dnadx variants ${bam} --prefix ${prefix} ${fasta_arg} ${model_arg} ${args}
+    dnadx variants ${bam} --prefix ${prefix} ${cnv_arg} ${fasta_arg} ${model_arg} ${args}
     """
 
     stub:

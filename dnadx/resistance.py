@@ -1,0 +1,204 @@
+"""Resistance annotation: point-mutation assessment + copy-number events + knowledge base.
+
+Copy-number events are read from the `dnadx cnv` outputs (cnv.json + bins table) at the
+sample's tumour fraction p and ploidy phi; the tumour copy state c of a gene is the one `genes_of_interest`
+reports (else, like a region such as 17p, the median `copy_number` of its usable bins). Calls:
+  amplification   c / phi >= AMP_RATIO (the ISH HER2/CEP17 >= 2.0 threshold, ASCO/CAP)
+  loss            c < round(phi)  (17p arm, TP53, ARID1B, ERBB2)
+  HER2 switching  ERBB2 amplified or gained in the earlier sample of the patient and neither
+                  now (both samples assessable)
+A copy-number event is `not_assessable` when p < MIN_TUMOUR_FRACTION (the diluted signal is
+within noise; ichorCNA's ~3% detection floor), the cnv QC failed, or the locus has no usable
+bin. Every event row carries the tumour fraction it was read at.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+AMP_RATIO = 2.0
+MIN_TUMOUR_FRACTION = 0.03
+# Clonal haematopoiesis: TP53 is a common CH gene, and CH clones in plasma are mostly below
+# 10% VAF (Razavi et al., Nat Med 2019); without matched blood such calls may not be tumour.
+CH_MAX_VAF = 0.10
+# How a point mutation in each gene is labelled (resistance_evidence.md interpretation notes):
+# HER2-mutant tumours respond to T-DXd, so ERBB2 mutations are not called "T-DXd resistance".
+MUTATION_LABEL = {
+    "ERBB2": "HER2 pathway alteration (not T-DXd resistance by itself)",
+    "TP53": "TP53 alteration: possible marker of poor T-DXd outcome",
+    "ARID1B": "ARID1B (SWI/SNF) alteration: possible resistance marker",
+    "TOP1": "TOP1 (payload target) alteration: plausible cross-resistance to DXd, not proven",
+}
+COLUMNS = ("sample", "level", "gene", "alteration", "status", "depth", "lod95", "vaf", "alt_fragments",
+           "hgvs_c", "hgvs_p", "tumor_fraction", "log2", "copy_number", "kb_id", "verification",
+           "background_knowledge", "evidence", "caveat", "detail")
+
+
+def gene_loci(targets: pd.DataFrame) -> dict[str, tuple[str, int, int]]:
+    g = targets.groupby("gene", sort=False).agg(chrom=("chrom", "first"), start=("exon_start", "min"), end=("exon_end", "max"))
+    return {k: (r.chrom, int(r.start), int(r.end)) for k, r in g.iterrows()}
+
+
+def locus_state(bins: pd.DataFrame | None, chrom: str, start: int, end: int) -> dict:
+    """Median copy state and segment log2 of the usable bins overlapping [start, end)."""
+    if bins is None:
+        return {"usable_bins": 0, "log2": np.nan, "copy_number": np.nan}
+    sel = bins[(bins["chrom"] == chrom) & (bins["start"] < end) & (bins["end"] > start) & (bins["usable"] == 1)
+               & (bins["copy_number"] >= 0)]  # -1: bin outside any segment
+    if not len(sel):
+        return {"usable_bins": 0, "log2": np.nan, "copy_number": np.nan}
+    l2 = sel["segment_log2"] if "segment_log2" in sel else sel["log2"]
+    return {"usable_bins": int(len(sel)), "log2": float(l2.median()), "copy_number": float(sel["copy_number"].median())}
+
+
+def _cn_call(state: dict, cnv: dict) -> str:
+    cn, phi = state["copy_number"], float(cnv.get("ploidy") or 2.0)
+    if not np.isfinite(cn):
+        return "not_assessable"
+    if cn / phi >= AMP_RATIO:
+        return "amplified"
+    if cn < round(phi):
+        return "loss"
+    return "gain" if cn > round(phi) else "neutral"
+
+
+def _assessable(cnv: dict | None, state: dict) -> str | None:
+    """Reason the copy-number state cannot be read, or None."""
+    if cnv is None:
+        return "no copy-number input (--cnv)"
+    tf = cnv.get("tumor_fraction")
+    if cnv.get("qc_status") == "fail":
+        return "copy-number QC failed: " + "; ".join(cnv.get("qc_reasons") or [])
+    if tf is None or tf < MIN_TUMOUR_FRACTION:
+        return f"tumour fraction {tf} below {MIN_TUMOUR_FRACTION}: copy-number events not readable"
+    if state["usable_bins"] == 0:
+        return "no usable bin at this locus"
+    return None
+
+
+def gene_state(cnv: dict | None, bins: pd.DataFrame | None, gene: str, locus) -> dict:
+    """A gene's copy state: `genes_of_interest` of the cnv json when it has one, else its bins."""
+    goi = ((cnv or {}).get("genes_of_interest") or {}).get(gene)
+    if goi and goi.get("usable_bins") and goi.get("copy_number") is not None:
+        return {"usable_bins": int(goi["usable_bins"]), "log2": float(goi["log2"]), "copy_number": float(goi["copy_number"])}
+    return locus_state(bins, *locus)
+
+
+def copy_number_events(cnv: dict | None, bins: pd.DataFrame | None, loci: dict, arms: pd.DataFrame, *,
+                       previous: tuple[dict, pd.DataFrame | None] | None = None) -> list[dict]:
+    """ERBB2 amplification, HER2 switching, 17p/TP53 loss and ARID1B loss, with their tumour fraction."""
+    tf = (cnv or {}).get("tumor_fraction")
+    out = []
+
+    def row(gene, alteration, state, present, reason, detail, kind):
+        status = "not_assessable" if reason else ("called" if present else "not_detected")
+        out.append({"level": "copy_number", "gene": gene, "alteration": alteration, "status": status,
+                    "tumor_fraction": tf, "log2": state["log2"], "copy_number": state["copy_number"],
+                    "detail": reason or detail, "_kind": kind})
+
+    e = gene_state(cnv, bins, "ERBB2", loci["ERBB2"])
+    reason = _assessable(cnv, e)
+    call = _cn_call(e, cnv or {})
+    row("ERBB2", "amplification", e, call == "amplified", reason,
+        f"ERBB2 copy state {e['copy_number']:g} (ploidy {(cnv or {}).get('ploidy')}, log2 {e['log2']:.3f}): {call}", "amp")
+    if previous is not None:
+        pcnv, pbins = previous
+        pe = gene_state(pcnv, pbins, "ERBB2", loci["ERBB2"])
+        preason = _assessable(pcnv, pe)
+        pcall = _cn_call(pe, pcnv)
+        switched = pcall in ("amplified", "gain") and call in ("neutral", "loss")
+        why = reason or (f"earlier sample: {preason}" if preason else None)
+        row("ERBB2", "loss relative to earlier sample (HER2 switching)", e, switched, why,
+            f"earlier sample {pcnv.get('sample', '')} ERBB2 {pcall} (copy {pe['copy_number']:g}, tumour fraction "
+            f"{pcnv.get('tumor_fraction')}) -> now {call} (copy {e['copy_number']:g}, tumour fraction {tf})", "switch")
+    else:
+        row("ERBB2", "copy loss", e, call == "loss", reason,
+            f"ERBB2 copy state {e['copy_number']:g}: {call} (no earlier sample given for HER2 switching)", "loss")
+    p17 = arms[(arms["chrom"] == "chr17") & (arms["arm"] == "p")].iloc[0]
+    for gene, label, locus in (("TP53", "17p loss", ("chr17", int(p17["start"]), int(p17["end"]))),
+                               ("TP53", "TP53 copy loss", loci["TP53"]),
+                               ("ARID1B", "ARID1B copy loss", loci["ARID1B"])):
+        st = locus_state(bins, *locus) if label == "17p loss" else gene_state(cnv, bins, gene, locus)
+        reason = _assessable(cnv, st)
+        c = _cn_call(st, cnv or {})
+        row(gene, label, st, c == "loss", reason, f"copy state {st['copy_number']:g} over {st['usable_bins']} usable bins: {c}", "loss")
+    return out
+
+
+def _kb_fields(kb: pd.DataFrame, ids: list[str]) -> dict:
+    sub = kb[kb["kb_id"].isin(ids)]
+    if not len(sub):
+        return {"kb_id": "", "verification": "", "background_knowledge": "", "evidence": ""}
+    ev = []
+    for r in sub.itertuples(index=False):
+        tag = " [includes background knowledge (K), not re-checked]" if r.background_knowledge == "yes" else ""
+        ev.append(f"{r.kb_id}: {r.effect}{tag}")
+    return {"kb_id": ";".join(sub["kb_id"]), "verification": ";".join(sub["verification"]),
+            "background_knowledge": "yes" if (sub["background_knowledge"] == "yes").any() else "no",
+            "evidence": " | ".join(ev)}
+
+
+def _gene_wide(kb, gene, kinds=("gene_wide",)):
+    return kb[(kb["gene"] == gene) & kb["kind"].isin(kinds)]["kb_id"].tolist()
+
+
+def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events: list[dict], kb: pd.DataFrame,
+             *, matched_blood: dict | None = None) -> pd.DataFrame:
+    """The `<id>.resistance.tsv` table: one row per sample/gene/hotspot/called variant/copy-number event.
+
+    Parameters
+    ----------
+    assessment : `variant_calling.assess` output.
+    calls : called variants with hgvs_c, hgvs_p, kb_ids (may be empty).
+    events : `copy_number_events` output.
+    matched_blood : {(chrom, pos, allele): (alt_fragments, depth)} in a matched blood sample, or None.
+    """
+    rows = []
+    for a in assessment.itertuples(index=False):
+        ids = [a.kb_id] if a.kb_id else (_gene_wide(kb, a.gene) if a.gene else [])
+        rows.append(dict(level=a.level, gene=a.gene, alteration=a.alteration, status=a.status, depth=a.depth,
+                         lod95=a.lod95, detail=a.detail, **_kb_fields(kb, ids)))
+    for c in calls.itertuples(index=False) if len(calls) else ():
+        ids = [k for k in str(c.kb_ids).split(",") if k] or _gene_wide(kb, c.gene)
+        caveat = ""
+        if c.gene == "TP53" and c.vaf < CH_MAX_VAF:
+            if matched_blood is None:
+                caveat = (f"low-VAF TP53 call ({c.vaf:.3f}) without a matched blood sample: may come from clonal "
+                          "haematopoiesis, not the tumour")
+            else:
+                alt, dp = matched_blood.get((c.chrom, int(c.pos), c.allele), (0, 0))
+                caveat = (f"also in matched blood ({alt}/{dp} fragments): likely clonal haematopoiesis" if alt >= 2
+                          else f"absent from matched blood ({alt}/{dp} fragments)")
+        fields = _kb_fields(kb, ids)
+        fields["evidence"] = f"{MUTATION_LABEL.get(c.gene, '')}. {fields['evidence']}".strip(". ")
+        rows.append(dict(level="variant", gene=c.gene, alteration=f"{c.chrom}:{int(c.pos)} {c.vcf_ref}>{c.vcf_alt}",
+                         status="called", depth=c.depth, vaf=c.vaf, alt_fragments=c.alt_fragments, hgvs_c=c.hgvs_c,
+                         hgvs_p=c.hgvs_p, caveat=caveat, detail=f"{c.consequence}; adjusted p {c.p_adjusted:.2g}",
+                         **fields))
+    for e in events:
+        kind = e.pop("_kind")
+        ids = {"amp": [], "switch": _gene_wide(kb, "ERBB2", ("copy_number_loss",)),
+               "loss": _gene_wide(kb, e["gene"], ("copy_number_loss", "gene_wide"))}[kind]
+        if e["gene"] == "TP53":
+            ids = kb[(kb["gene"] == "TP53")]["kb_id"].tolist()[:1]
+        fields = _kb_fields(kb, ids)
+        if kind == "amp":
+            fields["evidence"] = "ERBB2 amplification: the T-DXd target is present (HER2 dependence), not a resistance marker"
+        rows.append({**e, **fields})
+    out = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    out["sample"] = sample
+    return out
+
+
+def summarise(table: pd.DataFrame) -> str:
+    """One line for `summary.tsv`'s `resistance` column: the called events, then what could not be read."""
+    called = table[(table["status"] == "called") & table["level"].isin(["variant", "copy_number"])]
+    parts = []
+    for r in called.itertuples(index=False):
+        what = r.hgvs_p if isinstance(r.hgvs_p, str) and r.hgvs_p else r.alteration
+        ch = " (possible CH)" if isinstance(r.caveat, str) and "may come from clonal" in r.caveat else ""
+        parts.append(f"{r.gene} {what}{ch}")
+    if (table["level"] == "sample").any():
+        parts.append("point mutations not assessable")
+    return "; ".join(parts) if parts else "none called"

@@ -1,0 +1,276 @@
+"""Calling SNVs/indels from a fragment pileup against a background error model.
+
+Model, per position i and allele class a (each of the three non-reference bases, or 'indel'):
+  background rate   e_ia ~ Beta(S m_ia, S (1 - m_ia)),  m_ia = (W mu_a + x_ia) / (W + n_ia)
+  (mu_a the default rate, W its weight in pseudo-fragments, x_ia / n_ia error / total fragments
+  summed over the normals of the error model (x = n = 0 without one), S the fixed spread)
+  test              p = P(X >= k | n, alpha, beta),  X ~ BetaBinomial  (k alt fragments of depth n)
+  correction        Bonferroni over the family: every allele class of every target position
+                    (m = 5 x positions: 4 bases + indel), and separately the listed hotspot alleles (prior
+                    knowledge, a family of their own, as hotspot-aware ctDNA callers do)
+  call              p * m < ALPHA, k >= MIN_ALT_FRAGMENTS and no filter (strand, read end, mismatch)
+  detection limit   LoD95(n) = smallest VAF f with P(Bin(n, f) >= k_crit(n)) >= 0.95, where
+                    k_crit(n) is the smallest k significant at depth n
+  assessable        LoD95 <= MAX_ASSESSABLE_LOD (0.5): a clonal heterozygous variant of a pure
+                    tumour would be seen; otherwise 'not_assessable' (never 'wild type').
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import betaln, gammaln
+from scipy.stats import binom
+
+# Per-allele background rates after Q20 and fragment collapsing (Illumina substitution ~1e-3
+# per base, a third per specific base; indels ~10x rarer); conservative defaults.
+DEFAULT_SNV_RATE = 5e-4
+DEFAULT_INDEL_RATE = 1e-4
+# Prior strength (pseudo-fragments): Beta(5, 9995) allows position-to-position overdispersion.
+PRIOR_STRENGTH = 1e4
+# Weight (pseudo-fragments) of the default rate against the normals' observed errors.
+MODEL_PRIOR_WEIGHT = 1000
+ALPHA = 0.05
+MIN_ALT_FRAGMENTS = 3
+MAX_ASSESSABLE_LOD = 0.5
+# Strand/read-end/mismatch filters need this many alt reads before they can judge.
+MIN_READS_FOR_FILTERS = 8
+READ_END_MAX_SHARE = 0.8
+HIGH_MISMATCH_MAX_SHARE = 0.5
+# Gene status: 'not_detected' needs this share of coding positions assessable.
+GENE_MIN_ASSESSABLE_SHARE = 0.8
+ALLELE_CLASSES = ("A", "C", "G", "T", "indel")
+ERROR_MODEL_COLUMNS = ("chrom", "pos", "depth", "samples") + ALLELE_CLASSES
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    alpha: float = ALPHA
+    min_alt_fragments: int = MIN_ALT_FRAGMENTS
+    snv_rate: float = DEFAULT_SNV_RATE
+    indel_rate: float = DEFAULT_INDEL_RATE
+    prior_strength: float = PRIOR_STRENGTH
+
+
+def allele_class(allele: str) -> str:
+    return "indel" if allele[0] in "+-" else allele
+
+
+def build_error_model(pileups: list[tuple[pd.DataFrame, pd.DataFrame]]) -> pd.DataFrame:
+    """Sum error fragments per position and allele class over normal samples' (depth, alleles)."""
+    frames = []
+    for depth, alleles in pileups:
+        d = depth[["chrom", "pos", "depth"]].copy()
+        for a in ALLELE_CLASSES:
+            d[a] = 0
+        if len(alleles):
+            cls = alleles.assign(cls=alleles["allele"].map(allele_class))
+            wide = cls.pivot_table(index=["chrom", "pos"], columns="cls", values="alt_fragments", aggfunc="sum")
+            d = d.set_index(["chrom", "pos"])
+            for a in wide.columns:
+                d.loc[wide.index, a] = wide[a].fillna(0).astype(np.int64)
+            d = d.reset_index()
+        frames.append(d.assign(samples=1))
+    model = pd.concat(frames).groupby(["chrom", "pos"], sort=True, as_index=False).sum()
+    return model[list(ERROR_MODEL_COLUMNS)]
+
+
+def _beta_params(chrom, pos, cls, model: pd.DataFrame | None, opt: CallOptions):
+    """Beta(a, b) of the background rate: mean from the prior and the normals, spread from S.
+
+    mean = (W mu + x) / (W + n)   (W = MODEL_PRIOR_WEIGHT pseudo-fragments of the default rate)
+    a = S mean, b = S (1 - mean)  (S = prior_strength: fixed overdispersion across positions)
+    """
+    mean = np.where(np.asarray(cls) == "indel", opt.indel_rate, opt.snv_rate).astype(float)
+    if model is not None and len(chrom):
+        m = model.set_index(["chrom", "pos"])
+        key = pd.MultiIndex.from_arrays([np.asarray(chrom), np.asarray(pos)])
+        found = key.isin(m.index)
+        if found.any():
+            sub = m.reindex(key[found])
+            x = np.array([sub[c].iloc[j] for j, c in enumerate(np.asarray(cls)[found])], dtype=float)
+            n = sub["depth"].to_numpy(dtype=float)
+            mean[found] = (MODEL_PRIOR_WEIGHT * mean[found] + x) / (MODEL_PRIOR_WEIGHT + n)
+    return opt.prior_strength * mean, opt.prior_strength * (1 - mean)
+
+
+def _tails(n: np.ndarray, a: np.ndarray, b: np.ndarray, kmax: int) -> np.ndarray:
+    """P(X >= k) for k = 1..kmax, X ~ BetaBinomial(n, a, b); rows = inputs (log-space pmf, summed)."""
+    # pmf up to kmax + 300: the tail beyond is negligible at background rates (mean << 300)
+    top = int(min(max(n.max(initial=0), kmax), kmax + 300))
+    j = np.arange(top + 1)[None, :]
+    n_, a_, b_ = n[:, None].astype(float), a[:, None], b[:, None]
+    valid = j <= n_
+    jj = np.minimum(j, n_)
+    logpmf = (gammaln(n_ + 1) - gammaln(jj + 1) - gammaln(n_ - jj + 1)
+              + betaln(jj + a_, n_ - jj + b_) - betaln(a_, b_))
+    pmf = np.where(valid, np.exp(logpmf), 0.0)
+    below = np.cumsum(pmf, axis=1)[:, :kmax]  # P(X <= k-1), k = 1..kmax
+    # upper tails summed from the top where they are tiny (no 1 - cdf cancellation)
+    upper = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1][:, 1:kmax + 1]
+    if upper.shape[1] < kmax:
+        upper = np.pad(upper, ((0, 0), (0, kmax - upper.shape[1])))
+        below = np.pad(below, ((0, 0), (0, kmax - below.shape[1])), constant_values=1.0)
+    return np.where(below > 0.5, upper, 1 - below)
+
+
+def upper_tail(k: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray, span: int = 300) -> np.ndarray:
+    """P(X >= k), X ~ BetaBinomial(n, a, b), summed over k..k+span in log space (exact in the tail,
+    where scipy's 1 - cdf cancels to 0 below ~1e-16)."""
+    k, n = np.asarray(k, float)[:, None], np.asarray(n, float)[:, None]
+    a, b = np.asarray(a, float)[:, None], np.asarray(b, float)[:, None]
+    j = k + np.arange(span + 1)[None, :]
+    jj = np.minimum(j, n)
+    logpmf = (gammaln(n + 1) - gammaln(jj + 1) - gammaln(n - jj + 1)
+              + betaln(jj + a, n - jj + b) - betaln(a, b))
+    return np.minimum(np.where(j <= n, np.exp(logpmf), 0.0).sum(axis=1), 1.0)
+
+
+def critical_k(n: np.ndarray, a: np.ndarray, b: np.ndarray, m: int, opt: CallOptions) -> np.ndarray:
+    """Smallest alt count significant after Bonferroni over ``m`` tests (>= min_alt_fragments)."""
+    n = np.asarray(n, dtype=np.int64)
+    kmax = 200
+    key = np.stack([n, np.asarray(a, float), np.asarray(b, float)], axis=1)
+    uniq, inv = np.unique(key, axis=0, return_inverse=True)
+    un = uniq[:, 0].astype(np.int64)
+    sf = _tails(un, uniq[:, 1], uniq[:, 2], kmax) * m
+    ks = np.arange(1, kmax + 1)
+    sig = (sf < opt.alpha) & (ks[None, :] <= un[:, None])
+    k = np.where(sig.any(axis=1), ks[np.argmax(sig, axis=1)], np.iinfo(np.int64).max)
+    return np.maximum(k, opt.min_alt_fragments)[inv.ravel()]
+
+
+def lod95(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Smallest VAF detected with 95% probability at depth n given critical count k (inf if none)."""
+    grid = np.concatenate([np.arange(0.001, 0.1, 0.001), np.arange(0.1, 1.0001, 0.005)])
+    n = np.asarray(n, dtype=np.int64)
+    out = np.full(len(n), np.inf)
+    ok = k <= n
+    if ok.any():
+        power = binom.sf(k[ok, None] - 1, n[ok, None], grid[None, :])
+        hit = power >= 0.95
+        out[ok] = np.where(hit.any(axis=1), grid[np.argmax(hit, axis=1)], np.inf)
+    return out
+
+
+def position_limits(depth: pd.DataFrame, model, m: int, opt: CallOptions) -> pd.DataFrame:
+    """Critical alt count and LoD95 per position for an SNV (the most common class)."""
+    mean = np.full(len(depth), opt.snv_rate)
+    if model is not None:  # the normals' SNV errors averaged over the three bases
+        mm = model.set_index(["chrom", "pos"]).reindex(pd.MultiIndex.from_frame(depth[["chrom", "pos"]]))
+        x = mm[["A", "C", "G", "T"]].fillna(0).sum(axis=1).to_numpy() / 3
+        mean = (MODEL_PRIOR_WEIGHT * mean + x) / (MODEL_PRIOR_WEIGHT + mm["depth"].fillna(0).to_numpy())
+    a, b = opt.prior_strength * mean, opt.prior_strength * (1 - mean)
+    k = critical_k(depth["depth"].to_numpy(), a, b, m, opt)
+    out = depth.assign(k_crit=k, lod95=lod95(depth["depth"].to_numpy(), k))
+    return out.assign(assessable=out["lod95"] <= MAX_ASSESSABLE_LOD)
+
+
+def score_alleles(depth: pd.DataFrame, alleles: pd.DataFrame, hotspots: pd.DataFrame, model,
+                 opt: CallOptions = CallOptions()) -> pd.DataFrame:
+    """p-values, Bonferroni-adjusted p-values, filters and the call for every observed alt allele."""
+    if not len(alleles):
+        return alleles.assign(depth=[], vaf=[], p_value=[], p_adjusted=[], family=[], filters=[], called=[])
+    d = alleles.merge(depth[["chrom", "pos", "depth"]], on=["chrom", "pos"], how="left")
+    cls = d["allele"].map(allele_class).to_numpy()
+    a, b = _beta_params(d["chrom"], d["pos"], cls, model, opt)
+    k = d["alt_fragments"].to_numpy()
+    n = np.maximum(d["depth"].to_numpy(), k)
+    p = np.where(k > 0, upper_tail(k, n, a, b), 1.0)
+    hot = set(zip(hotspots["chrom"], hotspots["pos"].astype(int))) if len(hotspots) else set()
+    is_hot = np.array([(c, int(x)) in hot for c, x in zip(d["chrom"], d["pos"])], dtype=bool)
+    m_all = len(ALLELE_CLASSES) * max(len(depth), 1)
+    m_hot = max(len(hot) * len(ALLELE_CLASSES), 1)
+    padj = np.minimum(np.where(is_hot, p * m_hot, p * m_all), 1.0)
+    d = d.assign(vaf=k / np.maximum(n, 1), p_value=p, p_adjusted=padj,
+                 family=np.where(is_hot, "hotspot", "target"))
+    d["filters"] = [_filters(r, opt) for r in d.itertuples(index=False)]
+    d["called"] = d["filters"] == "PASS"
+    return d
+
+
+def _filters(r, opt: CallOptions) -> str:
+    f = []
+    if r.p_adjusted >= opt.alpha:
+        f.append("not_significant")
+    if r.alt_fragments < opt.min_alt_fragments:
+        f.append("low_alt")
+    reads = r.alt_fwd + r.alt_rev
+    if reads >= MIN_READS_FOR_FILTERS and min(r.alt_fwd, r.alt_rev) == 0:
+        f.append("strand_bias")
+    if reads >= MIN_READS_FOR_FILTERS and r.alt_read_end / reads > READ_END_MAX_SHARE:
+        f.append("read_end")
+    if r.alt_fragments and r.alt_high_mismatch / r.alt_fragments > HIGH_MISMATCH_MAX_SHARE:
+        f.append("mismatch")
+    return ";".join(f) if f else "PASS"
+
+
+ASSESS_COLUMNS = ("level", "gene", "alteration", "kb_id", "status", "depth", "lod95", "assessable_share", "detail")
+
+
+def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, genes: list[str],
+           hotspot_limits: pd.DataFrame | None = None) -> pd.DataFrame:
+    """called / not_detected / not_assessable per sample, gene and hotspot (never 'wild type').
+
+    Parameters
+    ----------
+    limits : `position_limits` output (chrom, pos, gene, depth, lod95, assessable).
+    calls : `score_alleles` output (only rows with ``called`` count).
+    hotspots : kb_id, gene, alteration, chrom, pos, alt (comma-separated, may be empty).
+    genes : target genes to report.
+    hotspot_limits : limits computed in the hotspot family (smaller Bonferroni m), used for the
+        hotspot rows; default ``limits``.
+    """
+    rows = []
+    called = calls[calls["called"]] if len(calls) else calls
+    med = float(limits["depth"].median()) if len(limits) else 0.0
+    share = float(limits["assessable"].mean()) if len(limits) else 0.0
+    gene_share = limits.groupby("gene")["assessable"].mean() if len(limits) else pd.Series(dtype=float)
+    if not (gene_share >= GENE_MIN_ASSESSABLE_SHARE).any() and not len(called):  # no gene readable
+        rows.append(("sample", "", "point mutations", "", "not_assessable", med, np.nan, share,
+                     f"median fragment depth {med:g} over the target coding regions: too low to call point "
+                     "mutations; only copy-number events can be read from this sample"))
+    for gene in genes:
+        g = limits[limits["gene"] == gene]
+        gd = float(g["depth"].median()) if len(g) else 0.0
+        gs = float(g["assessable"].mean()) if len(g) else 0.0
+        glod = float(g.loc[g["assessable"], "lod95"].median()) if g["assessable"].any() else np.inf
+        gc = called[called["gene"] == gene] if len(called) else called
+        if len(gc):
+            rows.append(("gene", gene, "point mutation", "", "called", gd, glod, gs, f"{len(gc)} variant(s) called"))
+        elif gs >= GENE_MIN_ASSESSABLE_SHARE:
+            rows.append(("gene", gene, "point mutation", "", "not_detected", gd, glod, gs,
+                         f"none detected; 95% detection limit VAF {glod:.3f} at median depth {gd:g} "
+                         f"({gs:.0%} of coding positions assessable)"))
+        else:
+            rows.append(("gene", gene, "point mutation", "", "not_assessable", gd, glod, gs,
+                         f"only {gs:.0%} of coding positions assessable (median depth {gd:g})"))
+    for h in hotspots.itertuples(index=False):
+        hl = limits if hotspot_limits is None else hotspot_limits
+        at = hl[(hl["chrom"] == h.chrom) & (hl["pos"] == int(h.pos))]
+        dep = float(at["depth"].iloc[0]) if len(at) else 0.0
+        lod = float(at["lod95"].iloc[0]) if len(at) else np.inf
+        hc = called[(called["chrom"] == h.chrom) & (called["pos"] == int(h.pos))] if len(called) else called
+        if len(hc):
+            r = hc.iloc[0]
+            rows.append(("hotspot", h.gene, h.alteration, h.kb_id, "called", dep, lod, np.nan,
+                         f"allele {r['allele']} in {int(r['alt_fragments'])}/{int(r['depth'])} fragments"))
+        elif len(at) and bool(at["assessable"].iloc[0]):
+            rows.append(("hotspot", h.gene, h.alteration, h.kb_id, "not_detected", dep, lod, np.nan,
+                         f"not detected; 95% detection limit VAF {lod:.3f} at depth {dep:g}"))
+        else:
+            rows.append(("hotspot", h.gene, h.alteration, h.kb_id, "not_assessable", dep, lod, np.nan,
+                         f"depth {dep:g} fragments: too low for any call"))
+    return pd.DataFrame(rows, columns=ASSESS_COLUMNS)
+
+
+def vcf_alleles(ref_base: str, allele: str, fetch, chrom: str, pos: int) -> tuple[str, str]:
+    """VCF REF/ALT of a pileup allele at 1-based ``pos`` (indels anchored on the base at ``pos``)."""
+    if allele.startswith("+"):
+        return ref_base, ref_base + allele[1:]
+    if allele.startswith("-"):
+        n = int(allele[1:])
+        return fetch(chrom, pos - 1, pos + n).upper(), ref_base
+    return ref_base, allele
