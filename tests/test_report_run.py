@@ -132,6 +132,8 @@ def test_flat_layout_and_sheet_without_bam(batch, tmp_path):
     for p in batch.glob("*/*"):
         if p.is_file() and p.parent.name in {"A_T1", "A_T2", "B_T1", "B_T2"}:
             shutil.copy(p, flat / p.name)
+    for p in batch.glob("cohort.*"):  # batch-level outputs (clusters) are staged too
+        shutil.copy(p, flat / p.name)
     (flat / "samplesheet.csv").write_text("sample,patient,timepoint,type\nA_T1,A,1,plasma\nA_T2,A,2,plasma\n"
                                           "B_T1,B,1,plasma\nB_T2,B,2,plasma\n")
     assert run_cli("report", flat, "--multiqc-dir", flat) == 0
