@@ -50,6 +50,15 @@ def verify_checksums() -> list[str]:
     return bad
 
 
+def require_intact() -> None:
+    """Raise ReferenceError_ naming the first bundle file whose sha256 differs from MANIFEST.tsv."""
+    bad = verify_checksums()
+    if bad:
+        raise ReferenceError_(f"{bundle_dir() / bad[0]}: missing or changed since the bundle was built "
+                              f"({len(bad)} file(s) differ from MANIFEST.tsv); restore it or rebuild the bundle "
+                              "with reference/build/build_bundle.py")
+
+
 def manifest() -> pd.DataFrame:
     return pd.read_csv(bundle_dir() / "MANIFEST.tsv", sep="\t")
 

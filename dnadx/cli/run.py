@@ -43,6 +43,7 @@ def _available() -> frozenset:
 
 def run(args) -> int:
     samples = read_samplesheet(args.input)
+    reference.require_intact()  # a batch must not run on a silently changed bundle
     outdir = Path(args.outdir)
     cfg = RunConfig(outdir=outdir, genome=args.genome, fasta=Path(args.fasta) if args.fasta else None,
                     pon=Path(args.pon).resolve() if args.pon else None, cores=args.cores, bin_size=args.bin_size,
