@@ -72,19 +72,22 @@ def read_samplesheet(path) -> list[Sample]:
         else:
             seen[sid] = i
         bam_txt = (row.get("bam") or "").strip()
-        bam = (path.parent / bam_txt).resolve() if bam_txt else None
-        index = None
-        if not bam_txt:
+        idx_txt = (row.get("index") or "").strip()
+        bam = index = None
+        if "\x00" in bam_txt + idx_txt:  # os.stat would raise ValueError on it
+            problems.append(f"row {i}: bam/index: path contains a NUL byte")
+        elif not bam_txt:
             problems.append(f"row {i}: bam: empty")
-        elif not bam.exists():
-            problems.append(f"row {i}: bam: {bam_txt} not found")
-        elif not bam.name.endswith((".bam", ".cram")):
-            problems.append(f"row {i}: bam: {bam_txt} must end in .bam or .cram")
         else:
-            idx_txt = (row.get("index") or "").strip()
-            index = (path.parent / idx_txt).resolve() if idx_txt else _index_for(bam)
-            if index is None or not index.exists():
-                problems.append(f"row {i}: index: no index for {bam_txt}; run `samtools index {bam_txt}`")
+            bam = (path.parent / bam_txt).resolve()
+            if not bam.exists():
+                problems.append(f"row {i}: bam: {bam_txt} not found")
+            elif not bam.name.endswith((".bam", ".cram")):
+                problems.append(f"row {i}: bam: {bam_txt} must end in .bam or .cram")
+            else:
+                index = (path.parent / idx_txt).resolve() if idx_txt else _index_for(bam)
+                if index is None or not index.exists():
+                    problems.append(f"row {i}: index: no index for {bam_txt}; run `samtools index {bam_txt}`")
         kind = (row.get("type") or "plasma").strip() or "plasma"
         if kind not in TYPES:
             problems.append(f"row {i}: type: {kind!r} must be one of {', '.join(TYPES)}")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -278,3 +279,11 @@ def test_running_linear_fit_exact_on_lines(x, a, b, fraction):
     y = a + b * x
     fit = correction.running_linear_fit(x, y, fraction=fraction)
     np.testing.assert_allclose(fit, y, atol=1e-7 * (1 + abs(a) + abs(b)))
+
+
+def test_samplesheet_nul_byte_is_a_row_problem(tmp_path):
+    """Found by test_read_samplesheet_garbage: a NUL in a path raised ValueError from os.stat."""
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("sample,bam\nS1,a\x00b.bam\n")
+    with pytest.raises(InputError, match="row 2: bam/index: path contains a NUL byte"):
+        read_samplesheet(sheet)
