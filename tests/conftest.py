@@ -7,8 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from dnadx.cli import main as dnadx_main
+
+# property tests draw the same examples on every run: a CI result must not depend on luck
+# (derandomize); explore new examples locally with --hypothesis-seed=random
+settings.register_profile("dnadx", derandomize=True)
+settings.load_profile("dnadx")
 
 
 def run_cli(*args) -> int:
