@@ -24,17 +24,18 @@ import re
 
 import pandas as pd
 
+from dnadx import erbb2
+
 # Tumour copy number from which ERBB2 counts as amplified (matches `dnadx score`'s call).
 AMP_COPY_NUMBER = 6
 # A sample in which an amplification of this many copies would not be detectable gets no ERBB2
 # call at all (`dnadx score`'s rule: an 8-copy amplicon must stand out of the noise).
 CALL_COPY_NUMBER = 8
-# Below this tumour fraction (point estimate) no ERBB2 call is made (`dnadx score`: 0.05).
-MIN_TUMOUR_FRACTION = 0.05
-# z-score an event must reach to count as detectable (as in `dnadx score`'s ERBB2 call).
-Z_DETECT = 3.0
-# Floor on the standard error of a segment mean: systematic (GC, PoN) error does not average away.
-SE_FLOOR = 0.05
+# The detectability rule is `dnadx score`'s (dnadx/erbb2.py): its tumour-fraction limit, its z
+# threshold, its systematic floor on a segment mean's standard error, and its copy-number inversion.
+MIN_TUMOUR_FRACTION = erbb2.MIN_TF
+Z_DETECT = erbb2.Z_CALL
+SE_FLOOR = erbb2.SYSTEMATIC_SD
 # Width assumed for an amplicon when the sample's own ERBB2 segment is not known: 1 Mb.
 DEFAULT_AMPLICON_BP = 1_000_000
 CALLS = ("amplified", "gain", "neutral", "loss", "not_assessable")
@@ -60,8 +61,7 @@ def detectable_copy_number(p_lo: float | None, ploidy: float | None, noise: floa
         return math.inf
     phi = float(ploidy or 2.0)
     se = math.sqrt(noise ** 2 / n_bins + SE_FLOOR ** 2)
-    base = 2 * (1 - p_lo)
-    return (2 ** (Z_DETECT * se) * (base + p_lo * phi) - base) / p_lo
+    return erbb2.copy_number(Z_DETECT * se, p_lo, phi)
 
 
 def detectable_loss(p_lo: float | None, ploidy: float | None, noise: float | None, n_bins: float) -> bool:

@@ -163,9 +163,6 @@ def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str
         for step in wave:
             if step.sample and step.sample in failed:
                 continue
-            if any(str(p).startswith(str(cfg.outdir / "pon")) for p in step.inputs) and "pon" in failed:
-                failed.setdefault(step.sample or step.name, "panel of normals failed")
-                continue
             missing = [p for p in step.inputs if not Path(p).exists()]
             if missing and step.drop_missing and len(missing) < len(step.inputs):
                 gone = {str(p) for p in missing}
