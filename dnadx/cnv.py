@@ -69,25 +69,13 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
     first = correction.correct(bins, usable0)
     sex = infer_sex(bins, first["log2"].to_numpy())
     usable, reason = correction.usable_mask(bins, pon_usable=pon_usable, drop_chrY=sex["sex"] != "male")
-    out = correction.correct(bins, usable)
-    log2 = out["log2"].to_numpy(float)
-    if pon is not None:
-        log2 = log2 - pon["median"].to_numpy(float)
-        auto = out["chrom"].isin(params.AUTOSOMES).to_numpy() & np.isfinite(log2)
-        log2 = log2 - np.log2(np.mean(2.0 ** log2[auto]))
+    sex_of_normal = "male" if sex["sex"] == "male" else "female"
+    out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, sex_of_normal, None)
+    if fit.tumour_fraction > 0:
+        # second pass: GC/mappability curves fitted with the found copy-number changes taken out
+        expected = _expected_per_bin(segs, seg_id, fit)
+        out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, sex_of_normal, expected)
     zero = usable & (bins["count"].to_numpy() == 0)
-    out["log2"] = log2
-    sigma = correction.noise_mad(log2[out["chrom"].isin(params.AUTOSOMES).to_numpy()])
-    seg_id = segmentation.segment(out, sigma, arms=arms)
-    focal_tests = []
-    if loci is not None and len(loci):
-        seg_id, focal_tests = segmentation.focal_split(out, seg_id, loci, sigma)
-    segs = segmentation.summarise(out, seg_id)
-    chrom_arr = segs["chrom"].to_numpy()
-    segs["normal_copy"] = normal_copy(chrom_arr, "male" if sex["sex"] == "male" else "female")
-    segs["autosome"] = np.isin(chrom_arr, params.AUTOSOMES)
-    fit = tumour_fraction.fit(segs, sigma)
-    segs["copy_number"] = fit.states
     seg_map = segs.set_index("segment")
     out["usable"] = usable.astype(int)
     out["drop_reason"] = reason
@@ -99,6 +87,38 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
     cols = ["chrom", "start", "end", "gc", "mappability", "count", "usable", "drop_reason", "raw_log2", "log2",
             "segment", "segment_log2", "copy_number"]
     return CnvResult(out[cols], segs, summary)
+
+
+def _model(bins, usable, pon, loci, arms, sex, known_log2):
+    """Correct, normalise, segment and fit once; ``known_log2`` is passed to the GC/mappability fit."""
+    out = correction.correct(bins, usable, known_log2=known_log2)
+    log2 = out["log2"].to_numpy(float)
+    if pon is not None:
+        log2 = log2 - pon["median"].to_numpy(float)
+        auto = out["chrom"].isin(params.AUTOSOMES).to_numpy() & np.isfinite(log2)
+        log2 = log2 - np.log2(np.mean(2.0 ** log2[auto]))
+    out["log2"] = log2
+    sigma = correction.noise_mad(log2[out["chrom"].isin(params.AUTOSOMES).to_numpy()])
+    seg_id = segmentation.segment(out, sigma, arms=arms)
+    focal_tests = []
+    if loci is not None and len(loci):
+        seg_id, focal_tests = segmentation.focal_split(out, seg_id, loci, sigma)
+    segs = segmentation.summarise(out, seg_id)
+    chrom_arr = segs["chrom"].to_numpy()
+    segs["normal_copy"] = normal_copy(chrom_arr, sex)
+    segs["autosome"] = np.isin(chrom_arr, params.AUTOSOMES)
+    fit = tumour_fraction.fit(segs, sigma)
+    segs["copy_number"] = fit.states
+    return out, sigma, seg_id, focal_tests, segs, fit
+
+
+def _expected_per_bin(segs, seg_id, fit) -> np.ndarray:
+    """The fitted model's log2 per bin: mu(state of its segment); 0 where a bin has no segment or state."""
+    mu = tumour_fraction.expected_log2(segs["copy_number"].to_numpy(float), segs["normal_copy"].to_numpy(float),
+                                       fit.tumour_fraction, fit.ploidy)
+    mu = np.where(segs["copy_number"].to_numpy() >= 0, mu, 0.0)
+    per_seg = pd.Series(mu, index=segs["segment"].to_numpy())
+    return np.where(seg_id >= 0, per_seg.reindex(seg_id).to_numpy(), 0.0)
 
 
 def _align_pon(bins: pd.DataFrame, pon: pd.DataFrame) -> pd.DataFrame:

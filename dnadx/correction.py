@@ -77,11 +77,14 @@ def running_linear_fit(x: np.ndarray, y: np.ndarray, *, fraction: float = SMOOTH
     return fit
 
 
-def correct(bins: pd.DataFrame, usable: np.ndarray) -> pd.DataFrame:
+def correct(bins: pd.DataFrame, usable: np.ndarray, *, known_log2: np.ndarray | None = None) -> pd.DataFrame:
     """Add `raw_log2` (count vs mean) and `log2` (GC- and mappability-corrected) columns.
 
     Unusable bins get NaN. Fits use usable autosomal bins only, so sex chromosomes and tumour
-    sex-chromosome changes do not bend the curves.
+    sex-chromosome changes do not bend the curves. ``known_log2`` (per bin, e.g. the copy-number
+    model's expectation from a first pass) is taken out of the counts before the curves are fitted
+    and kept in the result: where copy-number changes happen to sit in GC-rich or GC-poor regions, the
+    curves then no longer absorb part of them.
     """
     out = bins.copy()
     count = bins["count"].to_numpy(dtype=float)
@@ -99,9 +102,10 @@ def correct(bins: pd.DataFrame, usable: np.ndarray) -> pd.DataFrame:
     ratio = np.full(len(bins), np.nan)
     # fits in log space: multiplicative biases become additive and the line fits steep ends
     logc = np.log(count + 0.5)
-    f_gc = _interp_fit(gc[fit_on], logc[fit_on], gc[usable])
+    known = np.zeros(len(bins)) if known_log2 is None else np.nan_to_num(np.asarray(known_log2, float)) * np.log(2)
+    f_gc = _interp_fit(gc[fit_on], (logc - known)[fit_on], gc[usable])
     r = logc[usable] - f_gc
-    f_map = _interp_fit(mp[fit_on], r[fit_on[usable]], mp[usable])
+    f_map = _interp_fit(mp[fit_on], (r - known[usable])[fit_on[usable]], mp[usable])
     ratio[usable] = np.exp(r - f_map)
     ratio /= np.nanmean(ratio[fit_on])
     with np.errstate(divide="ignore"):
