@@ -36,7 +36,7 @@ def run(args) -> int:
     opts = CountOptions(bin_size=args.bin_size, min_mapq=args.min_mapq,
                         min_fragment=args.min_fragment, max_fragment=args.max_fragment)
     counts, qc = count_reads(args.bam, fasta=args.fasta, options=opts, threads=args.threads)
-    io.write_tsv(counts, f"{args.prefix}.counts.tsv.gz")
+    io.write_counts(counts, f"{args.prefix}.counts.tsv.gz")
     io.write_json(qc, f"{args.prefix}.count-qc.json")
     if args.wig:
         io.write_wig(counts, f"{args.prefix}.counts.wig")
