@@ -257,5 +257,25 @@ def _progress(it, total, show, label):
             yield x
 
 
+def pysam_build() -> str:
+    """``pysam 0.24.1 (libdeflate: yes|no|unknown)``: the installed pysam and how its htslib inflates BGZF.
+
+    With libdeflate, reading a BAM costs about half of what it does with zlib (the PyPI wheel's
+    choice; ../shared/PERFORMANCE.md, benchmarks/README.md). Read from htslib's
+    ``hts_feature_string()`` in pysam's own copy of htslib.
+    """
+    import ctypes
+
+    import pysam.libchtslib
+    try:
+        fn = ctypes.CDLL(pysam.libchtslib.__file__).hts_feature_string
+        fn.restype = ctypes.c_char_p
+        features = fn().decode()
+    except (OSError, AttributeError):
+        features = ""
+    flag = "yes" if "libdeflate=yes" in features else "no" if "libdeflate=no" in features else "unknown"
+    return f"pysam {pysam.__version__} (libdeflate: {flag})"
+
+
 def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -125,3 +126,18 @@ def test_count_command_does_not_import_the_modelling_stack(small_bam, tmp_path):
             "print(rc, sorted(m for m in ('scipy', 'sklearn', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[0] == "0 []"
+
+
+def test_pysam_build_reports_libdeflate_like_the_library_bytes(small_bam, tmp_path, capsys):
+    import re
+
+    import pysam.libchtslib
+
+    from dnadx.bam import pysam_build
+    text = pysam_build()
+    m = re.fullmatch(r"pysam (\S+) \(libdeflate: (yes|no|unknown)\)", text)
+    assert m and m.group(1) == pysam.__version__
+    raw = Path(pysam.libchtslib.__file__).read_bytes()  # the check of ../shared/PERFORMANCE.md
+    assert m.group(2) == ("yes" if b"libdeflate=yes" in raw else "no")
+    assert run_cli("count", small_bam, "--prefix", tmp_path / "v", "--threads", 1, "--verbose") == 0
+    assert f"dnadx count: {text}, 1 worker process(es)" in capsys.readouterr().err
