@@ -112,41 +112,40 @@ def chrom_records(rng, chrom, length, npairs, first_id, genome, quals):
     f1, f2, mq1, mq2, tlen1 = f1.tolist(), f2.tolist(), mq1.tolist(), mq2.tolist(), tlen1.tolist()
     nm1, nm2, xs1, xs2, q1, q2 = nm1.tolist(), nm2.tolist(), xs1.tolist(), xs2.tolist(), q1.tolist(), q2.tolist()
     mu, p1l, p2l = mate_unmapped.tolist(), pos1.tolist(), pos2.tolist()
-    md = MD
     gl = GENOME_POOL
     for p, k, i in zip(pos, kind, idx):
-        fid = first_id + i
-        name = f"A00588:415:HJ7WKDSXY:{1 + fid % 4}:{1101 + fid // 4 % 2600}:{fid % 32000 + 1000}:{fid // 7 % 36000 + 1000}"
+        name = _name(first_id + i)
         g = p % gl
         if k == 0:
-            seq, qual = genome[g:g + READ], quals[q1[i]]
-            if mu[i]:
-                yield (f"{name}\t{f1[i]}\t{chrom}\t{p + 1}\t{mq1[i]}\t150M\t=\t{p + 1}\t0\t{seq}\t{qual}\t"
-                           f"NM:i:{nm1[i]}\tMD:Z:{md[nm1[i]]}\tAS:i:{150 - 5 * nm1[i]}\tXS:i:{xs1[i]}\tRG:Z:bench\n")
-            else:
-                yield (f"{name}\t{f1[i]}\t{chrom}\t{p + 1}\t{mq1[i]}\t150M\t=\t{p2l[i] + 1}\t{tlen1[i]}\t{seq}\t"
-                           f"{qual}\tNM:i:{nm1[i]}\tMD:Z:{md[nm1[i]]}\tMC:Z:150M\tAS:i:{150 - 5 * nm1[i]}\t"
-                           f"XS:i:{xs1[i]}\tRG:Z:bench\n")
+            yield _mapped(name, f1[i], chrom, p, mq1[i], p2l[i], tlen1[i], genome[g:g + READ], quals[q1[i]],
+                          nm1[i], xs1[i], mate_mapped=not mu[i])
+        elif k == 1 and mu[i]:
+            yield (f"{name}\t{f2[i]}\t{chrom}\t{p + 1}\t0\t*\t=\t{p + 1}\t0\t{genome[g:g + READ]}\t"
+                   f"{quals[q2[i]]}\tMC:Z:150M\tAS:i:0\tXS:i:0\tRG:Z:bench\n")
         elif k == 1:
-            seq, qual = genome[g:g + READ], quals[q2[i]]
-            if mu[i]:
-                yield (f"{name}\t{f2[i]}\t{chrom}\t{p + 1}\t0\t*\t=\t{p + 1}\t0\t{seq}\t{qual}\tMC:Z:150M\t"
-                           f"AS:i:0\tXS:i:0\tRG:Z:bench\n")
-            else:
-                yield (f"{name}\t{f2[i]}\t{chrom}\t{p + 1}\t{mq2[i]}\t150M\t=\t{p1l[i] + 1}\t{-tlen1[i]}\t{seq}\t"
-                           f"{qual}\tNM:i:{nm2[i]}\tMD:Z:{md[nm2[i]]}\tMC:Z:150M\tAS:i:{150 - 5 * nm2[i]}\t"
-                           f"XS:i:{xs2[i]}\tRG:Z:bench\n")
+            yield _mapped(name, f2[i], chrom, p, mq2[i], p1l[i], -tlen1[i], genome[g:g + READ], quals[q2[i]],
+                          nm2[i], xs2[i], mate_mapped=True)
         else:
             flag = (f1[i] & 0x6F3) | 0x800
             yield (f"{name}\t{flag}\t{chrom}\t{p + 1}\t{min(mq1[i], 30)}\t70M80H\t=\t{p2l[i] + 1}\t0\t"
-                       f"{genome[g:g + 70]}\t{quals[q1[i]][:70]}\tNM:i:0\tMD:Z:70\tMC:Z:150M\tAS:i:70\tXS:i:0\t"
-                       f"SA:Z:{chrom},{p1l[i] + 1},+,80S70M,{mq1[i]},0;\tRG:Z:bench\n")
+                   f"{genome[g:g + 70]}\t{quals[q1[i]][:70]}\tNM:i:0\tMD:Z:70\tMC:Z:150M\tAS:i:70\tXS:i:0\t"
+                   f"SA:Z:{chrom},{p1l[i] + 1},+,80S70M,{mq1[i]},0;\tRG:Z:bench\n")
+
+
+def _name(fid: int) -> str:
+    """An Illumina-like read name, unique per fragment id."""
+    return f"A00588:415:HJ7WKDSXY:{1 + fid % 4}:{1101 + fid // 4 % 2600}:{fid % 32000 + 1000}:{fid // 7 % 36000 + 1000}"
+
+
+def _mapped(name, flag, chrom, pos, mapq, mate_pos, tlen, seq, qual, nm, xs, *, mate_mapped: bool) -> str:
+    mc = "MC:Z:150M\t" if mate_mapped else ""
+    return (f"{name}\t{flag}\t{chrom}\t{pos + 1}\t{mapq}\t150M\t=\t{mate_pos + 1}\t{tlen}\t{seq}\t{qual}\t"
+            f"NM:i:{nm}\tMD:Z:{MD[nm]}\t{mc}AS:i:{150 - 5 * nm}\tXS:i:{xs}\tRG:Z:bench\n")
 
 
 def unmapped_records(rng, npairs, first_id, genome, quals):
     for i in range(npairs):
-        fid = first_id + i
-        name = f"A00588:415:HJ7WKDSXY:{1 + fid % 4}:{1101 + fid // 4 % 2600}:{fid % 32000 + 1000}:{fid // 7 % 36000 + 1000}"
+        name = _name(first_id + i)
         for flag in (77, 141):
             g = int(rng.integers(0, GENOME_POOL))
             yield (f"{name}\t{flag}\t*\t0\t0\t*\t*\t0\t0\t{genome[g:g + READ]}\t"
