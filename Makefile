@@ -6,13 +6,28 @@ DEMO   ?= demo-results
 
 .PHONY: demo test venv lint clean bench
 
+# PYSAM=wheel (default): the PyPI wheel, quick to install (CI, `make test`), but its htslib inflates
+# with zlib. PYSAM=source: build the pinned pysam against libdeflate (needs the Debian/Ubuntu packages
+# libdeflate-dev zlib1g-dev libbz2-dev liblzma-dev libcurl4-openssl-dev and ~5 min); `dnadx count`
+# is then 1.3-1.4x faster on real BAMs (benchmarks/README.md). Works on an existing venv too.
+PYSAM  ?= wheel
+PYSAM_VERSION = $(shell sed -n 's/.*"pysam==\([^"]*\)".*/\1/p' pyproject.toml)
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-venv: $(VENV)/.installed
+# --no-cache-dir: a wheel cached from a build without libdeflate-dev must not be reused
+$(VENV)/.pysam-source: $(VENV)/.installed
+	MAKEFLAGS=-j2 $(PY) -m pip install --quiet --no-cache-dir --force-reinstall --no-deps \
+		--no-binary pysam pysam==$(PYSAM_VERSION)
+	$(PY) -c "from dnadx.bam import pysam_build as b; print(b()); assert 'libdeflate: yes' in b(), \
+		'pysam built without libdeflate: apt-get install -y libdeflate-dev, then make venv PYSAM=source again'"
+	touch $@
+
+venv: $(VENV)/.installed $(if $(filter source,$(PYSAM)),$(VENV)/.pysam-source)
 
 ## make demo: simulate a small plasma batch and run the whole pipeline on it (embedded runner)
 demo: venv

@@ -1,15 +1,28 @@
 #!/usr/bin/env python3
-"""Speed and memory of `dnadx count` against `samtools view -c -F 0xF04 -q 20` on the same BAM, in the
-same run, interleaved round by round (so machine load hits both alike).
+"""Speed and memory of `dnadx count` against `samtools view -c -F 0xF04 -q 20` (single-threaded) on
+the same sequence-bearing BAM, interleaved round by round so machine load hits every method alike.
 
-Usage: python benchmarks/count_speed.py [--fragments 1000000 5000000] [--rounds 3] [--data DIR]
-Needs `samtools` on PATH (Debian package). BAMs are simulated once into --data (default
-benchmarks/.data, git-ignored). Prints a Markdown table for benchmarks/README.md.
+Usage:
+  python benchmarks/count_speed.py [--python wheel=.venv/bin/python --python libdeflate=.venv-src/bin/python]
+                                   [--pairs 1000000 5000000] [--rounds 5] [--data DIR] [--seed 1]
+
+Each `--python LABEL=EXE` is one install of dnadx (e.g. the PyPI pysam wheel and `make venv
+PYSAM=source`); each runs `dnadx count --threads 1` and `--threads 2`. BAMs come from
+`benchmarks/make_bench_bam.py` (generated once into --data, default benchmarks/.data, git-ignored).
+Every round times each method once with GNU time (`%e %U %S %M`: wall, CPU, peak RSS of the
+largest process, workers included). Reported: median wall, median CPU, max RSS, and the median of
+the per-round ratio to samtools; the 1-minute load average before each round. Outputs are checked:
+every install and thread count writes the same counts table and count-qc.json, and `reads_kept`
+equals `samtools view -c -f 64 -F 3844 -q 20`. Prints a Markdown table for benchmarks/README.md.
+Needs `samtools` and `/usr/bin/time` (Debian packages samtools, time).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -17,51 +30,97 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+SAMTOOLS = "samtools view -c -F 0xF04 -q 20"
 
 
-def timed(cmd: list[str]) -> tuple[float, int]:
-    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", *cmd], capture_output=True, text=True)
+def timed(cmd: list[str]) -> tuple[float, float, int]:
+    """(wall s, CPU s = user + sys, peak RSS MB) of one run."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", *cmd], capture_output=True, text=True)
     if out.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed: {out.stderr[-500:]}")
-    wall, rss = out.stderr.strip().splitlines()[-1].split()
-    return float(wall), int(rss) // 1024
+        raise SystemExit(f"{' '.join(cmd)} failed: {out.stderr[-800:]}")
+    wall, user, sys_, rss = out.stderr.strip().splitlines()[-1].split()
+    return float(wall), float(user) + float(sys_), int(rss) // 1024
+
+
+def outputs(prefix: Path) -> tuple[bytes, dict]:
+    qc = json.loads(Path(f"{prefix}.count-qc.json").read_text())
+    return gzip.decompress(Path(f"{prefix}.counts.tsv.gz").read_bytes()), qc
+
+
+def pythons(specs: list[str]) -> dict[str, str]:
+    found = {}
+    for spec in specs:
+        label, _, exe = spec.partition("=")
+        if not exe:
+            raise SystemExit(f"--python {spec!r}: expected LABEL=PATH_TO_PYTHON")
+        build = subprocess.run([exe, "-c", "from dnadx.bam import pysam_build; print(pysam_build())"],
+                               capture_output=True, text=True)
+        if build.returncode != 0:
+            raise SystemExit(f"{exe}: cannot import dnadx: {build.stderr[-300:]}")
+        found[f"{label}: {build.stdout.strip()}"] = exe
+    return found
+
+
+def bench_one(bam: Path, installs: dict[str, str], rounds: int, out: Path) -> tuple[list[tuple], list[float], int]:
+    methods = {SAMTOOLS: ["samtools", "view", "-c", "-F", "0xF04", "-q", "20", str(bam)]}
+    for i, (label, exe) in enumerate(installs.items()):
+        for t in (1, 2):
+            methods[f"dnadx count --threads {t} ({label})"] = [
+                exe, "-m", "dnadx", "count", str(bam), "--prefix", str(out / f"i{i}_t{t}"), "--threads", str(t)]
+    res: dict[str, list] = {m: [] for m in methods}
+    loads = []
+    for _ in range(rounds):
+        loads.append(os.getloadavg()[0])
+        for m, cmd in methods.items():
+            res[m].append(timed(cmd))
+    # correctness: all dnadx runs agree, and the kept reads equal samtools' read-1 count
+    expected = int(subprocess.run(["samtools", "view", "-c", "-f", "64", "-F", "3844", "-q", "20", str(bam)],
+                                  capture_output=True, text=True, check=True).stdout)
+    first = None
+    for i in range(len(installs)):
+        for t in (1, 2):
+            got = outputs(out / f"i{i}_t{t}")
+            first = first or got
+            if got != first or got[1]["reads_kept"] != expected:
+                raise SystemExit(f"{bam}: install {i} --threads {t} disagrees (kept {got[1]['reads_kept']}, "
+                                 f"samtools {expected})")
+    ref = res[SAMTOOLS]
+    rows = []
+    for m, vals in res.items():
+        ratio = statistics.median(v[0] / r[0] for v, r in zip(vals, ref))
+        rows.append((m, statistics.median(v[0] for v in vals), statistics.median(v[1] for v in vals),
+                     max(v[2] for v in vals), ratio))
+    return rows, loads, first[1]["reads_seen"]
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--fragments", type=int, nargs="+", default=[1_000_000, 5_000_000])
-    ap.add_argument("--rounds", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--python", action="append", default=[], metavar="LABEL=EXE",
+                    help="an install to time (repeatable; default: this interpreter as 'this')")
+    ap.add_argument("--pairs", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", default=str(HERE / ".data"))
     args = ap.parse_args(argv)
     if not shutil.which("samtools") or not Path("/usr/bin/time").exists():
         raise SystemExit("needs samtools and /usr/bin/time: apt-get install -y samtools time")
+    installs = pythons(args.python or [f"this={sys.executable}"])
     data = Path(args.data)
     data.mkdir(parents=True, exist_ok=True)
-    py = sys.executable
-    rows = []
-    for n in args.fragments:
-        bam = data / f"bench_{n}.bam"
+    lines = []
+    for n in args.pairs:
+        bam = data / f"real_{n}_s{args.seed}.bam"
         if not bam.exists():
-            subprocess.run([py, "-m", "dnadx", "simulate", "--prefix", str(bam.with_suffix("")), "--fragments", str(n),
-                            "--profile", "erbb2", "--tumor-fraction", "0.2", "--seed", "1"], check=True)
-        reads = int(subprocess.run(["samtools", "view", "-c", str(bam)], capture_output=True, text=True).stdout)
-        methods = {
-            "samtools view -c -F 0xF04 -q 20": ["samtools", "view", "-c", "-F", "0xF04", "-q", "20", str(bam)],
-            "dnadx count --threads 1": [py, "-m", "dnadx", "count", str(bam), "--prefix", str(data / "o1"), "--threads", "1"],
-            "dnadx count --threads 2": [py, "-m", "dnadx", "count", str(bam), "--prefix", str(data / "o2"), "--threads", "2"],
-        }
-        res = {m: [] for m in methods}
-        for _ in range(args.rounds):
-            for m, cmd in methods.items():
-                res[m].append(timed(cmd))
-        ref = statistics.median(w for w, _ in res["samtools view -c -F 0xF04 -q 20"])
-        for m, vals in res.items():
-            wall = statistics.median(w for w, _ in vals)
-            rows.append((f"{reads / 1e6:.1f} M", m, wall, wall / ref, max(r for _, r in vals)))
-    print("| BAM records | method | wall s (median) | ratio to samtools | peak RSS MB |")
-    print("|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r[0]} | `{r[1]}` | {r[2]:.2f} | {r[3]:.2f} | {r[4]} |")
+            subprocess.run([sys.executable, str(HERE / "make_bench_bam.py"), str(n), str(bam), "--seed", str(args.seed)],
+                           check=True)
+        rows, loads, records = bench_one(bam, installs, args.rounds, data)
+        lines.append(f"| **{records:,} records** ({bam.stat().st_size / 1e6:.0f} MB) | | | | | |")
+        lines += [f"| `{m}` | {w:.2f} | {c:.2f} | {rss} | **{r:.2f}** | {min(loads):.1f}-{max(loads):.1f} |"
+                  for m, w, c, rss, r in rows]
+    print(f"{args.rounds} rounds, medians; ratio = median of per-round wall / samtools wall")
+    print("| method | wall s | CPU s | peak RSS MB | ratio to samtools | load (1 min) |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

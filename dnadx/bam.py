@@ -83,9 +83,20 @@ def check_index_fresh(path) -> None:
         raise InputError(f"{path}: index {idx.name} is older than the alignment file; re-create it with `samtools index {path}`")
 
 
-def _count_contig(args):
-    path, fasta, contig, length, opts = args
-    bam = open_alignment(path, fasta=fasta)
+_WORKER: dict = {}  # per worker process: the alignment file it opened once (see _open_worker)
+
+
+def _open_worker(path, fasta) -> None:
+    """Pool initializer: open the file (header + index parsed) once per process, not once per contig."""
+    _WORKER["bam"] = open_alignment(path, fasta=fasta)
+
+
+def _count_task(args):
+    path, contig, length, opts = args
+    return _count_contig(_WORKER["bam"], path, contig, length, opts)
+
+
+def _count_contig(bam, path, contig, length, opts):
     nbins = -(-length // opts.bin_size)
     counts = [0] * nbins
     hist = [0] * (params.FRAGMENT_HIST_MAX + 1)
@@ -131,8 +142,6 @@ def _count_contig(args):
             counts[r.reference_start // bs] += 1
     except OSError as exc:
         raise InputError(f"{path}: read error in {contig} ({exc}); the file looks truncated or corrupt") from exc
-    finally:
-        bam.close()
     return contig, np.asarray(counts, dtype=np.int64), np.asarray(hist, dtype=np.int64), drops, records, mates, single, paired
 
 
@@ -149,12 +158,18 @@ def count_reads(path, *, fasta=None, options: CountOptions = CountOptions(), thr
     if options.min_fragment and options.max_fragment and options.min_fragment > options.max_fragment:
         raise InputError(f"--min-fragment {options.min_fragment} is above --max-fragment {options.max_fragment}")
     bam = open_alignment(path, fasta=fasta)
+    try:
+        return _count_open(bam, path, fasta, options, threads, progress)
+    finally:
+        bam.close()
+
+
+def _count_open(bam, path: Path, fasta, options: CountOptions, threads: int, progress):
     check_index_fresh(path)
     lengths = dict(zip(bam.references, bam.lengths))
     genome = genome_from_lengths(lengths)
     stats = {s.contig: s.total for s in bam.get_index_statistics()}
     nocoord = bam.nocoordinate
-    bam.close()
     naming = "chr1" if any(k.startswith("chr") for k in lengths) else "1"
     canonical = {normalise_chrom(c): c for c in lengths if normalise_chrom(c) in params.CHROMOSOMES}
     other_records = sum(v for k, v in stats.items() if normalise_chrom(k) not in params.CHROMOSOMES)
@@ -162,16 +177,18 @@ def count_reads(path, *, fasta=None, options: CountOptions = CountOptions(), thr
     if not is_cram and sum(stats.values()) + nocoord == 0:  # CRAM indexes carry no counts
         raise DataError(f"{path}: contains no reads")
     order = sorted(canonical, key=lambda c: (-stats.get(canonical[c], 0), -lengths[canonical[c]]))
-    tasks = [(str(path), fasta and str(fasta), canonical[c], lengths[canonical[c]], options) for c in order]
+    # largest contigs first: with imap_unordered (one contig per task) the workers then finish together
+    tasks = [(str(path), canonical[c], lengths[canonical[c]], options) for c in order]
     show = sys.stderr.isatty() if progress is None else progress
     results = {}
     if threads > 1:
+        bam.close()  # a forked child must not share the parent's file offset; each worker opens its own
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(min(threads, len(tasks))) as pool:
-            for res in _progress(pool.imap_unordered(_count_contig, tasks), len(tasks), show, path.name):
+        with ctx.Pool(min(threads, len(tasks)), initializer=_open_worker, initargs=(str(path), fasta and str(fasta))) as pool:
+            for res in _progress(pool.imap_unordered(_count_task, tasks), len(tasks), show, path.name):
                 results[res[0]] = res
     else:
-        for res in _progress(map(_count_contig, tasks), len(tasks), show, path.name):
+        for res in _progress((_count_contig(bam, *t) for t in tasks), len(tasks), show, path.name):
             results[res[0]] = res
     frames, hist = [], np.zeros(params.FRAGMENT_HIST_MAX + 1, dtype=np.int64)
     drops = dict.fromkeys(FILTERS, 0)
@@ -238,6 +255,26 @@ def _progress(it, total, show, label):
         for x in it:
             bar.update(1)
             yield x
+
+
+def pysam_build() -> str:
+    """``pysam 0.24.1 (libdeflate: yes|no|unknown)``: the installed pysam and how its htslib inflates BGZF.
+
+    With libdeflate, `dnadx count` is 1.3-1.4x faster than with zlib (the PyPI wheel's
+    choice; ../shared/PERFORMANCE.md, benchmarks/README.md). Read from htslib's
+    ``hts_feature_string()`` in pysam's own copy of htslib.
+    """
+    import ctypes
+
+    import pysam.libchtslib
+    try:
+        fn = ctypes.CDLL(pysam.libchtslib.__file__).hts_feature_string
+        fn.restype = ctypes.c_char_p
+        features = fn().decode()
+    except (OSError, AttributeError):
+        features = ""
+    flag = "yes" if "libdeflate=yes" in features else "no" if "libdeflate=no" in features else "unknown"
+    return f"pysam {pysam.__version__} (libdeflate: {flag})"
 
 
 def default_threads() -> int:

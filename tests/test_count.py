@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -101,3 +102,42 @@ def test_cli_writes_counts_qc_and_wig(small_bam, tmp_path):
     wig = io.read_counts(tmp_path / "x.counts.wig")
     assert counts["count"].sum() == wig["count"].sum() == qc["reads_kept"]
     assert np.array_equal(counts["start"], wig["start"])
+
+
+def test_counts_writer_same_text_as_generic_tsv_and_deterministic(small_bam, tmp_path):
+    import gzip
+
+    from dnadx import io
+    counts, _ = count_reads(small_bam)
+    io.write_tsv(counts, tmp_path / "generic.tsv")
+    io.write_counts(counts, tmp_path / "a.counts.tsv.gz")
+    io.write_counts(counts, tmp_path / "b.counts.tsv.gz")
+    data = (tmp_path / "a.counts.tsv.gz").read_bytes()
+    assert gzip.decompress(data).decode() == (tmp_path / "generic.tsv").read_text()
+    assert data == (tmp_path / "b.counts.tsv.gz").read_bytes()  # mtime 0, no file name
+    assert data[4:8] == b"\0\0\0\0"
+
+
+def test_count_command_does_not_import_the_modelling_stack(small_bam, tmp_path):
+    import subprocess
+    import sys
+    code = ("import sys; from dnadx.cli import main; "
+            f"rc = main(['count', {str(small_bam)!r}, '--prefix', {str(tmp_path / 'x')!r}, '--threads', '1']); "
+            "print(rc, sorted(m for m in ('scipy', 'sklearn', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[0] == "0 []"
+
+
+def test_pysam_build_reports_libdeflate_like_the_library_bytes(small_bam, tmp_path, capsys):
+    import re
+
+    import pysam.libchtslib
+
+    from dnadx.bam import pysam_build
+    text = pysam_build()
+    m = re.fullmatch(r"pysam (\S+) \(libdeflate: (yes|no|unknown)\)", text)
+    assert m and m.group(1) == pysam.__version__
+    raw = Path(pysam.libchtslib.__file__).read_bytes()  # the check of ../shared/PERFORMANCE.md
+    assert m.group(2) == ("yes" if b"libdeflate=yes" in raw else "no")
+    assert run_cli("count", small_bam, "--prefix", tmp_path / "v", "--threads", 1, "--verbose") == 0
+    assert f"dnadx count: {text}, 1 worker process(es)" in capsys.readouterr().err

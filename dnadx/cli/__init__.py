@@ -17,7 +17,13 @@ from dnadx.errors import DnadxError
 COMMANDS = ("count", "pon", "cnv", "score", "train", "cluster", "variants", "report", "run", "simulate")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The `dnadx` parser with every built stage, or just ``only`` (a name in COMMANDS).
+
+    ``main`` passes ``only`` when the command line names a stage, so `dnadx count ...` does not
+    import the modelling stack (scipy, scikit-learn, matplotlib) of the other stages: about
+    1-2 s per call (issue 2).
+    """
     parser = argparse.ArgumentParser(
         prog="dnadx",
         description="Liquid-biopsy low-pass WGS: copy number, tumour fraction, DNADX scores, "
@@ -26,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dnadx {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMANDS:
+    for name in (only,) if only else COMMANDS:
         try:
             mod = importlib.import_module(f"dnadx.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -38,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dnadx import io, params
-from dnadx.bam import CountOptions, count_reads, default_threads
+from dnadx.bam import CountOptions, count_reads, default_threads, pysam_build
 from dnadx.bins import check_bin_size
 from dnadx.cli.common import add_prefix, info, nonneg_int, positive_int
 
@@ -28,6 +28,8 @@ def register(sub) -> None:
     p.add_argument("--threads", type=positive_int, default=default_threads(),
                    help="worker processes, chromosomes split across them (default: up to 2)")
     p.add_argument("--wig", action="store_true", help="also write PREFIX.counts.wig (HMMcopy readCounter format)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also report the pysam build on stderr (built with libdeflate, counting is 1.3-1.4x faster)")
     p.set_defaults(func=run)
 
 
@@ -35,8 +37,10 @@ def run(args) -> int:
     check_bin_size(args.bin_size)
     opts = CountOptions(bin_size=args.bin_size, min_mapq=args.min_mapq,
                         min_fragment=args.min_fragment, max_fragment=args.max_fragment)
+    if args.verbose:
+        info(f"dnadx count: {pysam_build()}, {args.threads} worker process(es)")
     counts, qc = count_reads(args.bam, fasta=args.fasta, options=opts, threads=args.threads)
-    io.write_tsv(counts, f"{args.prefix}.counts.tsv.gz")
+    io.write_counts(counts, f"{args.prefix}.counts.tsv.gz")
     io.write_json(qc, f"{args.prefix}.count-qc.json")
     if args.wig:
         io.write_wig(counts, f"{args.prefix}.counts.wig")
