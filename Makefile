@@ -39,7 +39,7 @@ test: venv
 
 bench: venv
 	$(PY) benchmarks/count_speed.py
-	$(PY) benchmarks/cnv_accuracy.py --reps 3
+	$(PY) benchmarks/cnv_accuracy.py --reps 3 --fragments 1000000,3000000,10000000
 	$(PY) benchmarks/segmentation.py
 
 clean:

@@ -7,8 +7,8 @@ For tumour fraction p, tumour ploidy phi and a segment with normal copy number n
 
 A segment with mean m over k usable bins has likelihood N(m; mu(c), sigma^2/k + tau^2) (sigma: bin
 noise; tau: floor for systematic residuals), and its state c is summed out under a prior
-(STATE_PRIOR: neutral most likely, one-copy changes next, amplified states sharing a small mass,
-arm-scale homozygous loss down-weighted per Mb). Summing instead of picking each segment's best
+(STATE_PRIOR: neutral most likely, one-copy changes next, amplified states sharing a small mass and
+down-weighted per Mb (amplicons are focal), arm-scale homozygous loss down-weighted per Mb). Summing instead of picking each segment's best
 state avoids the winner's curse (noise segments selected as "altered" inflating p) and lets many weak
 arm-level changes add up at low tumour fraction. phi must match the posterior mean state over
 autosomal bins (Gaussian, sd PLOIDY_SD).
@@ -34,16 +34,20 @@ import numpy as np
 import pandas as pd
 
 STATES = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30])  # sparse above 8: amplicons
-TAU = 0.005  # systematic residual per segment (log2); 0.01 cost detection at 0.05 without fixing coverage (benchmarks)
+TAU = 0.0025  # systematic residual per segment (log2): arm means of healthy simulations scatter as sigma^2/k alone
+# (z variance 1.03); 0.005 halved the weight of the longest arms and cost detection at tumour fraction 0.05
 # prior probability of a segment's state by its distance from the normal copy number; the mass of
 # "amplified" (3+ copies above normal) is shared by those states so sparse high states cannot win by number
 # (relative weights within the altered mass; the altered mass itself is fitted from ALTERED_MASS)
 STATE_PRIOR = {"one_copy": 0.375, "two_copies": 0.1, "amplified": 0.1, "homdel": 0.05}
 ALTERED_MASS = (0.02, 0.1, 0.25, 0.5)  # prior share of altered segments, maximised over (empirical Bayes)
-GLOBAL_EVIDENCE = 4.0  # L(p_hat) - L(0) needed to call a tumour present (healthy simulations: max 3.2 in 24)
+GLOBAL_EVIDENCE = 3.0  # L(p_hat) - L(0) needed to call a tumour present; with MIN_CALL_MB, 69 of 70 healthy
+# simulations stay uncalled (the other: a 17 Mb artefact at 9.0) while every tumour fraction 0.05 replicate (>= 3.7) is called
 MIN_CALL_MB = 10.0  # altered autosomal segments must span this much to call a tumour (one artefact is not one)
 MIN_FIT_BINS = 5  # segments this small (focal windows are <= 4 bins, outlier bins) do not inform p; they get states afterwards
 HOMDEL_PER_MB = 1.0  # arm-scale homozygous loss is not viable
+AMP_MB = 20.0  # amplified states (3+ copies above normal) are focal: prior x exp(-Mb / AMP_MB); without it a
+# p near 0 with arm-length "amplifications" competes with one-copy arm changes at p ~ 0.05
 MIN_ALTERED = 0.05  # 95% of metastatic breast cancers alter more of the genome than this
 PLOIDY_SD = 0.03
 P_GRID = np.round(np.arange(0.0, 0.9501, 0.0025), 4)
@@ -78,6 +82,7 @@ def log_prior(n: np.ndarray, length_mb: np.ndarray, altered_mass: float = 0.4, *
     prior = np.select([np.abs(d) == 1, d == 2], [STATE_PRIOR["one_copy"], STATE_PRIOR["two_copies"]], 0.0)
     high = d > 2
     prior = prior + high * STATE_PRIOR["amplified"] / (np.maximum(high.sum(axis=1, keepdims=True), 1) if share else 1)
+    prior = np.where(high, prior * np.exp(-length_mb[:, None] / AMP_MB), prior)
     homdel = (STATES[None, :] == 0) & (n[:, None] > 1)
     prior = np.where(homdel, STATE_PRIOR["homdel"] * np.exp(-HOMDEL_PER_MB * length_mb[:, None]), prior)
     prior = altered_mass * prior / prior.sum(axis=1, keepdims=True)
