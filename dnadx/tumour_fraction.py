@@ -5,8 +5,9 @@ For tumour fraction p, tumour ploidy phi and a segment with normal copy number n
 
     mu(c) = log2(((1 - p) * n + p * c) / (2 * (1 - p) + p * phi)).
 
-A segment with mean m over k usable bins has likelihood N(m; mu(c), sigma^2/k + tau^2) (sigma: bin
-noise; tau: floor for systematic residuals), and its state c is summed out under a prior
+A segment with mean m over k usable bins has likelihood N(m; mu(c), sigma^2/k + tau^2 + (rho m)^2)
+(sigma: bin noise; tau: floor for systematic residuals; rho: their part that grows with the signal),
+and its state c is summed out under a prior
 (STATE_PRIOR: neutral most likely, one-copy changes next, amplified states sharing a small mass and
 down-weighted per Mb (amplicons are focal), arm-scale homozygous loss down-weighted per Mb). Summing instead of picking each segment's best
 state avoids the winner's curse (noise segments selected as "altered" inflating p) and lets many weak
@@ -50,6 +51,8 @@ AMP_MB = 20.0  # amplified states (3+ copies above normal) are focal: prior x ex
 # p near 0 with arm-length "amplifications" competes with one-copy arm changes at p ~ 0.05
 MIN_ALTERED = 0.05  # 95% of metastatic breast cancers alter more of the genome than this
 PLOIDY_SD = 0.03
+REL_SD = 0.05  # relative systematic error of a segment's log2 (correction residuals grow with the signal): without it
+# the 95% interval covered the truth in 7 of 9 benchmark replicates at tumour fractions 0.3 and 0.5; with it 12 of 12 tuning replicates at each of 0.1-0.5
 P_GRID = np.round(np.arange(0.0, 0.9501, 0.0025), 4)
 PHI_GRID = np.round(np.arange(1.5, 5.001, 0.05), 3)
 CHI2_95 = 3.841
@@ -117,7 +120,7 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU) -> Fit:
     m = seg["log2"].to_numpy(float)
     k = seg["n_bins"].to_numpy(float)
     n = seg["normal_copy"].to_numpy(int)
-    var = sigma ** 2 / k + tau ** 2
+    var = sigma ** 2 / k + tau ** 2 + (REL_SD * m) ** 2
     w_auto = np.where(seg["autosome"].to_numpy(bool), k, 0.0)
     length_mb = (seg["end"] - seg["start"]).to_numpy(float) / 1e6
     prof, best_at = _profile(m, n, var, [log_prior(n, length_mb, a) for a in ALTERED_MASS], w_auto)
