@@ -53,6 +53,8 @@ MIN_ALTERED = 0.05  # 95% of metastatic breast cancers alter more of the genome 
 PLOIDY_SD = 0.03
 REL_SD = 0.05  # relative systematic error of a segment's log2 (correction residuals grow with the signal): without it
 # the 95% interval covered the truth in 7 of 9 benchmark replicates at tumour fractions 0.3 and 0.5; with it 12 of 12 tuning replicates at each of 0.1-0.5
+PHI_FINE = 0.01  # ploidy step of the refinement around a called tumour's estimate
+REFINE_PAD = 0.01  # the refinement covers the coarse interval and this much either side
 P_GRID = np.round(np.arange(0.0, 0.9501, 0.0025), 4)
 PHI_GRID = np.round(np.arange(1.5, 5.001, 0.05), 3)
 CHI2_95 = 3.841
@@ -94,10 +96,10 @@ def log_prior(n: np.ndarray, length_mb: np.ndarray, altered_mass: float = 0.4, *
         return np.log(prior)
 
 
-def _evaluate(p, m, n, var, logprior, w_auto):
-    """Marginal log-likelihood (states summed out) for every phi in PHI_GRID at tumour fraction p,
+def _evaluate(p, m, n, var, logprior, w_auto, phis=PHI_GRID):
+    """Marginal log-likelihood (states summed out) for every phi in ``phis`` at tumour fraction p,
     with the ploidy-consistency term, and each segment's most probable state."""
-    phi = PHI_GRID[:, None, None]
+    phi = phis[:, None, None]
     mu = expected_log2(STATES[None, None, :], n[None, :, None], p, phi)  # (F, S, C)
     ll = logprior[None] - ((m[None, :, None] - mu) ** 2) / (2 * var[None, :, None])
     top = ll.max(axis=2, keepdims=True)
@@ -106,7 +108,7 @@ def _evaluate(p, m, n, var, logprior, w_auto):
     total = (top[:, :, 0] + np.log(norm[:, :, 0])).sum(axis=1)
     post /= norm
     implied = ((post * STATES[None, None, :]).sum(axis=2) * w_auto[None, :]).sum(axis=1) / max(w_auto.sum(), 1e-9)
-    total = total - (PHI_GRID - implied) ** 2 / (2 * PLOIDY_SD ** 2)
+    total = total - (phis - implied) ** 2 / (2 * PLOIDY_SD ** 2)
     return total, STATES[np.argmax(ll, axis=2)]
 
 
@@ -123,7 +125,8 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU) -> Fit:
     var = sigma ** 2 / k + tau ** 2 + (REL_SD * m) ** 2
     w_auto = np.where(seg["autosome"].to_numpy(bool), k, 0.0)
     length_mb = (seg["end"] - seg["start"]).to_numpy(float) / 1e6
-    prof, best_at = _profile(m, n, var, [log_prior(n, length_mb, a) for a in ALTERED_MASS], w_auto)
+    priors = [log_prior(n, length_mb, a) for a in ALTERED_MASS]
+    prof, best_at = _profile(m, n, var, priors, w_auto)
     i = int(prof["loglik"].idxmax())
     p_hat = float(prof.loc[i, "p"])
     ploidy = float(prof.loc[i, "ploidy"])
@@ -135,6 +138,8 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU) -> Fit:
         p_hat, ploidy = 0.0, 2.0
         ci = (0.0, detection_limit(sigma, k[w_auto > 0], tau=tau))
     else:
+        prof, p_hat, ploidy = _refine(prof, p_hat, ploidy, m, n, var, priors, w_auto)
+        i = int(np.flatnonzero(prof["p"].to_numpy() == p_hat)[0])
         ci = _interval(prof, p_hat)
     # states of every segment (small ones included) at the chosen p and phi
     allseg = segments[valid]
@@ -149,18 +154,23 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU) -> Fit:
     return Fit(p_hat, ci, ploidy, states, float(prof.loc[i, "loglik"]), prof, _solutions(prof), evidence)
 
 
-def _profile(m, n, var, priors, w_auto):
+def _profile(m, n, var, priors, w_auto, *, p_values=None, phis=PHI_GRID):
     """Profile over P_GRID, coarse-to-fine: every 4th grid point, then the full grid wherever the
-    coarse profile is within 6 log-likelihood units of its maximum (and one coarse step around)."""
+    coarse profile is within 6 log-likelihood units of its maximum (and one coarse step around).
+    With ``p_values``, exactly those points (and ``phis`` as the ploidy grid)."""
     def at(p):
         best = None
         for a, prior in zip(ALTERED_MASS, priors):
-            total, states = _evaluate(p, m, n, var, prior, w_auto)
+            total, states = _evaluate(p, m, n, var, prior, w_auto, phis)
             f = int(np.argmax(total))
             if best is None or total[f] > best[0][1]:
-                best = ((p, float(total[f]), float(PHI_GRID[f]), a), states[f])
+                best = ((p, float(total[f]), float(phis[f]), a), states[f])
         return best
 
+    if p_values is not None:
+        pts = {float(p): at(p) for p in p_values}
+        prof = pd.DataFrame([pts[p][0] for p in sorted(pts)], columns=["p", "loglik", "ploidy", "altered_mass"])
+        return prof, [pts[p][1] for p in sorted(pts)]
     coarse = {p: at(p) for p in P_GRID[::4]}
     top = max(v[0][1] for v in coarse.values())
     near = [p for p, v in coarse.items() if v[0][1] >= top - 6]
@@ -171,6 +181,31 @@ def _profile(m, n, var, priors, w_auto):
     ps = sorted(merged)
     prof = pd.DataFrame([merged[p][0] for p in ps], columns=["p", "loglik", "ploidy", "altered_mass"])
     return prof, [merged[p][1] for p in ps]
+
+
+def _refine(prof, p_hat, ploidy, m, n, var, priors, w_auto):
+    """Re-profile around the estimate with ploidy in steps of PHI_FINE (near phi_hat): at high tumour
+    fraction a 0.05 ploidy step moves p by up to 0.03. Done only once a tumour is called, so the coarse
+    grid alone decides detection (a fine grid also fits noise better in healthy plasma)."""
+    ci = _interval(prof, p_hat)
+    lo, hi = max(ci[0] - REFINE_PAD, float(P_GRID[1])), min(ci[1] + REFINE_PAD, float(P_GRID[-1]))
+    phis = np.round(np.arange(max(PHI_GRID[0], ploidy - 0.25), min(PHI_GRID[-1], ploidy + 0.25) + 1e-9, PHI_FINE), 3)
+    fine = None
+    for _ in range(20):  # widen until the fine interval ends inside the refined range
+        ps = P_GRID[(P_GRID >= lo - 1e-9) & (P_GRID <= hi + 1e-9)]
+        todo = ps if fine is None else ps[~np.isin(ps, fine["p"].to_numpy())]
+        part, _ = _profile(m, n, var, priors, w_auto, p_values=todo, phis=phis)
+        fine = part if fine is None else pd.concat([fine, part]).sort_values("p").reset_index(drop=True)
+        j = int(fine["loglik"].idxmax())
+        a, b = _interval(fine, float(fine.loc[j, "p"]))
+        grow_lo = a <= lo + 1e-9 and lo > float(P_GRID[1])
+        grow_hi = b >= hi - 1e-9 and hi < float(P_GRID[-1])
+        if not (grow_lo or grow_hi):
+            break
+        lo = max(lo - REFINE_PAD, float(P_GRID[1])) if grow_lo else lo
+        hi = min(hi + REFINE_PAD, float(P_GRID[-1])) if grow_hi else hi
+    merged = pd.concat([prof[~prof["p"].isin(fine["p"])], fine]).sort_values("p").reset_index(drop=True)
+    return merged, float(fine.loc[j, "p"]), float(fine.loc[j, "ploidy"])
 
 
 def _interval(prof: pd.DataFrame, p_hat: float) -> tuple[float, float]:
