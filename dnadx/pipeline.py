@@ -125,6 +125,25 @@ def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
     return waves
 
 
+def detect_builds(samples: list[Sample], fasta: Path | None = None) -> dict[str, str | None]:
+    """Each sample's genome build from its BAM/CRAM header contig lengths (cheap: header only).
+
+    None for a BAM that cannot be opened or matches no build: its `count` step reports that problem
+    for that sample alone, as before.
+    """
+    from dnadx.bam import open_alignment
+    from dnadx.errors import DnadxError
+    from dnadx.reference import genome_from_lengths
+    builds: dict[str, str | None] = {}
+    for s in samples:
+        try:
+            with open_alignment(s.bam, fasta=fasta) as bam:
+                builds[s.sample] = genome_from_lengths(dict(zip(bam.references, bam.lengths)))
+        except DnadxError:
+            builds[s.sample] = None
+    return builds
+
+
 def _fingerprint(step: Step) -> str:
     h = hashlib.sha256(json.dumps(step.argv).encode())
     for p in step.inputs:

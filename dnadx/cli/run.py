@@ -11,8 +11,8 @@ import pandas as pd
 from dnadx import __version__, io, params, reference
 from dnadx.cli.common import add_genome, positive_int
 from dnadx.errors import DataError
-from dnadx.pipeline import RunConfig, outdir_lock, plan, run_steps, sample_prefix, stderr_log
-from dnadx.samplesheet import read_samplesheet
+from dnadx.pipeline import RunConfig, detect_builds, outdir_lock, plan, run_steps, sample_prefix, stderr_log
+from dnadx.samplesheet import check_builds, read_samplesheet
 from dnadx.summary import summary_row, summary_table
 
 
@@ -43,6 +43,8 @@ def _available() -> frozenset:
 
 def run(args) -> int:
     samples = read_samplesheet(args.input)
+    # a BAM of another build would only fail after its counting; refuse the batch before any work
+    check_builds(args.input, samples, detect_builds(samples, Path(args.fasta) if args.fasta else None), args.genome)
     reference.require_intact()  # a batch must not run on a silently changed bundle
     outdir = Path(args.outdir)
     cfg = RunConfig(outdir=outdir, genome=args.genome, fasta=Path(args.fasta) if args.fasta else None,
