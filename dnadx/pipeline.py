@@ -166,14 +166,25 @@ def is_done(cfg: RunConfig, step: Step) -> bool:
         return False
 
 
-def _execute(argv: list[str]) -> int:
-    from dnadx.cli import main
-    return main(argv)
+def _execute(argv: list[str]) -> tuple[int, str]:
+    """Run one `dnadx <stage>` command line in a worker: (exit code, the error message or "")."""
+    from dnadx.cli import build_parser
+    from dnadx.errors import DnadxError
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0), ""
+    except DnadxError as exc:  # the message names the file/row and the fix: the runner reports it
+        return exc.exit_code, str(exc)
 
 
 def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str, str]:
-    """Run the waves; returns {sample or step: failure message} for what failed (others complete)."""
+    """Run the waves; returns {sample or step: failure message} for what failed (others complete).
+
+    A step failing with an environment fault (exit 5: disk full, folder not writable) stops the batch:
+    EnvironmentFault naming the step, its sample and the underlying message (with its fix).
+    """
     failed: dict[str, str] = {}
+    faults: list[tuple[Step, str]] = []  # environment faults (exit 5): they stop the batch
     ctx = multiprocessing.get_context("fork")
     total = sum(len(w) for w in waves)
     done = 0
@@ -205,20 +216,34 @@ def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str
                 step = futures[fut]
                 done += 1
                 try:
-                    code = fut.result()
+                    code, detail = fut.result()
+                except cf.CancelledError:
+                    continue
                 except Exception as exc:  # a crash in a worker is reported, never swallowed
                     code, detail = 1, f"{type(exc).__name__}: {exc}"
-                else:
-                    detail = f"exit code {code}"
                 if code == 0:
                     stamp = _stamp_path(cfg, step)
                     stamp.parent.mkdir(parents=True, exist_ok=True)
                     from dnadx import io
                     io.write_json({"step": step.name, "argv": step.argv, "fingerprint": _fingerprint(step)}, stamp)
                     log(f"[{done}/{total}] {step.name}: done")
-                else:
-                    failed[step.sample or step.name] = f"{step.name.split(':')[0]} failed ({detail})"
-                    log(f"[{done}/{total}] {step.name}: FAILED ({detail})")
+                    continue
+                detail = detail or f"exit code {code}"
+                log(f"[{done}/{total}] {step.name}: FAILED (exit {code}: {detail})")
+                # paths inside the output folder are reported relative to it (summary.tsv stays the same
+                # whichever folder the batch ran in)
+                failed[step.sample or step.name] = (f"{step.name.split(':')[0]} failed: "
+                                                    f"{detail.replace(str(cfg.outdir) + os.sep, '')}")
+                if code == EnvironmentFault.exit_code:  # disk full, unwritable: every later step would fail too
+                    faults.append((step, detail))
+                    for f in futures:
+                        f.cancel()
+        if faults:
+            step, detail = faults[0]
+            who = f"{step.name.split(':')[0]} of sample {step.sample}" if step.sample else step.name
+            more = f"; {len(faults) - 1} other step(s) failed the same way" if len(faults) > 1 else ""
+            raise EnvironmentFault(f"{who} failed: {detail}{more} (the batch was stopped; finished steps are "
+                                   "kept and a re-run of the same command resumes from them)")
     return failed
 
 

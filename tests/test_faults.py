@@ -114,7 +114,15 @@ def test_full_disk_in_run_is_a_clear_error(batch, tmp_path, monkeypatch, capsys)
     out = tmp_path / "o"
     assert run_cli("run", "--input", batch / "samplesheet.csv", "--outdir", out, "--cores", 2) == 5
     err = capsys.readouterr().err.strip().splitlines()
-    assert "no space left on device" in err[-1] and "Traceback" not in "\n".join(err), err
+    assert "Traceback" not in "\n".join(err), err
+    # one message: the step, its sample, the file it could not write, the fix; the batch stops there
+    m = re.fullmatch(r"dnadx run: error: count of sample (S\d) failed: (\S+): no space left on device; "
+                     r"free disk space and re-run(; [12] other step\(s\) failed the same way)? \(the batch was "
+                     r"stopped; finished steps are kept and a re-run of the same command resumes from them\)", err[-1])
+    assert m, err
+    assert Path(m.group(2)).parent == out / m.group(1), err  # the file the failed step was writing
+    assert not any(": done" in line or line.startswith("[") and "cnv:" in line for line in err), err
+    assert sum("FAILED (exit 5: " in line for line in err) in (1, 2, 3), err
     left = [p for p in out.rglob("*") if p.is_file() and ".dnadx" not in p.relative_to(out).parts]
     assert left == []
 
