@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -90,6 +91,87 @@ def test_killed_run_resumes_to_identical_outputs(batch):
     assert any(line.endswith("count:" + name + ": up to date, skipped") for line in r.stderr.splitlines()
                for name in SAMPLES), r.stderr
     assert _digest(out) == _digest(batch / "clean")
+
+
+def _start_and_signal(batch, out: Path, sig: int) -> tuple[subprocess.Popen, list[str]]:
+    """Start `dnadx run` in its own session; send ``sig`` to the runner alone (not its process group)
+    as soon as one count step is done, while the other is still being counted."""
+    proc = subprocess.Popen([sys.executable, "-m", "dnadx", "run", "--input", str(batch / "samplesheet.csv"),
+                             "--outdir", str(out), "--cores", "2"], stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    seen = []
+    for line in proc.stderr:
+        seen.append(line.rstrip("\n"))
+        if STEP_DONE.match(seen[-1]):
+            os.kill(proc.pid, sig)
+            break
+    return proc, seen
+
+
+def _group(pgid: int) -> list[int]:
+    """Live processes of process group ``pgid`` (from /proc; zombies count as gone)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                pids.append(int(d.name))
+    return pids
+
+
+def _assert_no_partial_outputs(batch, out: Path) -> None:
+    clean = _files(batch / "clean")
+    for name, data in _files(out).items():
+        assert not Path(name).name.startswith("."), f"{name}: temporary file left behind"
+        assert data == clean[name], f"{name}: partial or different output left by the stopped run"
+
+
+def _assert_lock_free(out: Path) -> None:
+    import fcntl
+    with open(out / ".dnadx" / "lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError while anything still holds it
+        fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def test_sigterm_stops_workers_and_releases_the_lock(batch):
+    out = batch / "terminated"
+    proc, seen = _start_and_signal(batch, out, signal.SIGTERM)
+    try:
+        seen += proc.stderr.read().splitlines()
+        proc.wait(timeout=60)
+    finally:
+        proc.stderr.close()
+        leftover = _group(proc.pid)  # the runner's workers shared its process group
+        for pid in leftover:
+            os.kill(pid, signal.SIGKILL)
+    assert leftover == [], "workers outlived their runner"
+    assert proc.returncode == 128 + signal.SIGTERM, "\n".join(seen)
+    assert "stopped by SIGTERM" in seen[-1] and "Traceback" not in "\n".join(seen), seen
+    assert not (out / "summary.tsv").exists()
+    _assert_no_partial_outputs(batch, out)
+    _assert_lock_free(out)  # a second run can start at once (that a resumed run reproduces the
+    # uninterrupted run's outputs byte for byte is test_killed_run_resumes_to_identical_outputs)
+
+
+def test_sigkilled_runner_leaves_no_orphan_workers(batch):
+    out = batch / "sigkilled"
+    proc, seen = _start_and_signal(batch, out, signal.SIGKILL)
+    proc.stderr.close()  # an orphan would hold the pipe open: do not read to its end
+    proc.wait(timeout=60)
+    try:
+        for _ in range(200):  # the workers get the parent-death signal; allow them 10 s to go
+            leftover = _group(proc.pid)
+            if not leftover:
+                break
+            time.sleep(0.05)
+    finally:
+        for pid in _group(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+    assert leftover == [], "orphaned workers of a SIGKILLed runner are still running (and hold the lock)"
+    _assert_lock_free(out)
 
 
 def _no_space(*args, **kwargs):
