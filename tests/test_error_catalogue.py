@@ -104,6 +104,12 @@ def _inf_count(d: Path) -> list:
     return ["cnv", d / "c.counts.tsv", "--prefix", d / "o"]
 
 
+def _duplicated_bin(d: Path) -> list:
+    (d / "c.counts.tsv").write_text("chrom\tstart\tend\tcount\nchr1\t0\t10000\t3\nchr1\t10000\t20000\t4\n"
+                                    "1\t10000\t20000\t4\n")
+    return ["cnv", d / "c.counts.tsv", "--prefix", d / "o"]
+
+
 def _binary_wig(d: Path) -> list:
     (d / "c.wig").write_bytes(b"fixedStep chrom=chr1 start=1 step=10000\n\x80\xff\n")
     return ["cnv", d / "c.wig", "--prefix", d / "o"]
@@ -125,6 +131,8 @@ CASES = [
     Case("mixed_builds", 2, "input", "samplesheet mixes genome builds", _mixed_builds,
          "but sample B (row 3) is GRCh37"),
     Case("inf_count", 2, "input", "non-integer counts", _inf_count, "row 3: field 'count' must be a non-negative integer"),
+    Case("duplicated_bin", 2, "input", "a bin that appears twice in counts", _duplicated_bin,
+         "row 4: bin 1:10000-20000 appears twice (first at row 3)"),
     Case("binary_wig", 2, "input", "not a text WIG", _binary_wig, "not a text WIG file"),
     Case("outdir_locked", 5, "environment", "another `dnadx run` is using the output folder", _locked,
          "another `dnadx run` is using this output folder"),

@@ -259,3 +259,26 @@ def test_panel_of_another_bin_size(batch, tmp_path):
                  "--pon", tmp_path / "mb.pon.tsv.gz")
     assert_fails(r, 2, "1000000 bp bins", "500000")
     assert not list(tmp_path.glob("o.*"))
+
+
+@pytest.mark.parametrize("case", ["row_repeated", "file_appended_to_itself", "wig_block_repeated"])
+def test_duplicated_bins_are_named(batch, tmp_path, case):
+    df = _counts(batch)
+    if case == "row_repeated":  # the bin of row 5002 (file line) again right after it
+        bad, path = pd.concat([df.iloc[:5001], df.iloc[5000:]]), tmp_path / "d.counts.tsv.gz"
+        needles = ("row 5003: bin chr1:50000000-50010000 appears twice (first at row 5002)",)
+    elif case == "file_appended_to_itself":
+        bad, path = pd.concat([df, df]), tmp_path / "d.counts.tsv.gz"
+        needles = (f"row {len(df) + 2}: bin chr1:0-10000 appears twice (first at row 2)", "concatenated")
+    else:  # two readCounter WIGs concatenated: the chr21 block twice
+        bad, path = df[df["chrom"] == "chr21"], tmp_path / "d.counts.wig"
+        needles = ("bin chr21:0-10000 appears twice",)
+    if case == "wig_block_repeated":
+        io.write_wig(bad, tmp_path / "one.wig")
+        path.write_text((tmp_path / "one.wig").read_text() * 2)
+    else:
+        io.write_tsv(bad, path)
+    r = run_proc("cnv", path, "--prefix", tmp_path / "o")
+    assert_fails(r, 2, str(path), *needles, "re-create the counts with `dnadx count`")
+    assert "genome build" not in r.stderr
+    assert not list(tmp_path.glob("o.*"))
