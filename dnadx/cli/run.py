@@ -11,7 +11,7 @@ import pandas as pd
 from dnadx import __version__, io, params, reference
 from dnadx.cli.common import add_genome, positive_int
 from dnadx.errors import DataError
-from dnadx.pipeline import (Interrupted, RunConfig, detect_builds, interruptible, outdir_lock, plan, run_steps,
+from dnadx.pipeline import (MIN_PON_NORMALS, Interrupted, RunConfig, detect_builds, interruptible, outdir_lock, plan, run_steps,
                             sample_prefix, stderr_log)
 from dnadx.samplesheet import check_builds, read_samplesheet
 from dnadx.summary import summary_row, summary_table
@@ -77,6 +77,10 @@ def _run_batch(args, cfg: RunConfig, samples) -> dict[str, str]:
     outdir = cfg.outdir
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     stderr_log(f"dnadx run: {len(samples)} samples -> {outdir} ({args.cores} cores)")
+    normals = sum(s.type == "normal" for s in samples)
+    if cfg.pon is None and 0 < normals < MIN_PON_NORMALS:  # the Nextflow path warns the same way
+        stderr_log(f"dnadx run: warning: {normals} normal sample(s): a panel of normals needs at least "
+                   f"{MIN_PON_NORMALS}; copy number runs without one")
     failed = run_steps(cfg, plan(samples, cfg), log=stderr_log)
     rows = []
     for s in samples:
