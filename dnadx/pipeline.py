@@ -192,6 +192,10 @@ def interruptible():
     delete their temporary files and release the output folder's lock before exiting."""
     def _raise(signum, _frame):
         raise Interrupted(signum)
+    import threading
+    if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+        yield
+        return
     previous = {sig: signal.signal(sig, _raise) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
