@@ -24,7 +24,9 @@ def register(sub) -> None:
                     "normals from type=normal rows (3 or more) unless --pon is given, then runs copy number and "
                     "every further stage available, in parallel over samples (--cores). Resumable: a step whose "
                     "outputs exist and whose inputs and command are unchanged is skipped. Per-sample outputs go "
-                    "to OUTDIR/<sample>/, batch outputs (summary.tsv, cohort.*, report.html) to OUTDIR/.")
+                    "to OUTDIR/<sample>/, batch outputs (summary.tsv, cohort.*, report.html) to OUTDIR/. Every BAM's "
+                    "build (from its header contig lengths) must be --genome, checked before any work. SIGTERM "
+                    "or ^C stop the workers, leave no partial file and exit 143 / 130; the same command resumes.")
     p.add_argument("--input", required=True, help="samplesheet CSV: sample,bam[,index][,patient][,timepoint][,type]")
     p.add_argument("--outdir", required=True, help="output folder (created; a second concurrent run is refused)")
     add_genome(p)
