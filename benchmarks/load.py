@@ -74,8 +74,10 @@ def run_batch(workdir: Path, n: int, cores: int) -> dict:
     out = workdir / f"run-{n}"
     subprocess.run(["rm", "-rf", str(out)], check=True)
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "dnadx", "run", "--input", str(sheet), "--outdir", str(out),
-                             "--cores", str(cores)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = workdir / f"run-{n}.log"  # a file, not a pipe: 100 samples log more than a pipe buffer holds
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "dnadx", "run", "--input", str(sheet), "--outdir", str(out),
+                                 "--cores", str(cores)], stdout=subprocess.DEVNULL, stderr=fh)
     peak = 0
     loads = []
     while True:  # wait4: the rusage of this run alone (not of the simulations before it)
@@ -86,7 +88,7 @@ def run_batch(workdir: Path, n: int, cores: int) -> dict:
         loads.append(os.getloadavg()[0])
         time.sleep(0.25)
     wall = time.perf_counter() - t0
-    err = proc.stderr.read()
+    err = log.read_text()
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"run of {n} samples failed ({code}): {err[-2000:]}")
