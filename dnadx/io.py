@@ -162,7 +162,24 @@ def read_counts(path) -> pd.DataFrame:
     if df.empty:
         raise InputError(f"{path}: no bins (header only); re-create the counts with `dnadx count`")
     _check_bins(path, df, ("start", "end", "count"), "re-create the counts with `dnadx count`")
+    _check_unique_bins(path, df, first_row=2)
     return df
+
+
+def _check_unique_bins(path, df: pd.DataFrame, *, first_row: int | None) -> None:
+    """InputError naming the first bin that appears twice (`chr1` and `1` are the same contig): its reads
+    would be counted twice. Typically two counts files concatenated, or one appended to itself."""
+    key = pd.DataFrame({"chrom": df["chrom"].astype(str).str.removeprefix("chr"), "start": df["start"]})
+    dup = key.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return
+    i = int(np.flatnonzero(dup)[0])
+    j = int(np.flatnonzero((key["chrom"] == key["chrom"].iloc[i]).to_numpy() & (key["start"] == key["start"].iloc[i]).to_numpy())[0])
+    where = f"row {i + first_row}: " if first_row is not None else ""
+    first = f"row {j + first_row}" if first_row is not None else "an earlier line"
+    raise InputError(f"{path}: {where}bin {df['chrom'].iloc[i]}:{int(df['start'].iloc[i])}-{int(df['end'].iloc[i])} "
+                     f"appears twice (first at {first}); each bin must appear once (two counts files concatenated?); "
+                     "re-create the counts with `dnadx count`")
 
 
 def _check_bins(path, df: pd.DataFrame, int_cols, fix: str) -> None:
@@ -231,6 +248,7 @@ def read_wig(path, *, value_name: str = "value") -> pd.DataFrame:
         if (~np.isfinite(c) | (c < 0) | (c >= MAX_COUNT)).any():
             raise InputError(f"{path}: negative, missing or non-finite read counts in WIG")
         df["count"] = df["count"].round().astype(np.int64)
+        _check_unique_bins(path, df, first_row=None)
     return df
 
 

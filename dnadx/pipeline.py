@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,6 +126,25 @@ def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
     return waves
 
 
+def detect_builds(samples: list[Sample], fasta: Path | None = None) -> dict[str, str | None]:
+    """Each sample's genome build from its BAM/CRAM header contig lengths (cheap: header only).
+
+    None for a BAM that cannot be opened or matches no build: its `count` step reports that problem
+    for that sample alone, as before.
+    """
+    from dnadx.bam import open_alignment
+    from dnadx.errors import DnadxError
+    from dnadx.reference import genome_from_lengths
+    builds: dict[str, str | None] = {}
+    for s in samples:
+        try:
+            with open_alignment(s.bam, fasta=fasta) as bam:
+                builds[s.sample] = genome_from_lengths(dict(zip(bam.references, bam.lengths)))
+        except DnadxError:
+            builds[s.sample] = None
+    return builds
+
+
 def _fingerprint(step: Step) -> str:
     h = hashlib.sha256(json.dumps(step.argv).encode())
     for p in step.inputs:
@@ -147,14 +167,107 @@ def is_done(cfg: RunConfig, step: Step) -> bool:
         return False
 
 
-def _execute(argv: list[str]) -> int:
-    from dnadx.cli import main
-    return main(argv)
+def _execute(argv: list[str]) -> tuple[int, str]:
+    """Run one `dnadx <stage>` command line in a worker: (exit code, the error message or "")."""
+    from dnadx.cli import build_parser
+    from dnadx.errors import DnadxError
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0), ""
+    except DnadxError as exc:  # the message names the file/row and the fix: the runner reports it
+        return exc.exit_code, str(exc)
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT reached the runner; its exit code is 128 + the signal number (143 / 130)."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def interruptible():
+    """While inside, SIGTERM and SIGINT raise Interrupted in the runner, so that it can stop its workers,
+    delete their temporary files and release the output folder's lock before exiting."""
+    def _raise(signum, _frame):
+        raise Interrupted(signum)
+    import threading
+    if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+        yield
+        return
+    previous = {sig: signal.signal(sig, _raise) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _worker_init(runner_pid: int) -> None:
+    """In each forked worker: the runner alone handles ^C and SIGTERM (it stops its workers); a worker
+    dies at once on SIGTERM, and also when the runner dies, even by SIGKILL (Linux parent-death signal),
+    so no orphan keeps the inherited output-folder lock or writes after its runner is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import ctypes
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != runner_pid:  # the runner died before the death signal was armed
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _stop_workers(grace: float = 5.0) -> None:
+    """SIGTERM every live worker of this runner, SIGKILL those still alive after ``grace`` seconds."""
+    workers = multiprocessing.active_children()
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        w.join(grace)
+        if w.is_alive():
+            w.kill()
+            w.join()
+
+
+def _collect(cfg: RunConfig, futures: dict, failed: dict, faults: list, log, done: int, total: int) -> None:
+    """Wait for a wave's steps: stamp each success, record each failure (its own message)."""
+    for fut in cf.as_completed(futures):
+        step = futures[fut]
+        done += 1
+        try:
+            code, detail = fut.result()
+        except cf.CancelledError:
+            continue
+        except Exception as exc:  # a crash in a worker is reported, never swallowed
+            code, detail = 1, f"{type(exc).__name__}: {exc}"
+        if code == 0:
+            stamp = _stamp_path(cfg, step)
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            from dnadx import io
+            io.write_json({"step": step.name, "argv": step.argv, "fingerprint": _fingerprint(step)}, stamp)
+            log(f"[{done}/{total}] {step.name}: done")
+            continue
+        detail = detail or f"exit code {code}"
+        log(f"[{done}/{total}] {step.name}: FAILED (exit {code}: {detail})")
+        # paths inside the output folder are reported relative to it (summary.tsv stays the same
+        # whichever folder the batch ran in)
+        failed[step.sample or step.name] = (f"{step.name.split(':')[0]} failed: "
+                                            f"{detail.replace(str(cfg.outdir) + os.sep, '')}")
+        if code == EnvironmentFault.exit_code:  # disk full, unwritable: every later step would fail too
+            faults.append((step, detail))
+            for f in futures:
+                f.cancel()
 
 
 def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str, str]:
-    """Run the waves; returns {sample or step: failure message} for what failed (others complete)."""
+    """Run the waves; returns {sample or step: failure message} for what failed (others complete).
+
+    A step failing with an environment fault (exit 5: disk full, folder not writable) stops the batch:
+    EnvironmentFault naming the step, its sample and the underlying message (with its fix).
+    """
     failed: dict[str, str] = {}
+    faults: list[tuple[Step, str]] = []  # environment faults (exit 5): they stop the batch
     ctx = multiprocessing.get_context("fork")
     total = sum(len(w) for w in waves)
     done = 0
@@ -180,26 +293,26 @@ def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str
                 log(f"[{done}/{total}] {step.name}: up to date, skipped")
                 continue
             todo.append(step)
-        with cf.ProcessPoolExecutor(max_workers=max(1, cfg.cores), mp_context=ctx) as pool:
-            futures = {pool.submit(_execute, s.argv): s for s in todo}
-            for fut in cf.as_completed(futures):
-                step = futures[fut]
-                done += 1
-                try:
-                    code = fut.result()
-                except Exception as exc:  # a crash in a worker is reported, never swallowed
-                    code, detail = 1, f"{type(exc).__name__}: {exc}"
-                else:
-                    detail = f"exit code {code}"
-                if code == 0:
-                    stamp = _stamp_path(cfg, step)
-                    stamp.parent.mkdir(parents=True, exist_ok=True)
-                    from dnadx import io
-                    io.write_json({"step": step.name, "argv": step.argv, "fingerprint": _fingerprint(step)}, stamp)
-                    log(f"[{done}/{total}] {step.name}: done")
-                else:
-                    failed[step.sample or step.name] = f"{step.name.split(':')[0]} failed ({detail})"
-                    log(f"[{done}/{total}] {step.name}: FAILED ({detail})")
+        with cf.ProcessPoolExecutor(max_workers=max(1, cfg.cores), mp_context=ctx, initializer=_worker_init,
+                                    initargs=(os.getpid(),)) as pool:
+            try:
+                futures = {pool.submit(_execute, s.argv): s for s in todo}
+                _collect(cfg, futures, failed, faults, log, done, total)
+                done += len(futures)
+            except BaseException:  # SIGTERM/^C (Interrupted) or a runner error: no worker may outlive us
+                with contextlib.suppress(ValueError):  # a second ^C must not cut the clean-up short
+                    for sig in (signal.SIGTERM, signal.SIGINT):
+                        signal.signal(sig, signal.SIG_IGN)
+                _stop_workers()
+                pool.shutdown(wait=True, cancel_futures=True)
+                remove_stale_parts(cfg.outdir)  # the killed workers' temporary files (we hold the lock)
+                raise
+        if faults:
+            step, detail = faults[0]
+            who = f"{step.name.split(':')[0]} of sample {step.sample}" if step.sample else step.name
+            more = f"; {len(faults) - 1} other step(s) failed the same way" if len(faults) > 1 else ""
+            raise EnvironmentFault(f"{who} failed: {detail}{more} (the batch was stopped; finished steps are "
+                                   "kept and a re-run of the same command resumes from them)")
     return failed
 
 

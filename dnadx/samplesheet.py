@@ -98,3 +98,29 @@ def read_samplesheet(path) -> list[Sample]:
     if problems:
         raise InputError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
     return out
+
+
+def check_builds(sheet, samples: list[Sample], builds: dict[str, str | None], genome: str) -> None:
+    """Refuse a batch whose BAMs are not all on the batch build ``genome`` (before any work starts).
+
+    Parameters
+    ----------
+    sheet : the samplesheet path (named in the message).
+    samples : the validated rows, in samplesheet order (row number = position + 2).
+    builds : sample id -> build detected from its BAM header contig lengths; None when the header
+        could not be read or matches no build (that sample's `count` step then reports why).
+    genome : the batch build (`dnadx run --genome`).
+    """
+    off = [(i, s.sample, builds[s.sample]) for i, s in enumerate(samples, start=2)
+           if builds.get(s.sample) not in (None, genome)]
+    if not off:
+        return
+    others = sorted({b for _, _, b in off})
+    if len(off) == len(samples) and len(others) == 1:
+        raise InputError(f"{sheet}: every BAM is {others[0]} (detected from the BAM header contig lengths) but the "
+                         f"batch build is {genome} (--genome); pass --genome {others[0]}")
+    them = "it" if len(off) == 1 else "them"
+    listed = ", ".join(f"{sid} (row {row}) is {b}" for row, sid, b in off)
+    raise InputError(f"{sheet}: mixed genome builds: the batch is {genome} (--genome) but sample {listed} "
+                     f"(detected from the BAM header contig lengths); realign {them} to {genome} or run {them} "
+                     f"as a separate batch with --genome {' / '.join(others)}")

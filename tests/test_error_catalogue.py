@@ -44,9 +44,9 @@ README_ROWS = catalogue_rows(ROOT / "README.md")
 PROPOSED_ROWS = catalogue_rows(ROOT / "docs" / "errors.md", "## Proposed rows")
 
 
-def _header_bam(path: Path, *, length: int | None = None) -> Path:
-    """A coordinate-sorted, indexed BAM with the GRCh38 contigs (or all of length ``length``) and no reads."""
-    sizes = reference.chrom_sizes("GRCh38")
+def _header_bam(path: Path, *, length: int | None = None, genome: str = "GRCh38") -> Path:
+    """A coordinate-sorted, indexed BAM with the ``genome`` contigs (or all of length ``length``) and no reads."""
+    sizes = reference.chrom_sizes(genome)
     header = {"HD": {"VN": "1.6", "SO": "coordinate"},
               "SQ": [{"SN": c, "LN": int(length or n)} for c, n in zip(sizes["chrom"], sizes["length"])]}
     with pysam.AlignmentFile(str(path), "wb", header=header):
@@ -78,6 +78,13 @@ def _failing_sample(d: Path) -> list:
     return ["run", "--input", d / "s.csv", "--outdir", d / "o", "--cores", 1]
 
 
+def _mixed_builds(d: Path) -> list:
+    _header_bam(d / "a.bam")
+    _header_bam(d / "b.bam", genome="GRCh37")
+    (d / "s.csv").write_text("sample,bam\nA,a.bam\nB,b.bam\n")
+    return ["run", "--input", d / "s.csv", "--outdir", d / "o"]
+
+
 def _locked(d: Path) -> list:
     _header_bam(d / "e.bam")
     (d / "s.csv").write_text("sample,bam\nE1,e.bam\n")
@@ -94,6 +101,12 @@ def _unwritable(d: Path) -> list:
 
 def _inf_count(d: Path) -> list:
     (d / "c.counts.tsv").write_text("chrom\tstart\tend\tcount\nchr1\t0\t10000\t3\nchr1\t10000\t20000\tinf\n")
+    return ["cnv", d / "c.counts.tsv", "--prefix", d / "o"]
+
+
+def _duplicated_bin(d: Path) -> list:
+    (d / "c.counts.tsv").write_text("chrom\tstart\tend\tcount\nchr1\t0\t10000\t3\nchr1\t10000\t20000\t4\n"
+                                    "1\t10000\t20000\t4\n")
     return ["cnv", d / "c.counts.tsv", "--prefix", d / "o"]
 
 
@@ -115,7 +128,11 @@ CASES = [
          lambda d: ["count", _header_bam(d / "e.bam"), "--prefix", d / "o"], "contains no reads"),
     Case("sample_failed_in_run", 4, "data", "a sample failed inside `dnadx run`", _failing_sample,
          "1 sample(s) failed: E1", whole_stderr_one_line=False),
+    Case("mixed_builds", 2, "input", "samplesheet mixes genome builds", _mixed_builds,
+         "but sample B (row 3) is GRCh37"),
     Case("inf_count", 2, "input", "non-integer counts", _inf_count, "row 3: field 'count' must be a non-negative integer"),
+    Case("duplicated_bin", 2, "input", "a bin that appears twice in counts", _duplicated_bin,
+         "row 4: bin 1:10000-20000 appears twice (first at row 3)"),
     Case("binary_wig", 2, "input", "not a text WIG", _binary_wig, "not a text WIG file"),
     Case("outdir_locked", 5, "environment", "another `dnadx run` is using the output folder", _locked,
          "another `dnadx run` is using this output folder"),

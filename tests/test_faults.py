@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -92,6 +93,87 @@ def test_killed_run_resumes_to_identical_outputs(batch):
     assert _digest(out) == _digest(batch / "clean")
 
 
+def _start_and_signal(batch, out: Path, sig: int) -> tuple[subprocess.Popen, list[str]]:
+    """Start `dnadx run` in its own session; send ``sig`` to the runner alone (not its process group)
+    as soon as one count step is done, while the other is still being counted."""
+    proc = subprocess.Popen([sys.executable, "-m", "dnadx", "run", "--input", str(batch / "samplesheet.csv"),
+                             "--outdir", str(out), "--cores", "2"], stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    seen = []
+    for line in proc.stderr:
+        seen.append(line.rstrip("\n"))
+        if STEP_DONE.match(seen[-1]):
+            os.kill(proc.pid, sig)
+            break
+    return proc, seen
+
+
+def _group(pgid: int) -> list[int]:
+    """Live processes of process group ``pgid`` (from /proc; zombies count as gone)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                pids.append(int(d.name))
+    return pids
+
+
+def _assert_no_partial_outputs(batch, out: Path) -> None:
+    clean = _files(batch / "clean")
+    for name, data in _files(out).items():
+        assert not Path(name).name.startswith("."), f"{name}: temporary file left behind"
+        assert data == clean[name], f"{name}: partial or different output left by the stopped run"
+
+
+def _assert_lock_free(out: Path) -> None:
+    import fcntl
+    with open(out / ".dnadx" / "lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError while anything still holds it
+        fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def test_sigterm_stops_workers_and_releases_the_lock(batch):
+    out = batch / "terminated"
+    proc, seen = _start_and_signal(batch, out, signal.SIGTERM)
+    try:
+        seen += proc.stderr.read().splitlines()
+        proc.wait(timeout=60)
+    finally:
+        proc.stderr.close()
+        leftover = _group(proc.pid)  # the runner's workers shared its process group
+        for pid in leftover:
+            os.kill(pid, signal.SIGKILL)
+    assert leftover == [], "workers outlived their runner"
+    assert proc.returncode == 128 + signal.SIGTERM, "\n".join(seen)
+    assert "stopped by SIGTERM" in seen[-1] and "Traceback" not in "\n".join(seen), seen
+    assert not (out / "summary.tsv").exists()
+    _assert_no_partial_outputs(batch, out)
+    _assert_lock_free(out)  # a second run can start at once (that a resumed run reproduces the
+    # uninterrupted run's outputs byte for byte is test_killed_run_resumes_to_identical_outputs)
+
+
+def test_sigkilled_runner_leaves_no_orphan_workers(batch):
+    out = batch / "sigkilled"
+    proc, seen = _start_and_signal(batch, out, signal.SIGKILL)
+    proc.stderr.close()  # an orphan would hold the pipe open: do not read to its end
+    proc.wait(timeout=60)
+    try:
+        for _ in range(200):  # the workers get the parent-death signal; allow them 10 s to go
+            leftover = _group(proc.pid)
+            if not leftover:
+                break
+            time.sleep(0.05)
+    finally:
+        for pid in _group(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+    assert leftover == [], "orphaned workers of a SIGKILLed runner are still running (and hold the lock)"
+    _assert_lock_free(out)
+
+
 def _no_space(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -114,7 +196,15 @@ def test_full_disk_in_run_is_a_clear_error(batch, tmp_path, monkeypatch, capsys)
     out = tmp_path / "o"
     assert run_cli("run", "--input", batch / "samplesheet.csv", "--outdir", out, "--cores", 2) == 5
     err = capsys.readouterr().err.strip().splitlines()
-    assert "no space left on device" in err[-1] and "Traceback" not in "\n".join(err), err
+    assert "Traceback" not in "\n".join(err), err
+    # one message: the step, its sample, the file it could not write, the fix; the batch stops there
+    m = re.fullmatch(r"dnadx run: error: count of sample (S\d) failed: (\S+): no space left on device; "
+                     r"free disk space and re-run(; [12] other step\(s\) failed the same way)? \(the batch was "
+                     r"stopped; finished steps are kept and a re-run of the same command resumes from them\)", err[-1])
+    assert m, err
+    assert Path(m.group(2)).parent == out / m.group(1), err  # the file the failed step was writing
+    assert not any(": done" in line or line.startswith("[") and "cnv:" in line for line in err), err
+    assert sum("FAILED (exit 5: " in line for line in err) in (1, 2, 3), err
     left = [p for p in out.rglob("*") if p.is_file() and ".dnadx" not in p.relative_to(out).parts]
     assert left == []
 
@@ -168,4 +258,27 @@ def test_panel_of_another_bin_size(batch, tmp_path):
     r = run_proc("cnv", batch / "clean" / "S1" / "S1.counts.tsv.gz", "--prefix", tmp_path / "o",
                  "--pon", tmp_path / "mb.pon.tsv.gz")
     assert_fails(r, 2, "1000000 bp bins", "500000")
+    assert not list(tmp_path.glob("o.*"))
+
+
+@pytest.mark.parametrize("case", ["row_repeated", "file_appended_to_itself", "wig_block_repeated"])
+def test_duplicated_bins_are_named(batch, tmp_path, case):
+    df = _counts(batch)
+    if case == "row_repeated":  # the bin of row 5002 (file line) again right after it
+        bad, path = pd.concat([df.iloc[:5001], df.iloc[5000:]]), tmp_path / "d.counts.tsv.gz"
+        needles = ("row 5003: bin chr1:50000000-50010000 appears twice (first at row 5002)",)
+    elif case == "file_appended_to_itself":
+        bad, path = pd.concat([df, df]), tmp_path / "d.counts.tsv.gz"
+        needles = (f"row {len(df) + 2}: bin chr1:0-10000 appears twice (first at row 2)", "concatenated")
+    else:  # two readCounter WIGs concatenated: the chr21 block twice
+        bad, path = df[df["chrom"] == "chr21"], tmp_path / "d.counts.wig"
+        needles = ("bin chr21:0-10000 appears twice",)
+    if case == "wig_block_repeated":
+        io.write_wig(bad, tmp_path / "one.wig")
+        path.write_text((tmp_path / "one.wig").read_text() * 2)
+    else:
+        io.write_tsv(bad, path)
+    r = run_proc("cnv", path, "--prefix", tmp_path / "o")
+    assert_fails(r, 2, str(path), *needles, "re-create the counts with `dnadx count`")
+    assert "genome build" not in r.stderr
     assert not list(tmp_path.glob("o.*"))

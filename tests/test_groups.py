@@ -114,7 +114,7 @@ def test_defining_features_name_the_expected_events(model):
     assert basal.str.contains("chr5:|chr12:").sum() >= 3  # 5q and 12q losses are basal-like hallmarks
 
 
-TRAINING = Path(os.environ.get("DNADX_TRAINING", "/work/shared/dnadx-training"))
+TRAINING = Path(os.environ.get("DNADX_TRAINING", ROOT.parent / "shared" / "dnadx-training"))
 
 
 @pytest.mark.skipif(not (TRAINING / "subtype").exists(), reason=f"training data not at {TRAINING} (set DNADX_TRAINING)")

@@ -11,8 +11,9 @@ import pandas as pd
 from dnadx import __version__, io, params, reference
 from dnadx.cli.common import add_genome, positive_int
 from dnadx.errors import DataError
-from dnadx.pipeline import RunConfig, outdir_lock, plan, run_steps, sample_prefix, stderr_log
-from dnadx.samplesheet import read_samplesheet
+from dnadx.pipeline import (MIN_PON_NORMALS, Interrupted, RunConfig, detect_builds, interruptible, outdir_lock, plan, run_steps,
+                            sample_prefix, stderr_log)
+from dnadx.samplesheet import check_builds, read_samplesheet
 from dnadx.summary import summary_row, summary_table
 
 
@@ -23,7 +24,9 @@ def register(sub) -> None:
                     "normals from type=normal rows (3 or more) unless --pon is given, then runs copy number and "
                     "every further stage available, in parallel over samples (--cores). Resumable: a step whose "
                     "outputs exist and whose inputs and command are unchanged is skipped. Per-sample outputs go "
-                    "to OUTDIR/<sample>/, batch outputs (summary.tsv, cohort.*, report.html) to OUTDIR/.")
+                    "to OUTDIR/<sample>/, batch outputs (summary.tsv, cohort.*, report.html) to OUTDIR/. Every BAM's "
+                    "build (from its header contig lengths) must be --genome, checked before any work. SIGTERM "
+                    "or ^C stop the workers, leave no partial file and exit 143 / 130; the same command resumes.")
     p.add_argument("--input", required=True, help="samplesheet CSV: sample,bam[,index][,patient][,timepoint][,type]")
     p.add_argument("--outdir", required=True, help="output folder (created; a second concurrent run is refused)")
     add_genome(p)
@@ -43,38 +46,21 @@ def _available() -> frozenset:
 
 def run(args) -> int:
     samples = read_samplesheet(args.input)
+    # a BAM of another build would only fail after its counting; refuse the batch before any work
+    check_builds(args.input, samples, detect_builds(samples, Path(args.fasta) if args.fasta else None), args.genome)
     reference.require_intact()  # a batch must not run on a silently changed bundle
     outdir = Path(args.outdir)
     cfg = RunConfig(outdir=outdir, genome=args.genome, fasta=Path(args.fasta) if args.fasta else None,
                     pon=Path(args.pon).resolve() if args.pon else None, cores=args.cores, bin_size=args.bin_size,
                     available=_available())
-    with outdir_lock(outdir):
-        started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-        stderr_log(f"dnadx run: {len(samples)} samples -> {outdir} ({args.cores} cores)")
-        failed = run_steps(cfg, plan(samples, cfg), log=stderr_log)
-        rows = []
-        for s in samples:
-            prefix = sample_prefix(cfg, s.sample)
-            cnv = io.read_json(f"{prefix}.cnv.json") if Path(f"{prefix}.cnv.json").exists() else None
-            score = io.read_json(f"{prefix}.score.json") if Path(f"{prefix}.score.json").exists() else None
-            resistance = None
-            if Path(f"{prefix}.resistance.tsv").exists():
-                from dnadx.resistance import summarise
-                resistance = summarise(io.read_tsv(f"{prefix}.resistance.tsv", kind="resistance"))
-            rows.append(summary_row(vars(s), cnv, score, None, resistance, failed.get(s.sample)))
-        io.write_tsv(summary_table(rows), outdir / "summary.tsv")
-        io.write_json({"dnadx_version": __version__, "started": started,
-                       "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                       "command": ["dnadx", *sys.argv[1:]], "genome": args.genome, "bin_size": args.bin_size,
-                       "samples": [s.sample for s in samples], "failed": failed,
-                       "reference_manifest": reference.manifest().to_dict(orient="records")},
-                      outdir / "provenance.json")
-        if "report" in cfg.available:
-            # the report stage rewrites summary.tsv with its QC-combined rows and writes report.html;
-            # a report failure is logged, never allowed to hide the per-sample results
-            from dnadx.cli import main as dnadx_main
-            if dnadx_main(["report", str(outdir), "--samplesheet", str(Path(args.input).resolve())]) != 0:
-                stderr_log("dnadx run: warning: report stage failed; summary.tsv is the runner's own")
+    try:
+        # SIGTERM/^C: the runner stops its workers, deletes their temporary files, releases the lock
+        with interruptible(), outdir_lock(outdir):
+            failed = _run_batch(args, cfg, samples)
+    except Interrupted as exc:
+        stderr_log(f"dnadx run: stopped by {exc}: workers stopped, no partial output left, output folder "
+                   "unlocked; re-run the same command to resume (finished steps are kept)")
+        return 128 + exc.signum
     stderr_log(f"dnadx run: summary -> {outdir / 'summary.tsv'}" +
                (f", report -> {outdir / 'report.html'}" if (outdir / "report.html").exists() else ""))
     if failed:
@@ -86,3 +72,39 @@ def run(args) -> int:
             msg += ("; " if msg else "") + "batch step(s) failed: " + "; ".join(f"{k}: {failed[k]}" for k in batch)
         raise DataError(msg)
     return 0
+
+
+def _run_batch(args, cfg: RunConfig, samples) -> dict[str, str]:
+    """Every step, then summary.tsv, provenance.json and the report; returns the failures."""
+    outdir = cfg.outdir
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    stderr_log(f"dnadx run: {len(samples)} samples -> {outdir} ({args.cores} cores)")
+    normals = sum(s.type == "normal" for s in samples)
+    if cfg.pon is None and 0 < normals < MIN_PON_NORMALS:  # the Nextflow path warns the same way
+        stderr_log(f"dnadx run: warning: {normals} normal sample(s): a panel of normals needs at least "
+                   f"{MIN_PON_NORMALS}; copy number runs without one")
+    failed = run_steps(cfg, plan(samples, cfg), log=stderr_log)
+    rows = []
+    for s in samples:
+        prefix = sample_prefix(cfg, s.sample)
+        cnv = io.read_json(f"{prefix}.cnv.json") if Path(f"{prefix}.cnv.json").exists() else None
+        score = io.read_json(f"{prefix}.score.json") if Path(f"{prefix}.score.json").exists() else None
+        resistance = None
+        if Path(f"{prefix}.resistance.tsv").exists():
+            from dnadx.resistance import summarise
+            resistance = summarise(io.read_tsv(f"{prefix}.resistance.tsv", kind="resistance"))
+        rows.append(summary_row(vars(s), cnv, score, None, resistance, failed.get(s.sample)))
+    io.write_tsv(summary_table(rows), outdir / "summary.tsv")
+    io.write_json({"dnadx_version": __version__, "started": started,
+                   "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                   "command": ["dnadx", *sys.argv[1:]], "genome": args.genome, "bin_size": args.bin_size,
+                   "samples": [s.sample for s in samples], "failed": failed,
+                   "reference_manifest": reference.manifest().to_dict(orient="records")},
+                  outdir / "provenance.json")
+    if "report" in cfg.available:
+        # the report stage rewrites summary.tsv with its QC-combined rows and writes report.html;
+        # a report failure is logged, never allowed to hide the per-sample results
+        from dnadx.cli import main as dnadx_main
+        if dnadx_main(["report", str(outdir), "--samplesheet", str(Path(args.input).resolve())]) != 0:
+            stderr_log("dnadx run: warning: report stage failed; summary.tsv is the runner's own")
+    return failed

@@ -12,6 +12,7 @@ import csv
 import filecmp
 import gzip
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -361,3 +362,30 @@ def test_samplesheet_rows_become_sample_tuples(nf_model, renderer):
     for (row, expected), res in zip(cases, results):
         assert "error" not in res, res["error"]
         assert res["value"] == expected, f"{row} -> {res['value']}"
+
+
+def test_pon_only_from_three_or_more_normals(nf_model, renderer):
+    """The Nextflow path builds a panel of normals exactly when `dnadx run` does (3 or more normals):
+    `buildsPon` (copy_number subworkflow) evaluated by Groovy against the runner's plan, and DNADX_PON
+    fed only through that branch (1-2 normals used to reach `dnadx pon`, which refuses them)."""
+    from dnadx.pipeline import MIN_PON_NORMALS, RunConfig, plan
+    from dnadx.samplesheet import Sample
+
+    [(path, fn)] = [(s["file"], f) for s in nf_model["scripts"] for f in s["functions"] if f["name"] == "buildsPon"]
+    assert Path(path) == REPO / "subworkflows/local/copy_number/main.nf"
+    sizes = range(6)
+    results = renderer.render([{"call": "buildsPon(counts)", "source": fn["text"],
+                                "binding": {"counts": [{"__path__": f"N{i}.counts.tsv.gz"} for i in range(n)]}}
+                               for n in sizes])
+    nextflow = [r.get("value", r.get("error")) for r in results]
+    runner = []
+    for n in sizes:
+        samples = [Sample(f"N{i}", Path(f"N{i}.bam"), None, f"N{i}", "", "normal") for i in range(n)]
+        samples.append(Sample("P1", Path("P1.bam"), None, "P1", "", "plasma"))
+        runner.append(any(step.name == "pon" for wave in plan(samples, RunConfig(outdir=Path("o"))) for step in wave))
+    assert nextflow == runner == [n >= MIN_PON_NORMALS for n in sizes], (nextflow, runner)
+
+    [wf] = [w for s in nf_model["scripts"] for w in s["workflows"] if w["name"] == "COPY_NUMBER"]
+    assert [args for callee, args in wf["calls"] if callee == "DNADX_PON"] == [["ch_normal_counts", "genome"]]
+    body = re.sub(r"\s+", " ", Path(path).read_text())
+    assert "pon: buildsPon(counts)" in body and "ch_normal_counts = ch_normals.pon.map" in body

@@ -23,12 +23,20 @@ workflow COPY_NUMBER {
         ch_pon = channel.value(pon)
     } else {
         // normals -> one PoN; sorted by file name so the PoN does not depend on task completion order.
-        // No normals: collect() emits nothing, DNADX_PON does not run and samples get no --pon.
-        ch_normal_counts = DNADX_COUNT.out.counts
+        // No normals: collect() emits nothing. Fewer than 3: as `dnadx run`, no PoN is built (dnadx pon
+        // would refuse them) and the samples, normals included, get copy number without --pon.
+        ch_normals = DNADX_COUNT.out.counts
             .filter { meta, _counts -> meta.type == 'normal' }
             .map { _meta, counts -> counts }
             .collect(sort: { a, b -> a.name <=> b.name })
-            .map { counts -> [[id: 'pon'], counts] }
+            .branch { counts ->
+                pon: buildsPon(counts)
+                too_few: true
+            }
+        ch_normals.too_few.subscribe { counts ->
+            log.warn("${counts.size()} normal sample(s): a panel of normals needs at least 3; copy number runs without one (as `dnadx run`)")
+        }
+        ch_normal_counts = ch_normals.pon.map { counts -> [[id: 'pon'], counts] }
         DNADX_PON(ch_normal_counts, genome)
         ch_pon = DNADX_PON.out.pon
             .map { _meta, pon_file -> pon_file }
@@ -44,4 +52,10 @@ workflow COPY_NUMBER {
     pon      = ch_pon                 // value channel: path(pon) or []
     cnv      = DNADX_CNV.out.cnv      // channel: [ val(meta), path(cnv.json), path(bins.tsv.gz), path(seg) ]
     png      = DNADX_CNV.out.png      // channel: [ val(meta), path(cnv.png) ]
+}
+
+// Whether the normals' counts make a panel of normals: `dnadx pon` needs at least 3 (the same rule as
+// `dnadx run`, dnadx/pipeline.py MIN_PON_NORMALS; tests/nextflow checks they agree).
+def buildsPon(normal_counts) {
+    return normal_counts.size() >= 3
 }
