@@ -55,6 +55,8 @@ REL_SD = 0.05  # relative systematic error of a segment's log2 (correction resid
 # the 95% interval covered the truth in 7 of 9 benchmark replicates at tumour fractions 0.3 and 0.5; with it 12 of 12 tuning replicates at each of 0.1-0.5
 PHI_FINE = 0.01  # ploidy step of the refinement around a called tumour's estimate
 REFINE_PAD = 0.01  # the refinement covers the coarse interval and this much either side
+REFINE_MIN_P = 0.15  # below, a 0.05 ploidy step shifts expected log2 by less than the p grid does, and the
+# finer grid only let noise pull p up (tumour fraction 0.05: one replicate 0.05 -> 0.09 in the benchmark)
 P_GRID = np.round(np.arange(0.0, 0.9501, 0.0025), 4)
 PHI_GRID = np.round(np.arange(1.5, 5.001, 0.05), 3)
 CHI2_95 = 3.841
@@ -138,8 +140,9 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU) -> Fit:
         p_hat, ploidy = 0.0, 2.0
         ci = (0.0, detection_limit(sigma, k[w_auto > 0], tau=tau))
     else:
-        prof, p_hat, ploidy = _refine(prof, p_hat, ploidy, m, n, var, priors, w_auto)
-        i = int(np.flatnonzero(prof["p"].to_numpy() == p_hat)[0])
+        if p_hat >= REFINE_MIN_P:
+            prof, p_hat, ploidy = _refine(prof, p_hat, ploidy, m, n, var, priors, w_auto)
+            i = int(np.flatnonzero(prof["p"].to_numpy() == p_hat)[0])
         ci = _interval(prof, p_hat)
     # states of every segment (small ones included) at the chosen p and phi
     allseg = segments[valid]
