@@ -97,7 +97,10 @@ def _count_task(args):
 
 
 def _load_fast():
-    """The compiled loop (dnadx/_fastcount.pyx) bound to the loaded pysam's htslib, or None (not built)."""
+    """The compiled loop (dnadx/_fastcount.pyx) bound to the loaded pysam's htslib, or None: not built,
+    or ``DNADX_COUNT_LOOP=python`` in the environment (for benchmarks and bug reports)."""
+    if os.environ.get("DNADX_COUNT_LOOP") == "python":
+        return None
     try:
         import pysam.libchtslib
 

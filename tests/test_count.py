@@ -197,6 +197,13 @@ def test_compiled_count_loop_is_built():
     from dnadx import bam
     assert bam.count_loop() == "compiled", ("dnadx/_fastcount.pyx was not compiled: reinstall with "
                                             "`pip install -v -e .` and read the setup.py warning")
+    import os
+    import subprocess
+    import sys
+    code = "from dnadx.bam import count_loop; print(count_loop())"
+    forced = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "DNADX_COUNT_LOOP": "python"})
+    assert forced.stdout.strip() == "python"
 
 
 needs_compiled = pytest.mark.skipif(count_loop() != "compiled",
