@@ -134,7 +134,7 @@ def _count_contig_fast(bam, path, contig, length, opts):
     ret = _FAST.count_contig(bam, contig, opts.bin_size, opts.min_mapq, opts.min_fragment or 0,
                              opts.max_fragment or 1 << 40, counts, hist, tally)
     if ret == -3:
-        raise DataError(_beyond_contig(path, contig, length))
+        raise InputError(_beyond_contig(path, contig, length))
     if ret < -1:
         raise InputError(f"{path}: read error in {contig} (htslib code {ret}); the file looks truncated or corrupt")
     t = dict(zip(_TALLY, tally.tolist()))
@@ -194,7 +194,7 @@ def _count_contig_py(bam, path, contig, length, opts):
     except OSError as exc:
         raise InputError(f"{path}: read error in {contig} ({exc}); the file looks truncated or corrupt") from exc
     except IndexError as exc:  # a start beyond the last bin: the same message as the compiled loop
-        raise DataError(_beyond_contig(path, contig, length)) from exc
+        raise InputError(_beyond_contig(path, contig, length)) from exc
     return contig, np.asarray(counts, dtype=np.int64), np.asarray(hist, dtype=np.int64), drops, records, mates, single, paired
 
 
