@@ -11,9 +11,12 @@ DEMO   ?= demo-results
 # libdeflate-dev zlib1g-dev libbz2-dev liblzma-dev libcurl4-openssl-dev and ~5 min); `dnadx count`
 # is then 1.3-1.4x faster on real BAMs (benchmarks/README.md). Works on an existing venv too.
 PYSAM  ?= wheel
-PYSAM_VERSION = $(shell sed -n 's/.*"pysam==\([^"]*\)".*/\1/p' pyproject.toml)
+PYSAM_VERSION = $(shell sed -n 's/.*"pysam==\([^"]*\)".*/\1/p' pyproject.toml | head -1)
+CYTHON_VERSION = $(shell sed -n 's/.*"Cython==\([^"]*\)".*/\1/p' pyproject.toml)
 
-$(VENV)/.installed: pyproject.toml
+# pip install -e also compiles the optional counting loop dnadx/_fastcount.pyx (setup.py; Cython and
+# pysam's headers come from build isolation; if the compile fails the install goes on without it)
+$(VENV)/.installed: pyproject.toml setup.py dnadx/_fastcount.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
@@ -25,6 +28,10 @@ $(VENV)/.pysam-source: $(VENV)/.installed
 		--no-binary pysam pysam==$(PYSAM_VERSION)
 	$(PY) -c "from dnadx.bam import pysam_build as b; print(b()); assert 'libdeflate: yes' in b(), \
 		'pysam built without libdeflate: apt-get install -y libdeflate-dev, then make venv PYSAM=source again'"
+# recompile dnadx/_fastcount.pyx against the pysam now installed (no build isolation: this venv's pysam)
+	$(PY) -m pip install --quiet "setuptools>=68" wheel Cython==$(CYTHON_VERSION)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall -e .
+	$(PY) -c "from dnadx.bam import count_loop; print('count loop:', count_loop())"
 	touch $@
 
 venv: $(VENV)/.installed $(if $(filter source,$(PYSAM)),$(VENV)/.pysam-source)

@@ -4,10 +4,11 @@ the same sequence-bearing BAM, interleaved round by round so machine load hits e
 
 Usage:
   python benchmarks/count_speed.py [--python wheel=.venv/bin/python --python libdeflate=.venv-src/bin/python]
-                                   [--pairs 1000000 5000000] [--rounds 5] [--data DIR] [--seed 1]
+                                   [--pairs 1000000 5000000] [--rounds 5] [--data DIR] [--seed 1] [--python-loop]
 
 Each `--python LABEL=EXE` is one install of dnadx (e.g. the PyPI pysam wheel and `make venv
-PYSAM=source`); each runs `dnadx count --threads 1` and `--threads 2`. BAMs come from
+PYSAM=source`); each runs `dnadx count --threads 1` and `--threads 2` (with `--python-loop`, also
+with DNADX_COUNT_LOOP=python: the pure-pysam per-record loop instead of dnadx/_fastcount.pyx). BAMs come from
 `benchmarks/make_bench_bam.py` (generated once into --data, default benchmarks/.data, git-ignored).
 Every round times each method once with GNU time (`%e %U %S %M`: wall, CPU, peak RSS of the
 largest process, workers included). Reported: median wall, median CPU, max RSS, and the median of
@@ -33,9 +34,9 @@ HERE = Path(__file__).resolve().parent
 SAMTOOLS = "samtools view -c -F 0xF04 -q 20"
 
 
-def timed(cmd: list[str]) -> tuple[float, float, int]:
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]:
     """(wall s, CPU s = user + sys, peak RSS MB) of one run."""
-    out = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", *cmd], capture_output=True, text=True)
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", *cmd], capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed: {out.stderr[-800:]}")
     wall, user, sys_, rss = out.stderr.strip().splitlines()[-1].split()
@@ -47,43 +48,51 @@ def outputs(prefix: Path) -> tuple[bytes, dict]:
     return gzip.decompress(Path(f"{prefix}.counts.tsv.gz").read_bytes()), qc
 
 
-def pythons(specs: list[str]) -> dict[str, str]:
+def pythons(specs: list[str]) -> dict[str, tuple[str, str]]:
+    """LABEL=EXE specs -> {"LABEL: pysam build": (EXE, "compiled" or "python" loop as installed)}."""
     found = {}
     for spec in specs:
         label, _, exe = spec.partition("=")
         if not exe:
             raise SystemExit(f"--python {spec!r}: expected LABEL=PATH_TO_PYTHON")
-        build = subprocess.run([exe, "-c", "from dnadx.bam import pysam_build; print(pysam_build())"],
+        build = subprocess.run([exe, "-c", "from dnadx.bam import count_loop, pysam_build; "
+                                "print(f'{pysam_build()}\\t{count_loop()}')"],
                                capture_output=True, text=True)
         if build.returncode != 0:
             raise SystemExit(f"{exe}: cannot import dnadx: {build.stderr[-300:]}")
-        found[f"{label}: {build.stdout.strip()}"] = exe
+        pysam_text, loop = build.stdout.strip().split("\t")
+        found[f"{label}: {pysam_text}"] = (exe, loop)
     return found
 
 
-def bench_one(bam: Path, installs: dict[str, str], rounds: int, out: Path) -> tuple[list[tuple], list[float], int]:
+def bench_one(bam: Path, installs: dict[str, tuple[str, str]], rounds: int, out: Path,
+              python_loop: bool = False) -> tuple[list[tuple], list[float], int]:
     methods = {SAMTOOLS: ["samtools", "view", "-c", "-F", "0xF04", "-q", "20", str(bam)]}
-    for i, (label, exe) in enumerate(installs.items()):
-        for t in (1, 2):
-            methods[f"dnadx count --threads {t} ({label})"] = [
-                exe, "-m", "dnadx", "count", str(bam), "--prefix", str(out / f"i{i}_t{t}"), "--threads", str(t)]
+    envs = {}
+    runs = []  # output prefixes of every dnadx run, for the equality check
+    for i, (label, (exe, built)) in enumerate(installs.items()):
+        for loop in ("", "python") if python_loop else ("",):
+            for t in (1, 2):
+                name = f"dnadx count --threads {t} ({label}, {'Python loop' if loop else built + ' loop'})"
+                prefix = out / f"i{i}_t{t}{'_py' if loop else ''}"
+                methods[name] = [exe, "-m", "dnadx", "count", str(bam), "--prefix", str(prefix), "--threads", str(t)]
+                envs[name] = {**os.environ, "DNADX_COUNT_LOOP": loop}
+                runs.append(prefix)
     res: dict[str, list] = {m: [] for m in methods}
     loads = []
     for _ in range(rounds):
         loads.append(os.getloadavg()[0])
         for m, cmd in methods.items():
-            res[m].append(timed(cmd))
+            res[m].append(timed(cmd, envs.get(m)))
     # correctness: all dnadx runs agree, and the kept reads equal samtools' read-1 count
     expected = int(subprocess.run(["samtools", "view", "-c", "-f", "64", "-F", "3844", "-q", "20", str(bam)],
                                   capture_output=True, text=True, check=True).stdout)
     first = None
-    for i in range(len(installs)):
-        for t in (1, 2):
-            got = outputs(out / f"i{i}_t{t}")
-            first = first or got
-            if got != first or got[1]["reads_kept"] != expected:
-                raise SystemExit(f"{bam}: install {i} --threads {t} disagrees (kept {got[1]['reads_kept']}, "
-                                 f"samtools {expected})")
+    for prefix in runs:
+        got = outputs(prefix)
+        first = first or got
+        if got != first or got[1]["reads_kept"] != expected:
+            raise SystemExit(f"{bam}: run {prefix.name} disagrees (kept {got[1]['reads_kept']}, samtools {expected})")
     ref = res[SAMTOOLS]
     rows = []
     for m, vals in res.items():
@@ -101,6 +110,8 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", default=str(HERE / ".data"))
+    ap.add_argument("--python-loop", action="store_true",
+                    help="also time each install with DNADX_COUNT_LOOP=python (the pure-pysam loop)")
     args = ap.parse_args(argv)
     if not shutil.which("samtools") or not Path("/usr/bin/time").exists():
         raise SystemExit("needs samtools and /usr/bin/time: apt-get install -y samtools time")
@@ -113,7 +124,7 @@ def main(argv=None):
         if not bam.exists():
             subprocess.run([sys.executable, str(HERE / "make_bench_bam.py"), str(n), str(bam), "--seed", str(args.seed)],
                            check=True)
-        rows, loads, records = bench_one(bam, installs, args.rounds, data)
+        rows, loads, records = bench_one(bam, installs, args.rounds, data, args.python_loop)
         lines.append(f"| **{records:,} records** ({bam.stat().st_size / 1e6:.0f} MB) | | | | | |")
         lines += [f"| `{m}` | {w:.2f} | {c:.2f} | {rss} | **{r:.2f}** | {min(loads):.1f}-{max(loads):.1f} |"
                   for m, w, c, rss, r in rows]

@@ -96,7 +96,58 @@ def _count_task(args):
     return _count_contig(_WORKER["bam"], path, contig, length, opts)
 
 
+def _load_fast():
+    """The compiled loop (dnadx/_fastcount.pyx) bound to the loaded pysam's htslib, or None: not built,
+    or ``DNADX_COUNT_LOOP=python`` in the environment (for benchmarks and bug reports)."""
+    if os.environ.get("DNADX_COUNT_LOOP") == "python":
+        return None
+    try:
+        import pysam.libchtslib
+
+        from dnadx import _fastcount
+        _fastcount.bind(pysam.libchtslib.__file__)
+    except (ImportError, ValueError, OSError, RuntimeWarning):  # not compiled, or built for another pysam layout
+        return None
+    return _fastcount
+
+
+_FAST = _load_fast()
+_TALLY = ("records", "mates", "single", "paired") + FILTERS  # the order _fastcount.count_contig fills
+
+
+def count_loop() -> str:
+    """``compiled`` when `dnadx count` runs its per-record loop in dnadx/_fastcount.pyx, else ``python``."""
+    return "compiled" if _FAST is not None else "python"
+
+
 def _count_contig(bam, path, contig, length, opts):
+    if _FAST is not None:
+        return _count_contig_fast(bam, path, contig, length, opts)
+    return _count_contig_py(bam, path, contig, length, opts)
+
+
+def _count_contig_fast(bam, path, contig, length, opts):
+    """Same as _count_contig_py (rule, filter order, outputs), with the loop in compiled code."""
+    counts = np.zeros(-(-length // opts.bin_size), dtype=np.int64)
+    hist = np.zeros(params.FRAGMENT_HIST_MAX + 1, dtype=np.int64)
+    tally = np.zeros(len(_TALLY), dtype=np.int64)
+    ret = _FAST.count_contig(bam, contig, opts.bin_size, opts.min_mapq, opts.min_fragment or 0,
+                             opts.max_fragment or 1 << 40, counts, hist, tally)
+    if ret == -3:
+        raise InputError(_beyond_contig(path, contig, length))
+    if ret < -1:
+        raise InputError(f"{path}: read error in {contig} (htslib code {ret}); the file looks truncated or corrupt")
+    t = dict(zip(_TALLY, tally.tolist()))
+    drops = {k: t[k] for k in FILTERS}
+    return contig, counts, hist, drops, t["records"], t["mates"], t["single"], t["paired"]
+
+
+def _beyond_contig(path, contig, length) -> str:
+    return (f"{path}: a record on {contig} starts beyond the contig length in the header ({length} bp); "
+            "header and alignments disagree: re-create the BAM with the header of the reference it was aligned to")
+
+
+def _count_contig_py(bam, path, contig, length, opts):
     nbins = -(-length // opts.bin_size)
     counts = [0] * nbins
     hist = [0] * (params.FRAGMENT_HIST_MAX + 1)
@@ -142,6 +193,8 @@ def _count_contig(bam, path, contig, length, opts):
             counts[r.reference_start // bs] += 1
     except OSError as exc:
         raise InputError(f"{path}: read error in {contig} ({exc}); the file looks truncated or corrupt") from exc
+    except IndexError as exc:  # a start beyond the last bin: the same message as the compiled loop
+        raise InputError(_beyond_contig(path, contig, length)) from exc
     return contig, np.asarray(counts, dtype=np.int64), np.asarray(hist, dtype=np.int64), drops, records, mates, single, paired
 
 

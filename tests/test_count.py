@@ -10,8 +10,8 @@ import pandas as pd
 import pysam
 import pytest
 
-from dnadx.bam import CountOptions, count_reads
-from tests.conftest import run_cli
+from dnadx.bam import CountOptions, count_loop, count_reads
+from tests.conftest import run_cli, run_proc
 
 
 def independent_count(bam_path, bin_size=10_000, min_mapq=20, lo=None, hi=None):
@@ -141,3 +141,115 @@ def test_pysam_build_reports_libdeflate_like_the_library_bytes(small_bam, tmp_pa
     assert m.group(2) == ("yes" if b"libdeflate=yes" in raw else "no")
     assert run_cli("count", small_bam, "--prefix", tmp_path / "v", "--threads", 1, "--verbose") == 0
     assert f"dnadx count: {text}, 1 worker process(es)" in capsys.readouterr().err
+
+
+# --- the compiled loop (dnadx/_fastcount.pyx) against the pure-pysam loop -------------------------------
+
+FLAG_BITS = (0x1, 0x4, 0x40, 0x80, 0x100, 0x200, 0x400, 0x800)
+LENGTHS = {"chr21": 46709983, "chr22": 50818468, "chrUn_test": 5000}
+
+
+def flag_case_bam(path, beyond=False):
+    """Every combination of the filter-relevant flag bits x MAPQ around the threshold x template
+    lengths around the window and the histogram cap, on two canonical contigs (first and last bin
+    included) and one other contig, plus unplaced reads. ``beyond``: one read past chr22's end."""
+    header = pysam.AlignmentHeader.from_dict({
+        "HD": {"VN": "1.6", "SO": "coordinate"},
+        "SQ": [{"SN": c, "LN": n} for c, n in LENGTHS.items()]})
+    rng = np.random.default_rng(11)
+    recs = []
+    for tid, (chrom, n) in enumerate(LENGTHS.items()):
+        for i, bits in enumerate(range(1 << len(FLAG_BITS))):
+            flag = sum(b for j, b in enumerate(FLAG_BITS) if bits >> j & 1)
+            for mapq in (0, 19, 20, 30, 60, 255):
+                for tlen in (0, 1, -99, 100, 150, -151, 999, 1000, -1001, 5000):
+                    pos = int(rng.integers(0, n - 150)) if (i + mapq) % 7 else (0 if tlen > 0 else n - 1)
+                    recs.append((tid, pos, flag, mapq, tlen))
+    if beyond:
+        recs.append((1, LENGTHS["chr22"] + 20_000, 0x41, 60, 170))
+    recs.sort()
+    tmp = path.with_suffix(".tmp.bam")
+    with pysam.AlignmentFile(str(tmp), "wb", header=header) as out:
+        for k, (tid, pos, flag, mapq, tlen) in enumerate(recs):
+            a = pysam.AlignedSegment(header)
+            a.query_name, a.flag, a.reference_id, a.reference_start = f"r{k}", flag, tid, pos
+            a.mapping_quality, a.template_length = mapq, tlen
+            if not flag & 0x4:
+                a.cigarstring = "1M"
+            if flag & 0x1:
+                a.next_reference_id, a.next_reference_start = tid, pos
+            out.write(a)
+        for k in range(7):  # unplaced: no coordinate
+            a = pysam.AlignedSegment(header)
+            a.query_name, a.flag, a.reference_id, a.reference_start = f"u{k}", 0x4D, -1, -1
+            out.write(a)
+    tmp.rename(path)
+    pysam.index(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def flag_bam(tmp_path_factory):
+    return flag_case_bam(tmp_path_factory.mktemp("flags") / "flags.bam")
+
+
+def test_compiled_count_loop_is_built():
+    from dnadx import bam
+    assert bam.count_loop() == "compiled", ("dnadx/_fastcount.pyx was not compiled: reinstall with "
+                                            "`pip install -v -e .` and read the setup.py warning")
+    import os
+    import subprocess
+    import sys
+    code = "from dnadx.bam import count_loop; print(count_loop())"
+    forced = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "DNADX_COUNT_LOOP": "python"})
+    assert forced.stdout.strip() == "python"
+
+
+needs_compiled = pytest.mark.skipif(count_loop() != "compiled",
+                                    reason="compiled loop not built (test_compiled_count_loop_is_built fails)")
+
+
+@needs_compiled
+@pytest.mark.parametrize("opts", [CountOptions(), CountOptions(min_mapq=0), CountOptions(min_mapq=255, bin_size=7),
+                                  CountOptions(min_mapq=30, min_fragment=100, max_fragment=999, bin_size=1_000_000),
+                                  CountOptions(min_fragment=1)])
+def test_compiled_and_python_loops_agree_on_every_flag_mapq_length_case(flag_bam, opts):
+    from dnadx import bam
+    with bam.open_alignment(flag_bam) as f:
+        for chrom, n in LENGTHS.items():
+            py = bam._count_contig_py(f, flag_bam, chrom, n, opts)
+            fast = bam._count_contig_fast(f, flag_bam, chrom, n, opts)
+            assert py[0] == fast[0] and py[3:] == fast[3:]
+            assert np.array_equal(py[1], fast[1]) and np.array_equal(py[2], fast[2])
+            assert fast[1].dtype == py[1].dtype == np.int64 and fast[2].dtype == py[2].dtype
+            assert fast[4] > 10_000 and fast[1].sum() > 0
+            drops = fast[3]
+            assert all(drops[k] for k in ("unmapped", "secondary", "supplementary", "qcfail", "duplicate"))
+            assert (drops["low_mapq"] > 0) == (opts.min_mapq > 0)
+            assert (drops["fragment_length"] > 0) == bool(opts.min_fragment)
+
+
+@needs_compiled
+@pytest.mark.parametrize("threads", [1, 2])
+def test_compiled_and_python_loops_write_identical_files(flag_bam, tmp_path, monkeypatch, threads):
+    from dnadx import bam
+    assert run_cli("count", flag_bam, "--prefix", tmp_path / "fast", "--threads", threads, "--min-fragment", 100) == 0
+    monkeypatch.setattr(bam, "_FAST", None)
+    assert bam.count_loop() == "python"
+    assert run_cli("count", flag_bam, "--prefix", tmp_path / "py", "--threads", threads, "--min-fragment", 100) == 0
+    for suffix in (".counts.tsv.gz", ".count-qc.json"):
+        assert (tmp_path / f"fast{suffix}").read_bytes() == (tmp_path / f"py{suffix}").read_bytes()
+    qc = json.loads((tmp_path / "fast.count-qc.json").read_text())
+    assert qc["records_without_coordinate"] == 7 and qc["records_on_other_contigs"] > 0
+    assert all(qc["dropped"].values()) and qc["second_mates_skipped"] > 0 and qc["single_end_reads"] > 0
+
+
+def test_record_beyond_contig_end_is_a_clear_error_in_both_loops(tmp_path, monkeypatch):
+    from dnadx import bam
+    path = flag_case_bam(tmp_path / "beyond.bam", beyond=True)
+    r = run_proc("count", path, "--prefix", tmp_path / "x", "--threads", 1)
+    assert r.returncode == 2 and "starts beyond the contig length" in r.stderr and "Traceback" not in r.stderr
+    monkeypatch.setattr(bam, "_FAST", None)
+    with pytest.raises(bam.InputError, match="chr22 starts beyond the contig length in the header .50818468 bp."):
+        count_reads(path)

@@ -66,6 +66,18 @@ class Case:
     whole_stderr_one_line: bool = True
 
 
+def _read_beyond_contig(d: Path) -> list:
+    """A BAM whose only read starts past the end of chr21 as the header gives it."""
+    bam = _header_bam(d / "h.bam")
+    with pysam.AlignmentFile(str(bam)) as src, pysam.AlignmentFile(str(d / "b.bam"), "wb", template=src) as out:
+        a = pysam.AlignedSegment(src.header)
+        a.query_name, a.flag, a.reference_id, a.reference_start = "r", 0, src.get_tid("chr21"), 46_709_983 + 20_000
+        a.mapping_quality, a.cigarstring = 60, "1M"
+        out.write(a)
+    pysam.index(str(d / "b.bam"))
+    return ["count", d / "b.bam", "--prefix", d / "o"]
+
+
 def _bad_sheet(d: Path) -> list:
     _header_bam(d / "e.bam")
     (d / "s.csv").write_text("sample,bam\nx;rm -rf,e.bam\n")
@@ -134,6 +146,8 @@ CASES = [
     Case("duplicated_bin", 2, "input", "a bin that appears twice in counts", _duplicated_bin,
          "row 4: bin 1:10000-20000 appears twice (first at row 3)"),
     Case("binary_wig", 2, "input", "not a text WIG", _binary_wig, "not a text WIG file"),
+    Case("read_beyond_contig", 2, "input", "a read starts beyond its contig's length", _read_beyond_contig,
+         "chr21 starts beyond the contig length in the header"),
     Case("outdir_locked", 5, "environment", "another `dnadx run` is using the output folder", _locked,
          "another `dnadx run` is using this output folder"),
     Case("unwritable_outdir", 5, "environment", "output folder cannot be created", _unwritable, "is a file"),
