@@ -140,7 +140,7 @@ def test_pysam_build_reports_libdeflate_like_the_library_bytes(small_bam, tmp_pa
     raw = Path(pysam.libchtslib.__file__).read_bytes()  # the check of ../shared/PERFORMANCE.md
     assert m.group(2) == ("yes" if b"libdeflate=yes" in raw else "no")
     assert run_cli("count", small_bam, "--prefix", tmp_path / "v", "--threads", 1, "--verbose") == 0
-    assert f"dnadx count: {text}, 1 worker process(es)" in capsys.readouterr().err
+    assert f"dnadx count: {text}, {count_loop()} loop, 1 worker process(es)" in capsys.readouterr().err
 
 
 # --- the compiled loop (dnadx/_fastcount.pyx) against the pure-pysam loop -------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dnadx import io, params
-from dnadx.bam import CountOptions, count_reads, default_threads, pysam_build
+from dnadx.bam import CountOptions, count_loop, count_reads, default_threads, pysam_build
 from dnadx.bins import check_bin_size
 from dnadx.cli.common import add_prefix, info, nonneg_int, positive_int
 
@@ -38,7 +38,7 @@ def run(args) -> int:
     opts = CountOptions(bin_size=args.bin_size, min_mapq=args.min_mapq,
                         min_fragment=args.min_fragment, max_fragment=args.max_fragment)
     if args.verbose:
-        info(f"dnadx count: {pysam_build()}, {args.threads} worker process(es)")
+        info(f"dnadx count: {pysam_build()}, {count_loop()} loop, {args.threads} worker process(es)")
     counts, qc = count_reads(args.bam, fasta=args.fasta, options=opts, threads=args.threads)
     io.write_counts(counts, f"{args.prefix}.counts.tsv.gz")
     io.write_json(qc, f"{args.prefix}.count-qc.json")
