@@ -26,6 +26,15 @@ def run_proc(*args, check=False):
     return subprocess.run([sys.executable, "-m", "dnadx", *map(str, args)], capture_output=True, text=True, check=check)
 
 
+def simulate_and_score(prefix, profile, tumour_fraction, fragments, seed) -> None:
+    """The per-sample chain simulate -> count -> cnv -> score with defaults, outputs under ``prefix``."""
+    assert run_cli("simulate", "--prefix", prefix, "--profile", profile, "--tumor-fraction", tumour_fraction,
+                   "--fragments", fragments, "--seed", seed) == 0
+    assert run_cli("count", f"{prefix}.bam", "--prefix", prefix) == 0
+    assert run_cli("cnv", f"{prefix}.counts.tsv.gz", "--prefix", prefix) == 0
+    assert run_cli("score", f"{prefix}.cnv.json", "--prefix", prefix) == 0
+
+
 @pytest.fixture(scope="session")
 def small_bam(tmp_path_factory) -> Path:
     """chr21+chr22, 40k fragments, ERBB2-free flat profile at the default filters."""

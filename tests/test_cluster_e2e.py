@@ -15,7 +15,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from dnadx import groups
-from tests.conftest import run_cli
+from tests.conftest import run_cli, simulate_and_score
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("dnadx.cli.cnv") is None or
@@ -36,11 +36,7 @@ def clustered(tmp_path_factory):
     d = tmp_path_factory.mktemp("cluster_e2e")
     for name, (profile, tf, seed) in SAMPLES.items():
         pre = d / name
-        assert run_cli("simulate", "--prefix", pre, "--profile", profile, "--tumor-fraction", tf,
-                       "--fragments", FRAGMENTS, "--seed", seed) == 0
-        assert run_cli("count", f"{pre}.bam", "--prefix", pre) == 0
-        assert run_cli("cnv", f"{pre}.counts.tsv.gz", "--prefix", pre) == 0
-        assert run_cli("score", f"{pre}.cnv.json", "--prefix", pre) == 0
+        simulate_and_score(pre, profile, tf, FRAGMENTS, seed)
     assert run_cli("cluster", *[d / f"{n}.dnadx.tsv" for n in SAMPLES], "--prefix", d / "cohort") == 0
     tab = pd.read_csv(d / "cohort.clusters.tsv", sep="\t").set_index("sample")
     return tab, json.loads((d / "cohort.clusters.json").read_text())

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import simulate_and_score
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("dnadx.cli.cnv") is None,
                                 reason="`dnadx cnv` is not in this checkout yet (lead's stage)")
@@ -39,11 +39,7 @@ def scored(tmp_path_factory):
             (d / f"{name}.json").write_text(json.dumps(profile))
             profile = d / f"{name}.json"
         pre = d / name
-        assert run_cli("simulate", "--prefix", pre, "--profile", profile, "--tumor-fraction", tf,
-                       "--fragments", n, "--seed", seed) == 0
-        assert run_cli("count", f"{pre}.bam", "--prefix", pre) == 0
-        assert run_cli("cnv", f"{pre}.counts.tsv.gz", "--prefix", pre) == 0
-        assert run_cli("score", f"{pre}.cnv.json", "--prefix", pre) == 0
+        simulate_and_score(pre, profile, tf, n, seed)
         out[name] = json.loads((d / f"{name}.score.json").read_text())
     return out
 
