@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pysam
 
 from dnadx import params
+from dnadx.builds import genome_from_lengths, normalise_chrom
+from dnadx.counts_text import FineCounts, contig_rows, gzip_member
 from dnadx.errors import DataError, InputError
-from dnadx.reference import genome_from_lengths, normalise_chrom
 
 FILTERS = ("unmapped", "secondary", "supplementary", "qcfail", "duplicate", "low_mapq", "fragment_length")
 
@@ -92,8 +92,15 @@ def _open_worker(path, fasta) -> None:
 
 
 def _count_task(args):
-    path, contig, length, opts = args
-    return _count_contig(_WORKER["bam"], path, contig, length, opts)
+    return _count_and_encode(_WORKER["bam"], *args)
+
+
+def _count_and_encode(bam, path, contig, length, opts, ucsc, encode):
+    """One contig's counts; with ``encode`` also its table rows as a gzip member (in the worker, so
+    formatting and compressing run in parallel with the other contigs' counting)."""
+    res = _count_contig(bam, path, contig, length, opts)
+    member = gzip_member(contig_rows(ucsc, res[1], opts.bin_size, length)) if encode else None
+    return (*res, member)
 
 
 def _load_fast():
@@ -207,17 +214,25 @@ def count_reads(path, *, fasta=None, options: CountOptions = CountOptions(), thr
     qc : dict with reads seen/kept, drops per filter, duplicate rate, fragment-length
         histogram and short-fragment fraction.
     """
+    fine, qc = count_bins(path, fasta=fasta, options=options, threads=threads, progress=progress)
+    return fine.to_frame(), qc
+
+
+def count_bins(path, *, fasta=None, options: CountOptions = CountOptions(), threads: int = 1,
+               progress: bool | None = None, encode: bool = False) -> tuple[FineCounts, dict]:
+    """``count_reads`` without pandas: the counts as a FineCounts (per-contig arrays); with ``encode``
+    the workers also format and gzip each contig's rows (`dnadx count` writes them as they are)."""
     path = Path(path)
     if options.min_fragment and options.max_fragment and options.min_fragment > options.max_fragment:
         raise InputError(f"--min-fragment {options.min_fragment} is above --max-fragment {options.max_fragment}")
     bam = open_alignment(path, fasta=fasta)
     try:
-        return _count_open(bam, path, fasta, options, threads, progress)
+        return _count_open(bam, path, fasta, options, threads, progress, encode)
     finally:
         bam.close()
 
 
-def _count_open(bam, path: Path, fasta, options: CountOptions, threads: int, progress):
+def _count_open(bam, path: Path, fasta, options: CountOptions, threads: int, progress, encode: bool):
     check_index_fresh(path)
     lengths = dict(zip(bam.references, bam.lengths))
     genome = genome_from_lengths(lengths)
@@ -231,7 +246,7 @@ def _count_open(bam, path: Path, fasta, options: CountOptions, threads: int, pro
         raise DataError(f"{path}: contains no reads")
     order = sorted(canonical, key=lambda c: (-stats.get(canonical[c], 0), -lengths[canonical[c]]))
     # largest contigs first: with imap_unordered (one contig per task) the workers then finish together
-    tasks = [(str(path), canonical[c], lengths[canonical[c]], options) for c in order]
+    tasks = [(str(path), canonical[c], lengths[canonical[c]], options, c, encode) for c in order]
     show = sys.stderr.isatty() if progress is None else progress
     results = {}
     if threads > 1:
@@ -241,24 +256,24 @@ def _count_open(bam, path: Path, fasta, options: CountOptions, threads: int, pro
             for res in _progress(pool.imap_unordered(_count_task, tasks), len(tasks), show, path.name):
                 results[res[0]] = res
     else:
-        for res in _progress((_count_contig(bam, *t) for t in tasks), len(tasks), show, path.name):
+        for res in _progress((_count_and_encode(bam, *t) for t in tasks), len(tasks), show, path.name):
             results[res[0]] = res
-    frames, hist = [], np.zeros(params.FRAGMENT_HIST_MAX + 1, dtype=np.int64)
+    chroms = [c for c in params.CHROMOSOMES if c in canonical]
+    hist = np.zeros(params.FRAGMENT_HIST_MAX + 1, dtype=np.int64)
     drops = dict.fromkeys(FILTERS, 0)
     records = mates = single = paired = 0
-    for ucsc in params.CHROMOSOMES:
-        if ucsc not in canonical:
-            continue
-        _, c, h, d, rec, m, s, p = results[canonical[ucsc]]
-        start = np.arange(len(c), dtype=np.int64) * options.bin_size
-        frames.append(pd.DataFrame({"chrom": ucsc, "start": start,
-                                    "end": np.minimum(start + options.bin_size, lengths[canonical[ucsc]]), "count": c}))
+    per_contig, members = [], []
+    for ucsc in chroms:
+        _, c, h, d, rec, m, s, p, member = results[canonical[ucsc]]
+        per_contig.append(c)
+        members.append(member)
         hist += h
         records, mates, single, paired = records + rec, mates + m, single + s, paired + p
         for k in drops:
             drops[k] += d[k]
-    counts = pd.concat(frames, ignore_index=True)
-    kept = int(counts["count"].sum())
+    fine = FineCounts(options.bin_size, chroms, [lengths[canonical[c]] for c in chroms], per_contig,
+                      members if encode else None)
+    kept = fine.total()
     if records + nocoord + other_records == 0:
         raise DataError(f"{path}: contains no reads")
     qc = _qc(kept, drops, hist, records, mates, single, paired, nocoord, other_records, options)
@@ -267,7 +282,7 @@ def _count_open(bam, path: Path, fasta, options: CountOptions, threads: int, pro
         detail = ", ".join(f"{k} {v}" for k, v in drops.items() if v)
         raise DataError(f"{path}: no reads passed the filters (dropped: {detail or 'none seen on chr1-22/X/Y'}); "
                         f"check --min-mapq (now {options.min_mapq}) and the fragment-length window")
-    return counts, qc
+    return fine, qc
 
 
 def _qc(kept, drops, hist, records, mates, single, paired, nocoord, other, opts) -> dict:

@@ -6,13 +6,7 @@ import numpy as np
 import pandas as pd
 
 from dnadx import params
-from dnadx.errors import InputError
-
-
-def check_bin_size(bin_size: int, fine: int = params.FINE_BIN_SIZE) -> int:
-    if bin_size <= 0 or bin_size % fine:
-        raise InputError(f"--bin-size {bin_size}: must be a positive multiple of the {fine} bp fine bins")
-    return bin_size
+from dnadx.counts_text import check_bin_size  # noqa: F401 - re-exported
 
 
 def aggregate(fine: pd.DataFrame, bin_size: int, *, sum_cols=("count",), mean_cols=("gc", "mappability")) -> pd.DataFrame:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import gzip
-import json
-import os
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -15,63 +10,9 @@ import numpy as np
 import pandas as pd
 
 from dnadx import schemas
-from dnadx.errors import EnvironmentFault, InputError
-
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike):
-    """Yield a temporary path next to ``path``; rename it into place only on success.
-
-    A killed or failed writer therefore never leaves a partial file under the final name.
-    """
-    path = Path(path)
-    make_dir(path.parent)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as exc:
-        raise _write_fault(path.parent, exc) from exc
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        _unlink_quietly(tmp)
-        if exc.errno == errno.ENOSPC:
-            raise _write_fault(path, exc) from exc
-        raise
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-
-
-def make_dir(path) -> Path:
-    """Create the folder ``path`` (and parents); EnvironmentFault (exit 5) when that is impossible."""
-    path = Path(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # a parent is a file, read-only file system, permission denied, disk full
-        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
-        if blocker is not None:
-            raise EnvironmentFault(f"{path}: cannot create the folder: {blocker} is a file; choose another "
-                                   "output folder") from exc
-        raise _write_fault(path, exc) from exc
-    return path
-
-
-def _write_fault(path, exc: OSError) -> EnvironmentFault:
-    if exc.errno == errno.ENOSPC:
-        return EnvironmentFault(f"{path}: no space left on device; free disk space and re-run")
-    return EnvironmentFault(f"{path}: cannot write here ({exc.strerror or exc}); choose a writable output folder")
-
-
-def _unlink_quietly(p):
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(p)
+from dnadx.errors import InputError
+from dnadx.files import (  # noqa: F401 - re-exported for the stages
+    _unlink_quietly, _write_fault, atomic_path, make_dir, read_json, write_bytes, write_json, write_text)
 
 
 def read_tsv(path, columns=None, *, kind: str = "table", dtype=None) -> pd.DataFrame:
@@ -97,55 +38,6 @@ def write_tsv(df: pd.DataFrame, path, *, float_format: str = "%.6g") -> None:
     path = Path(path)
     text = df.to_csv(sep="\t", index=False, float_format=float_format, lineterminator="\n")
     write_text(text, path)
-
-
-def write_text(text: str, path, *, level: int = 9) -> None:
-    path = Path(path)
-    data = text.encode()
-    with atomic_path(path) as tmp:
-        if path.suffix == ".gz":
-            with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="",
-                                                       compresslevel=level) as fh:
-                fh.write(data)
-        else:
-            tmp.write_bytes(data)
-
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return None if not np.isfinite(o) else float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o)}")
-
-
-def _clean_nan(o):
-    if isinstance(o, float) and not np.isfinite(o):
-        return None
-    if isinstance(o, dict):
-        return {k: _clean_nan(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean_nan(v) for v in o]
-    return o
-
-
-def write_json(obj, path) -> None:
-    """Write JSON atomically, sorted keys, NaN/inf written as null."""
-    write_text(json.dumps(_clean_nan(obj), indent=2, sort_keys=True, default=_json_default) + "\n", path)
-
-
-def read_json(path) -> dict:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    try:
-        return json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid JSON ({exc}); re-create it") from exc
 
 
 # ---------------------------------------------------------------- counts and WIG
@@ -252,22 +144,6 @@ def read_wig(path, *, value_name: str = "value") -> pd.DataFrame:
     return df
 
 
-COUNTS_GZIP_LEVEL = 4  # level 9 (gzip's default) took ~3 s for a 10 kb whole-genome table; 4 takes ~0.05 s for +8% size
-
-
-def write_counts(df: pd.DataFrame, path) -> None:
-    """Write a `dnadx count` table (chrom, start, end, count; integer columns) as headed TSV.
-
-    Same text as ``write_tsv`` (tested), built by plain string formatting, which is about 2x
-    faster than ``DataFrame.to_csv``; ``.gz`` names are gzip level ``COUNTS_GZIP_LEVEL``,
-    deterministic (mtime 0, no file name).
-    """
-    schemas.validate(df, schemas.COUNTS, source=str(path))
-    cols = [df[c].tolist() for c in schemas.COUNTS]
-    text = "\t".join(schemas.COUNTS) + "\n" + "".join(map("%s\t%d\t%d\t%d\n".__mod__, zip(*cols)))
-    write_text(text, path, level=COUNTS_GZIP_LEVEL)
-
-
 def write_wig(df: pd.DataFrame, path, *, value: str = "count") -> None:
     """Write bins as a readCounter-style fixedStep WIG (one block per chromosome)."""
     lines = []
@@ -276,11 +152,6 @@ def write_wig(df: pd.DataFrame, path, *, value: str = "count") -> None:
         lines.append(f"fixedStep chrom={chrom} start={int(sub['start'].iloc[0]) + 1} step={step} span={step}")
         lines.extend(str(v) for v in sub[value].tolist())
     write_text("\n".join(lines) + "\n", path)
-
-
-def write_bytes(data: bytes, path) -> None:
-    with atomic_path(path) as tmp:
-        Path(tmp).write_bytes(data)
 
 
 PON_COLUMNS = ("chrom", "start", "end", "median", "usable", "reason")

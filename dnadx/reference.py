@@ -4,38 +4,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-from pathlib import Path
 
 import pandas as pd
 
 from dnadx import io, params, schemas
+from dnadx.builds import (  # noqa: F401 - re-exported
+    bundle_dir, bundle_path as _path, check_genome, genome_from_lengths, normalise_chrom)
 from dnadx.errors import ReferenceError_
-
-
-def bundle_dir() -> Path:
-    """`$DNADX_REFERENCE` if set, else `reference/` next to the package (source checkout)."""
-    env = os.environ.get("DNADX_REFERENCE")
-    d = Path(env) if env else Path(__file__).resolve().parents[1] / "reference"
-    if not (d / "MANIFEST.tsv").exists():
-        raise ReferenceError_(
-            f"{d}: reference bundle not found (no MANIFEST.tsv); set DNADX_REFERENCE to the "
-            "bundle folder or rebuild it with reference/build/build_bundle.py"
-        )
-    return d
-
-
-def _path(rel: str) -> Path:
-    p = bundle_dir() / rel
-    if not p.exists():
-        raise ReferenceError_(f"{p}: reference file missing; rebuild the bundle (reference/build/build_bundle.py)")
-    return p
-
-
-def check_genome(genome: str) -> str:
-    if genome not in params.GENOMES:
-        raise ReferenceError_(f"unknown genome {genome!r}; choose one of {', '.join(params.GENOMES)}")
-    return genome
 
 
 def verify_checksums() -> list[str]:
@@ -98,31 +73,3 @@ def segments() -> pd.DataFrame:
     return io.read_tsv(_path("dnadx/segments.tsv"), ("segment_index", "segment_id"))
 
 
-def genome_from_lengths(lengths: dict[str, int]) -> str:
-    """Identify the build from contig lengths (names `chr1` or `1`); raise naming the mismatch.
-
-    Parameters
-    ----------
-    lengths : mapping of contig name -> length (e.g. a BAM header).
-    """
-    norm = {normalise_chrom(k): v for k, v in lengths.items()}
-    diffs = {}
-    for g in params.GENOMES:
-        sizes = chrom_sizes(g).set_index("chrom")["length"]
-        shared = [c for c in params.AUTOSOMES if c in norm]
-        mism = [(c, norm[c], int(sizes[c])) for c in shared if int(sizes[c]) != norm[c]]
-        if shared and not mism:
-            return g
-        diffs[g] = mism if shared else [("chr1-22", "absent", "")]
-    first = {g: d[0] for g, d in diffs.items()}
-    detail = "; ".join(f"{g}: {c} is {have} bp, expected {want}" for g, (c, have, want) in first.items())
-    raise ReferenceError_(f"contig lengths match neither GRCh38 nor GRCh37 ({detail}); align to one of them")
-
-
-def normalise_chrom(name: str) -> str:
-    """`1` -> `chr1`, `MT`/`chrM` -> `chrM`; UCSC names pass unchanged."""
-    if name.startswith("chr"):
-        return name
-    if name in ("MT", "M"):
-        return "chrM"
-    return f"chr{name}"

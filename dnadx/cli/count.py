@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dnadx import io, params
-from dnadx.bam import CountOptions, count_loop, count_reads, default_threads, pysam_build
-from dnadx.bins import check_bin_size
+from dnadx import files, params
+from dnadx.bam import CountOptions, count_bins, count_loop, default_threads, pysam_build
 from dnadx.cli.common import add_prefix, info, nonneg_int, positive_int
+from dnadx.counts_text import check_bin_size
 
 
 def register(sub) -> None:
@@ -39,11 +39,12 @@ def run(args) -> int:
                         min_fragment=args.min_fragment, max_fragment=args.max_fragment)
     if args.verbose:
         info(f"dnadx count: {pysam_build()}, {count_loop()} loop, {args.threads} worker process(es)")
-    counts, qc = count_reads(args.bam, fasta=args.fasta, options=opts, threads=args.threads)
-    io.write_counts(counts, f"{args.prefix}.counts.tsv.gz")
-    io.write_json(qc, f"{args.prefix}.count-qc.json")
+    fine, qc = count_bins(args.bam, fasta=args.fasta, options=opts, threads=args.threads, encode=True)
+    files.write_bytes(fine.gzip_bytes(), f"{args.prefix}.counts.tsv.gz")
+    files.write_json(qc, f"{args.prefix}.count-qc.json")
     if args.wig:
-        io.write_wig(counts, f"{args.prefix}.counts.wig")
+        from dnadx import io  # pandas: only for the WIG
+        io.write_wig(fine.to_frame(), f"{args.prefix}.counts.wig")
     info(f"dnadx count: {qc['reads_kept']:,} fragments kept of {qc['fragments_seen']:,} "
          f"({qc['genome']}, contigs named like {qc['chrom_naming']!r}) -> {args.prefix}.counts.tsv.gz")
     return 0
