@@ -20,7 +20,7 @@ import pysam
 
 from dnadx import params
 from dnadx.builds import genome_from_lengths, normalise_chrom
-from dnadx.counts_text import FineCounts, contig_rows, gzip_member
+from dnadx.counts_text import FineCounts, contig_rows, deflate_piece
 from dnadx.errors import DataError, InputError
 
 FILTERS = ("unmapped", "secondary", "supplementary", "qcfail", "duplicate", "low_mapq", "fragment_length")
@@ -96,11 +96,11 @@ def _count_task(args):
 
 
 def _count_and_encode(bam, path, contig, length, opts, ucsc, encode):
-    """One contig's counts; with ``encode`` also its table rows as a gzip member (in the worker, so
-    formatting and compressing run in parallel with the other contigs' counting)."""
+    """One contig's counts; with ``encode`` also its table rows, deflated (in the worker, so formatting
+    and compressing run in parallel with the other contigs' counting)."""
     res = _count_contig(bam, path, contig, length, opts)
-    member = gzip_member(contig_rows(ucsc, res[1], opts.bin_size, length)) if encode else None
-    return (*res, member)
+    piece = deflate_piece(contig_rows(ucsc, res[1], opts.bin_size, length)) if encode else None
+    return (*res, piece)
 
 
 def _load_fast():
@@ -262,17 +262,17 @@ def _count_open(bam, path: Path, fasta, options: CountOptions, threads: int, pro
     hist = np.zeros(params.FRAGMENT_HIST_MAX + 1, dtype=np.int64)
     drops = dict.fromkeys(FILTERS, 0)
     records = mates = single = paired = 0
-    per_contig, members = [], []
+    per_contig, pieces = [], []
     for ucsc in chroms:
-        _, c, h, d, rec, m, s, p, member = results[canonical[ucsc]]
+        _, c, h, d, rec, m, s, p, piece = results[canonical[ucsc]]
         per_contig.append(c)
-        members.append(member)
+        pieces.append(piece)
         hist += h
         records, mates, single, paired = records + rec, mates + m, single + s, paired + p
         for k in drops:
             drops[k] += d[k]
     fine = FineCounts(options.bin_size, chroms, [lengths[canonical[c]] for c in chroms], per_contig,
-                      members if encode else None)
+                      pieces if encode else None)
     kept = fine.total()
     if records + nocoord + other_records == 0:
         raise DataError(f"{path}: contains no reads")

@@ -106,10 +106,11 @@ def test_cli_writes_counts_qc_and_wig(small_bam, tmp_path):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_counts_file_same_text_as_generic_tsv_and_deterministic(small_bam, tmp_path, threads):
-    """`dnadx count` writes one gzip member per contig, formatted and compressed by the workers: the file
-    must read back (gzip, pandas) as exactly the generic TSV of the same table, and its bytes must not
-    depend on the run or on the number of workers."""
+    """`dnadx count` deflates each contig's rows in the worker that counted it and joins the pieces into
+    one gzip member: the file must read back (gzip, pandas) as exactly the generic TSV of the same table,
+    be a single member, and its bytes must not depend on the run or on the number of workers."""
     import gzip
+    import zlib
 
     from dnadx import io
     counts, _ = count_reads(small_bam)
@@ -122,7 +123,24 @@ def test_counts_file_same_text_as_generic_tsv_and_deterministic(small_bam, tmp_p
     assert io.read_counts(tmp_path / "a.counts.tsv.gz").equals(io.read_counts(tmp_path / "generic.tsv"))
     assert data == (tmp_path / "b.counts.tsv.gz").read_bytes() == (tmp_path / "one.counts.tsv.gz").read_bytes()
     assert data[4:8] == b"\0\0\0\0"  # mtime 0
-    assert data.count(b"\x1f\x8b\x08") >= 1 + len(set(counts["chrom"]))  # header + one member per contig
+    d = zlib.decompressobj(31)
+    d.decompress(data)
+    assert d.eof and d.unused_data == b""  # one member: nothing after the first member's trailer
+
+
+def test_truncated_counts_file_fails_wherever_it_is_cut(small_bam, tmp_path):
+    """Separate gzip members per contig would read cleanly when cut between two (chromosomes silently
+    lost); one member fails at any cut, including the ends of the contigs' deflate pieces."""
+    from dnadx import io
+    from dnadx.bam import count_bins
+    from dnadx.counts_text import HEADER, deflate_piece
+    fine, _ = count_bins(small_bam, encode=True)
+    data = fine.gzip_bytes()
+    ends = np.cumsum([len(deflate_piece(HEADER)[1])] + [len(z) for _, z in fine.pieces]) + 10
+    for cut in sorted({*ends[:-1].tolist(), len(data) // 2, len(data) - 8, len(data) - 1}):
+        (tmp_path / "cut.counts.tsv.gz").write_bytes(data[:cut])
+        with pytest.raises(io.InputError, match="truncated or corrupt gzip"):
+            io.read_counts(tmp_path / "cut.counts.tsv.gz")
 
 
 def test_count_command_does_not_import_the_modelling_stack(small_bam, tmp_path):
