@@ -221,7 +221,7 @@ def count_reads(path, *, fasta=None, options: CountOptions = CountOptions(), thr
 def count_bins(path, *, fasta=None, options: CountOptions = CountOptions(), threads: int = 1,
                progress: bool | None = None, encode: bool = False) -> tuple[FineCounts, dict]:
     """``count_reads`` without pandas: the counts as a FineCounts (per-contig arrays); with ``encode``
-    the workers also format and gzip each contig's rows (`dnadx count` writes them as they are)."""
+    the workers also format and deflate each contig's rows (`dnadx count` joins them into its file)."""
     path = Path(path)
     if options.min_fragment and options.max_fragment and options.min_fragment > options.max_fragment:
         raise InputError(f"--min-fragment {options.min_fragment} is above --max-fragment {options.max_fragment}")

@@ -136,7 +136,7 @@ def test_truncated_counts_file_fails_wherever_it_is_cut(small_bam, tmp_path):
     from dnadx.counts_text import HEADER, deflate_piece
     fine, _ = count_bins(small_bam, encode=True)
     data = fine.gzip_bytes()
-    ends = np.cumsum([len(deflate_piece(HEADER)[1])] + [len(z) for _, z in fine.pieces]) + 10
+    ends = np.cumsum([len(deflate_piece(HEADER)[2])] + [len(z) for *_, z in fine.pieces]) + 10
     for cut in sorted({*ends[:-1].tolist(), len(data) // 2, len(data) - 8, len(data) - 1}):
         (tmp_path / "cut.counts.tsv.gz").write_bytes(data[:cut])
         with pytest.raises(io.InputError, match="truncated or corrupt gzip"):
