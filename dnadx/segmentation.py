@@ -24,6 +24,10 @@ FOCAL_Z = 3.0  # two-sided; ~24 targeted windows -> a few % of samples get a sma
 # gain window of 150 healthy and basal/luminal simulations (seeds 2000-2611) reached 2.5 once. A split window only
 # becomes an amplification call if its copy state at the genome-wide fit is >= 6 (tumour_fraction.fit).
 FOCAL_GAIN_Z = {"ERBB2": 2.5}
+# ... and the one-sided gain must also be this large (log2 above the rest of the segment): at 3 M fragments z 2.5
+# is only ~0.1, which at tumour fraction 0.05 sizes as copy number 6 (a luminal benchmark sample got ERBB2 CN 6);
+# the CN-10 amplicon at 0.05 is ~0.23, and z >= 2.5 at 1 M fragments already implies >= 0.14 (dnadx.erbb2 uses 0.15 too)
+FOCAL_GAIN_MIN_LOG2 = 0.15
 FOCAL_WINDOWS = (1, 2, 3, 4)  # window sizes in bins tried around each gene of interest
 MIN_FOCAL_REST = 5  # bins the segment must keep outside the window for the comparison
 
@@ -100,7 +104,8 @@ def focal_split(bins: pd.DataFrame, seg_id: np.ndarray, loci: pd.DataFrame, sigm
                 *, z_threshold: float = FOCAL_Z, gain_z: dict | None = None) -> tuple[np.ndarray, list[dict]]:
     """Split out a focal window around each locus (chrom, start, end, symbol) when it differs from
     the rest of its segment with |z| >= ``z_threshold``, or, at a locus in ``gain_z`` (default
-    FOCAL_GAIN_Z), when it is above the rest with z >= that locus's one-sided threshold; returns new
+    FOCAL_GAIN_Z), when it is above the rest with z >= that locus's one-sided threshold and by at least
+    FOCAL_GAIN_MIN_LOG2; returns new
     ids and the tests made (the window with the largest |z|, or the gain window that was split)."""
     gain_z = FOCAL_GAIN_Z if gain_z is None else gain_z
     seg_id = seg_id.copy()
@@ -136,7 +141,7 @@ def focal_split(bins: pd.DataFrame, seg_id: np.ndarray, loci: pd.DataFrame, sigm
         z, win, diff = best
         split = abs(z) >= z_threshold
         one_sided = locus.symbol in gain_z
-        if not split and one_sided and best_gain[0] >= gain_z[locus.symbol]:
+        if not split and one_sided and best_gain[0] >= gain_z[locus.symbol] and best_gain[2] >= FOCAL_GAIN_MIN_LOG2:
             (z, win, diff), split = best_gain, True
         tests.append({"gene": locus.symbol, "chrom": locus.chrom, "bins": int(len(win)), "z": float(z),
                       "start": int(start[win[0]]), "end": int(end[win[-1]]),

@@ -40,3 +40,12 @@ def test_one_sided_test_is_for_gains_at_erbb2_only():
     t = _split("chr8", "MYC", 2.7)
     assert not t["split"] and t["gain_threshold"] is None
     assert not _split("chr17", "ERBB2", 2.3)["split"]
+
+
+def test_one_sided_gain_needs_a_minimum_size():
+    """At higher depth z 2.7 is a small shift (here 0.04 log2): not an amplicon."""
+    b = _bins("chr17", 0.04)
+    loci = pd.DataFrame({"symbol": ["ERBB2"], "chrom": ["chr17"], "start": [20_600_000], "end": [20_640_000]})
+    sigma = 0.04 / (2.7 * np.sqrt(1 / 3 + 1 / 97))
+    _, (t,) = segmentation.focal_split(b, np.zeros(len(b), dtype=np.int64), loci, sigma)
+    assert np.isclose(t["z"], 2.7) and not t["split"]
