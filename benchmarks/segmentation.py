@@ -42,6 +42,7 @@ def main(argv=None):
             segmentation.segment.__kwdefaults__["beta"] = beta
             segmentation.FOCAL_Z = default_z if focal else 1e9
             segmentation.focal_split.__kwdefaults__["z_threshold"] = segmentation.FOCAL_Z
+            segmentation.focal_split.__kwdefaults__["gain_z"] = None if focal else {}
             hits = {tf: sum(erbb2_segmented(cnv(b, pon)) for b in bs) for tf, bs in samples.items()}
             fp, nseg = 0, 0
             for b in healthy:
@@ -54,6 +55,7 @@ def main(argv=None):
     segmentation.PENALTY_BETA, segmentation.FOCAL_Z = default_beta, default_z
     segmentation.segment.__kwdefaults__["beta"] = default_beta
     segmentation.focal_split.__kwdefaults__["z_threshold"] = default_z
+    segmentation.focal_split.__kwdefaults__["gain_z"] = None
 
 
 if __name__ == "__main__":

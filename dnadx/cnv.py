@@ -99,14 +99,22 @@ def _model(bins, usable, pon, loci, arms, sex, known_log2):
         log2 = log2 - np.log2(np.mean(2.0 ** log2[auto]))
     out["log2"] = log2
     sigma = correction.noise_mad(log2[out["chrom"].isin(params.AUTOSOMES).to_numpy()])
-    seg_id = segmentation.segment(out, sigma, arms=arms)
-    focal_tests = []
+    pelt_id = segmentation.segment(out, sigma, arms=arms)
+    seg_id, focal_tests = pelt_id, []
     if loci is not None and len(loci):
-        seg_id, focal_tests = segmentation.focal_split(out, seg_id, loci, sigma)
+        seg_id, focal_tests = segmentation.focal_split(out, pelt_id, loci, sigma)
     segs = segmentation.summarise(out, seg_id)
     chrom_arr = segs["chrom"].to_numpy()
     segs["normal_copy"] = normal_copy(chrom_arr, sex)
     segs["autosome"] = np.isin(chrom_arr, params.AUTOSOMES)
+    # focal windows: fitted whatever their size; gain windows (one-sided loci) get a state above their parent's
+    split = {(t["chrom"], t["start"]): t for t in focal_tests if t["split"]}
+    key = list(zip(chrom_arr, segs["start"].to_numpy()))
+    segs["focal"] = [k in split for k in key]
+    segs["gain_window"] = [k in split and split[k]["gain_threshold"] is not None and split[k]["log2_difference"] > 0
+                           for k in key]
+    first_bin = pd.Series(np.arange(len(seg_id))).groupby(seg_id).first()
+    segs["parent"] = pelt_id[first_bin.reindex(segs["segment"]).to_numpy()]
     fit = tumour_fraction.fit(segs, sigma)
     segs["copy_number"] = fit.states
     return out, sigma, seg_id, focal_tests, segs, fit

@@ -2,7 +2,7 @@
 500 kb bins). Tolerances are the issue's: |error| <= 0.02 each and mean <= 0.01 for true tumour
 fractions 0.05-0.50; healthy estimate <= 0.01 with upper bound <= 0.03 and no altered segment > 10 Mb;
 the ERBB2 amplicon (CN 10 over 1.5 Mb) segmented and called from tumour fraction 0.10 always, and
-segmented at 0.05 in most replicates (at 1 M fragments its expected z is ~3, so single replicates can miss)."""
+segmented and called at 0.05 in most replicates (at 1 M fragments its expected z is ~3.4, so single replicates can miss)."""
 
 from __future__ import annotations
 
@@ -63,11 +63,12 @@ def test_healthy_plasma_is_not_called_tumour(pon, seed):
 
 
 def test_erbb2_amplicon_segmented_at_five_percent():
-    """At TF 0.05 (1 M fragments) the amplicon's expected focal z is ~3: it must be segmented out as a
-    focal gain in most replicates; its copy number is called where the genome-wide tumour fraction is
-    detected (the ERBB2 call at low tumour fraction is `dnadx score`'s, tested there)."""
+    """At TF 0.05 (1 M fragments) the amplicon's expected focal z is ~3.4: with the one-sided gain test
+    at ERBB2 (z >= 2.5) it must be segmented out as a focal gain in most replicates and called (copy
+    number >= 6) where the genome-wide tumour fraction is detected (the ERBB2 call at low tumour
+    fraction is `dnadx score`'s, tested there). Before the one-sided test: 8 and 7 of these 12."""
     segmented = called = 0
-    for seed in range(50, 56):
+    for seed in range(50, 62):
         bins, _ = sim_bins("erbb2", 0.05, seed=seed)
         r = cnv(bins)  # no panel: must work without one
         b = r.bins
@@ -75,8 +76,8 @@ def test_erbb2_amplicon_segmented_at_five_percent():
         seg = b[b["segment"] == row["segment"]]
         segmented += len(seg) <= 4 and row["segment_log2"] > 0.1
         called += r.summary["genes_of_interest"]["ERBB2"]["copy_number"] >= 6
-    assert segmented >= 4, segmented
-    assert called >= 3, called
+    assert segmented >= 10, segmented  # 11 with the one-sided test
+    assert called >= 8, called  # 9 (two of the other three: no tumour detected without a panel)
 
 
 def test_deterministic(pon):
