@@ -55,7 +55,8 @@ def run(args) -> int:
     pon = io.read_pon(args.pon) if args.pon else None
     sample = args.sample or Path(args.prefix).name
     genes = reference.genes(args.genome)
-    res = run_cnv(bins, pon=pon, loci=loci_of_interest(genes), arms=reference.arms(args.genome), sample=sample)
+    res = run_cnv(bins, pon=pon, loci=loci_of_interest(genes), arms=reference.arms(args.genome),
+                  arm_patterns=reference.arm_patterns(), sample=sample)
     erbb2 = genes[genes["symbol"] == "ERBB2"].iloc[0]
     name = Path(args.prefix).name
     summary = dict(res.summary, genome=args.genome, pon=Path(args.pon).name if args.pon else None,
