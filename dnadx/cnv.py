@@ -194,6 +194,8 @@ def _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero) -> dic
         "tumor_fraction_method": "profile likelihood over clonal states, 95% interval",
         "tumor_detected": bool(fit.ci[0] > 0),
         "tumor_evidence_loglik": fit.evidence,
+        "tumor_evidence_needed": fit.evidence_needed,
+        "state_prior": fit.state_prior,
         "ploidy": fit.ploidy,
         "sex": sex["sex"], "sex_method": sex["method"], "sex_evidence": sex["evidence"],
         "noise_mad": sigma,

@@ -88,6 +88,8 @@ class Fit:
     profile: pd.DataFrame  # p, loglik, ploidy
     solutions: list[dict]
     evidence: float  # L(p_hat) - L(0) of the penalised fit, log-likelihood units
+    evidence_needed: float = GLOBAL_EVIDENCE_UNINFORMED  # to call a tumour: GLOBAL_EVIDENCE with arm patterns
+    state_prior: str = "uninformed"  # or "breast_arm_patterns"
 
 
 def expected_log2(c, n, p, phi):
@@ -202,7 +204,8 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
     if p_hat > 0 and "gain_window" in segments:
         loglik_only = -((allseg["log2"].to_numpy(float)[:, None] - mu) ** 2) / (2 * var_all[:, None])
         _gain_window_states(states, segments, valid, loglik_only)
-    return Fit(p_hat, ci, ploidy, states, float(prof.loc[i, "loglik"]), prof, _solutions(prof), evidence)
+    return Fit(p_hat, ci, ploidy, states, float(prof.loc[i, "loglik"]), prof, _solutions(prof), evidence,
+               threshold, "breast_arm_patterns" if len(comps) > 1 else "uninformed")
 
 
 def _components(segments: pd.DataFrame, patterns: pd.DataFrame | None) -> list[tuple]:

@@ -3,6 +3,7 @@ terms, and their effect on the state prior."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 
 from dnadx import arm_prior, reference, tumour_fraction
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ROOT.parent / "shared" / "dnadx-training"
@@ -110,3 +112,18 @@ def test_patterns_raise_the_evidence_of_a_breast_pattern_not_of_noise():
     assert np.median(cost) > -np.log(1 / arm_prior.UNIFORM_SHARE) - 0.1, cost  # bounded cost of breaking them
     # noise gains little on average (p = 0 is alike under every component) and stays uncalled
     assert np.mean(healthy) < 0.3 and max(healthy_evidence) < tumour_fraction.GLOBAL_EVIDENCE, (healthy, healthy_evidence)
+
+
+def test_cnv_cli_records_and_switches_the_state_prior(tmp_path):
+    p = tmp_path / "s"
+    assert run_cli("simulate", "--prefix", p, "--profile", "luminal", "--tumor-fraction", 0.2,
+                   "--fragments", 200000, "--seed", 4) == 0
+    assert run_cli("count", f"{p}.bam", "--prefix", p) == 0
+    out = {}
+    for prior in ("breast", "uninformed"):
+        assert run_cli("cnv", f"{p}.counts.tsv.gz", "--prefix", tmp_path / prior, "--state-prior", prior) == 0
+        out[prior] = json.loads((tmp_path / f"{prior}.cnv.json").read_text())
+    assert out["breast"]["state_prior"] == "breast_arm_patterns" and out["breast"]["tumor_evidence_needed"] == 2.0
+    assert out["uninformed"]["state_prior"] == "uninformed" and out["uninformed"]["tumor_evidence_needed"] == 3.0
+    for s in out.values():  # a clear tumour is found either way
+        assert s["tumor_detected"] and abs(s["tumor_fraction"] - 0.2) <= 0.05, s["tumor_fraction"]
