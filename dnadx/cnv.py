@@ -196,6 +196,7 @@ def _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero) -> dic
         "tumor_evidence_loglik": fit.evidence,
         "tumor_evidence_needed": fit.evidence_needed,
         "state_prior": fit.state_prior,
+        "tumor_call_decided_by": fit.decided_by,
         "ploidy": fit.ploidy,
         "sex": sex["sex"], "sex_method": sex["method"], "sex_evidence": sex["evidence"],
         "noise_mad": sigma,

@@ -123,7 +123,9 @@ def test_cnv_cli_records_and_switches_the_state_prior(tmp_path):
     for prior in ("breast", "uninformed"):
         assert run_cli("cnv", f"{p}.counts.tsv.gz", "--prefix", tmp_path / prior, "--state-prior", prior) == 0
         out[prior] = json.loads((tmp_path / f"{prior}.cnv.json").read_text())
-    assert out["breast"]["state_prior"] == "breast_arm_patterns" and out["breast"]["tumor_evidence_needed"] == 2.0
-    assert out["uninformed"]["state_prior"] == "uninformed" and out["uninformed"]["tumor_evidence_needed"] == 3.0
+    assert out["breast"]["state_prior"] == "breast_arm_patterns" and out["uninformed"]["state_prior"] == "uninformed"
+    for s in out.values():  # evident without the patterns: decided by the uninformed prior, estimate unchanged
+        assert s["tumor_call_decided_by"] == "uninformed" and s["tumor_evidence_needed"] == 3.0
+    assert out["breast"]["tumor_fraction"] == out["uninformed"]["tumor_fraction"]
     for s in out.values():  # a clear tumour is found either way
         assert s["tumor_detected"] and abs(s["tumor_fraction"] - 0.2) <= 0.05, s["tumor_fraction"]
