@@ -43,7 +43,7 @@ def panel(n, fragments, bin_size=500_000, seed0=9000):
 
 def evaluate(bins, truth, pon, loci):
     t0 = time.perf_counter()
-    res = run_cnv(bins, pon=pon, loci=loci, arms=reference.arms(GENOME))
+    res = run_cnv(bins, pon=pon, loci=loci, arms=reference.arms(GENOME), arm_patterns=reference.arm_patterns())
     dt = time.perf_counter() - t0
     s = res.summary
     segs = res.segments

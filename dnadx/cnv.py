@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dnadx import correction, params, segmentation, tumour_fraction
+from dnadx import arm_prior, correction, params, segmentation, tumour_fraction
 from dnadx.bins import aggregate, check_bin_size
 from dnadx.errors import InputError
 from dnadx.sex import infer_sex, normal_copy
@@ -50,7 +50,8 @@ def annotate(counts: pd.DataFrame, annotation: pd.DataFrame, bin_size: int) -> p
 
 
 def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.DataFrame | None = None,
-            arms: pd.DataFrame | None = None, sample: str = "sample") -> CnvResult:
+            arms: pd.DataFrame | None = None, arm_patterns: pd.DataFrame | None = None,
+            sample: str = "sample") -> CnvResult:
     """Copy number of one sample.
 
     Parameters
@@ -58,7 +59,9 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
     bins : annotated analysis bins (chrom, start, end, gc, mappability, count), see ``annotate``.
     pon : panel of normals on the same bins (chrom, start, median, usable, reason), optional.
     loci : genes of interest (symbol, chrom, start, end) for the focal test and the dropped-bin report.
-    arms : chromosome arms (chrom, arm, start, end); segments are not allowed to cross the centromere.
+    arms : chromosome arms (chrom, arm, start, end, arm_name); segments are not allowed to cross the centromere.
+    arm_patterns : breast-cancer arm patterns (pattern, weight, arm_name, gain, loss; `reference.arm_patterns`):
+        the tumour-fraction model's state prior (`arm_prior`); needs ``arms``. None: every arm alike.
     """
     bins = bins.reset_index(drop=True)
     pon_usable = None
@@ -70,11 +73,11 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
     sex = infer_sex(bins, first["log2"].to_numpy())
     usable, reason = correction.usable_mask(bins, pon_usable=pon_usable, drop_chrY=sex["sex"] != "male")
     sex_of_normal = "male" if sex["sex"] == "male" else "female"
-    out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, sex_of_normal, None)
+    out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, arm_patterns, sex_of_normal, None)
     if fit.tumour_fraction > 0:
         # second pass: GC/mappability curves fitted with the found copy-number changes taken out
         expected = _expected_per_bin(segs, seg_id, fit)
-        out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, sex_of_normal, expected)
+        out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, arm_patterns, sex_of_normal, expected)
     zero = usable & (bins["count"].to_numpy() == 0)
     seg_map = segs.set_index("segment")
     out["usable"] = usable.astype(int)
@@ -89,7 +92,7 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
     return CnvResult(out[cols], segs, summary)
 
 
-def _model(bins, usable, pon, loci, arms, sex, known_log2):
+def _model(bins, usable, pon, loci, arms, arm_patterns, sex, known_log2):
     """Correct, normalise, segment and fit once; ``known_log2`` is passed to the GC/mappability fit."""
     out = correction.correct(bins, usable, known_log2=known_log2)
     log2 = out["log2"].to_numpy(float)
@@ -115,7 +118,9 @@ def _model(bins, usable, pon, loci, arms, sex, known_log2):
                            for k in key]
     first_bin = pd.Series(np.arange(len(seg_id))).groupby(seg_id).first()
     segs["parent"] = pelt_id[first_bin.reindex(segs["segment"]).to_numpy()]
-    fit = tumour_fraction.fit(segs, sigma)
+    if arms is not None:
+        segs["arm_name"] = arm_prior.segment_arms(segs, arms)
+    fit = tumour_fraction.fit(segs, sigma, patterns=arm_patterns if arms is not None else None)
     segs["copy_number"] = fit.states
     return out, sigma, seg_id, focal_tests, segs, fit
 
@@ -189,6 +194,9 @@ def _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero) -> dic
         "tumor_fraction_method": "profile likelihood over clonal states, 95% interval",
         "tumor_detected": bool(fit.ci[0] > 0),
         "tumor_evidence_loglik": fit.evidence,
+        "tumor_evidence_needed": fit.evidence_needed,
+        "state_prior": fit.state_prior,
+        "tumor_call_decided_by": fit.decided_by,
         "ploidy": fit.ploidy,
         "sex": sex["sex"], "sex_method": sex["method"], "sex_evidence": sex["evidence"],
         "noise_mad": sigma,

@@ -32,6 +32,13 @@ PROFILES: dict[str, list[dict]] = {
         {"arm": "1q", "copy": 3}, {"arm": "16q", "copy": 1}, {"arm": "8p", "copy": 1},
         {"arm": "17q", "copy": 3}, {"gene": "CCND1", "copy": 6, "width": 1_500_000},
     ],
+    # Atypical: arm changes that breast cancers rarely make, in that direction (TCGA BRCA: 2q gain 8%,
+    # 3q loss 7%, 7q loss 13%, 12q loss 15%, 19p gain 17%; reference/build/build_arm_patterns.py), to
+    # measure what the tumour-fraction model's breast-cancer arm prior costs a tumour that breaks the pattern.
+    "atypical": [
+        {"arm": "2q", "copy": 3}, {"arm": "3q", "copy": 1}, {"arm": "7q", "copy": 1},
+        {"arm": "12q", "copy": 1}, {"arm": "19p", "copy": 3},
+    ],
 }
 
 

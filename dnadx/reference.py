@@ -73,3 +73,11 @@ def segments() -> pd.DataFrame:
     return io.read_tsv(_path("dnadx/segments.tsv"), ("segment_index", "segment_id"))
 
 
+
+
+@functools.lru_cache(maxsize=1)
+def arm_patterns() -> pd.DataFrame:
+    """Breast-cancer chromosome-arm patterns (pattern, weight, arm_name, gain, loss) learned from 1052 TCGA
+    tumours, the tumour-fraction model's state prior; built by `reference/build/build_arm_patterns.py`."""
+    return io.read_tsv(_path("models/arm_patterns.tsv"), ("pattern", "weight", "arm_name", "gain", "loss"),
+                       dtype={"arm_name": str})

@@ -11,7 +11,15 @@ and its state c is summed out under a prior
 (STATE_PRIOR: neutral most likely, one-copy changes next, amplified states sharing a small mass and
 down-weighted per Mb (amplicons are focal), arm-scale homozygous loss down-weighted per Mb). Summing instead of picking each segment's best
 state avoids the winner's curse (noise segments selected as "altered" inflating p) and lets many weak
-arm-level changes add up at low tumour fraction. phi must match the posterior mean state over
+arm-level changes add up at low tumour fraction. With breast-cancer arm patterns (`arm_prior`, learned
+from 1052 TCGA tumours) the prior is a mixture: under each pattern a segment's altered mass is its arm's
+gain and loss frequency in that pattern; the patterns' marginal likelihoods are summed with their
+shares, next to the uninformed prior (arm_prior.UNIFORM_SHARE). At tumour fraction 0.03 and 0.1x this
+raised the evidence of breast-pattern tumours and lowered healthy plasma's (tuning set: healthy
+maximum 2.5 -> 1.8), which let the evidence needed fall from GLOBAL_EVIDENCE_UNINFORMED (3) to GLOBAL_EVIDENCE (2).
+The uninformed fit comes first and stands when it calls the tumour: the mixture makes losses on
+often-lost arms cheap, which at low p can trade one-copy changes for fewer, larger ones at a smaller p
+(a benchmark tumour at 0.05: 0.02 with ploidy 1.65), so it only decides the samples at the limit. phi must match the posterior mean state over
 autosomal bins (Gaussian, sd PLOIDY_SD).
 
 Every (p, phi) on a grid is evaluated (an exhaustive search instead of restarts: no dependence on
@@ -34,6 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dnadx import arm_prior
+
 STATES = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30])  # sparse above 8: amplicons
 TAU = 0.0025  # systematic residual per segment (log2): arm means of healthy simulations scatter as sigma^2/k alone
 # (z variance 1.03); 0.005 halved the weight of the longest arms and cost detection at tumour fraction 0.05
@@ -42,9 +52,11 @@ TAU = 0.0025  # systematic residual per segment (log2): arm means of healthy sim
 # (relative weights within the altered mass; the altered mass itself is fitted from ALTERED_MASS)
 STATE_PRIOR = {"one_copy": 0.375, "two_copies": 0.1, "amplified": 0.1, "homdel": 0.05}
 ALTERED_MASS = (0.02, 0.1, 0.25, 0.5)  # prior share of altered segments, maximised over (empirical Bayes)
-GLOBAL_EVIDENCE = 3.0  # L(p_hat) - L(0) needed to call a tumour present; with MIN_CALL_MB, 69 of 70 healthy
-# simulations stay uncalled (highest evidence of the rest 2.9; the one called: a 17 Mb artefact at 9.0) and 11 of 12
-# tumour fraction 0.05 replicates are called (the other at 2.9): at 0.1x the two overlap here
+MAX_ALTERED = 0.9  # cap of a segment's altered mass once scaled by its arm's alteration rate
+GLOBAL_EVIDENCE = 2.0  # L(p_hat) - L(0) needed to call a tumour present, with the arm patterns: 70 of 70 healthy
+# tuning simulations stay below (highest 1.80; 3.0 without the patterns, where the highest was 2.54), and
+# tumour fraction 0.03 at 0.1x is called in 26 of 36 erbb2/basal/luminal replicates (12 of 36 before)
+GLOBAL_EVIDENCE_UNINFORMED = 3.0  # the same without patterns: 70 of 70 healthy below (highest 2.54; 3 of 70 above 2)
 MIN_CALL_MB = 10.0  # altered autosomal segments must span this much to call a tumour (one artefact is not one)
 MIN_FIT_BINS = 5  # segments this small (focal windows are <= 4 bins, outlier bins) do not inform p; they get states afterwards
 FOCAL_IN_FIT = "gain"  # ... except gain windows of the one-sided focal test ("all": every split window; "none").
@@ -66,6 +78,7 @@ REFINE_MIN_P = 0.15  # below, a 0.05 ploidy step shifts expected log2 by less th
 P_GRID = np.round(np.arange(0.0, 0.9501, 0.0025), 4)
 PHI_GRID = np.round(np.arange(1.5, 5.001, 0.05), 3)
 CHI2_95 = 3.841
+PROFILE_COLUMNS = ["p", "loglik", "ploidy", "altered_mass", "component"]
 
 
 @dataclass
@@ -78,6 +91,9 @@ class Fit:
     profile: pd.DataFrame  # p, loglik, ploidy
     solutions: list[dict]
     evidence: float  # L(p_hat) - L(0) of the penalised fit, log-likelihood units
+    evidence_needed: float = GLOBAL_EVIDENCE_UNINFORMED  # to call a tumour: GLOBAL_EVIDENCE with arm patterns
+    state_prior: str = "uninformed"  # or "breast_arm_patterns": the prior asked for
+    decided_by: str = "uninformed"  # the prior whose evidence decided: "arm_patterns" only where the uninformed fell short
 
 
 def expected_log2(c, n, p, phi):
@@ -85,10 +101,13 @@ def expected_log2(c, n, p, phi):
     return np.log2(num / (2 * (1 - p) + p * phi))
 
 
-def log_prior(n: np.ndarray, length_mb: np.ndarray, altered_mass: float = 0.4, *, share: bool = True) -> np.ndarray:
+def log_prior(n: np.ndarray, length_mb: np.ndarray, altered_mass: float = 0.4, *, share: bool = True,
+              rate: np.ndarray | None = None, up: np.ndarray | None = None) -> np.ndarray:
     """Segments x states log prior probability (STATE_PRIOR by distance from the normal copy number;
     homozygous loss further down-weighted by HOMDEL_PER_MB per Mb), normalised per segment.
 
+    ``rate`` scales a segment's altered mass (capped at MAX_ALTERED) and ``up`` is the share of it
+    on gains (0.5: as many as on losses), from the arm it lies on (`arm_prior`); None = uninformed.
     ``share=False`` gives each amplified state the whole class weight: for calling a segment's most
     probable class (the marginal likelihood needs the shared form)."""
     d = STATES[None, :] - n[:, None]
@@ -98,32 +117,48 @@ def log_prior(n: np.ndarray, length_mb: np.ndarray, altered_mass: float = 0.4, *
     prior = np.where(high, prior * np.exp(-length_mb[:, None] / AMP_MB), prior)
     homdel = (STATES[None, :] == 0) & (n[:, None] > 1)
     prior = np.where(homdel, STATE_PRIOR["homdel"] * np.exp(-HOMDEL_PER_MB * length_mb[:, None]), prior)
-    prior = altered_mass * prior / prior.sum(axis=1, keepdims=True)
-    prior = np.where(d == 0, 1 - altered_mass, prior)
+    if up is not None:
+        ups = np.asarray(up, float)[:, None]
+        prior = prior * np.where(d > 0, 2 * ups, np.where(d < 0, 2 * (1 - ups), 1.0))
+    mass = altered_mass if rate is None else np.minimum(altered_mass * np.asarray(rate, float), MAX_ALTERED)[:, None]
+    prior = mass * prior / prior.sum(axis=1, keepdims=True)
+    prior = np.where(d == 0, 1 - mass, prior)
     with np.errstate(divide="ignore"):
         return np.log(prior)
 
 
-def _evaluate(p, m, n, var, logprior, w_auto, phis=PHI_GRID):
+def _evaluate(p, m, n, var, logpriors, w_auto, phis=PHI_GRID):
     """Marginal log-likelihood (states summed out) for every phi in ``phis`` at tumour fraction p,
-    with the ploidy-consistency term, and each segment's most probable state."""
+    with the ploidy-consistency term, under each of ``logpriors`` (segments x states); the Gaussian
+    part is computed once and shared."""
     phi = phis[:, None, None]
     mu = expected_log2(STATES[None, None, :], n[None, :, None], p, phi)  # (F, S, C)
-    ll = logprior[None] - ((m[None, :, None] - mu) ** 2) / (2 * var[None, :, None])
-    top = ll.max(axis=2, keepdims=True)
-    post = np.exp(ll - top)
-    norm = post.sum(axis=2, keepdims=True)
-    total = (top[:, :, 0] + np.log(norm[:, :, 0])).sum(axis=1)
-    post /= norm
-    implied = ((post * STATES[None, None, :]).sum(axis=2) * w_auto[None, :]).sum(axis=1) / max(w_auto.sum(), 1e-9)
-    total = total - (phis - implied) ** 2 / (2 * PLOIDY_SD ** 2)
-    return total, STATES[np.argmax(ll, axis=2)]
+    base = -((m[None, :, None] - mu) ** 2) / (2 * var[None, :, None])
+    top = base.max(axis=2)
+    like = np.exp(base - top[:, :, None])
+    out = []
+    for logprior in logpriors:
+        post = like * np.exp(logprior)[None]
+        norm = post.sum(axis=2)
+        with np.errstate(divide="ignore"):
+            total = (top + np.log(norm)).sum(axis=1)
+        implied = (((post * STATES[None, None, :]).sum(axis=2) / np.maximum(norm, 1e-300)) * w_auto[None, :]).sum(axis=1) \
+            / max(w_auto.sum(), 1e-9)
+        out.append(total - (phis - implied) ** 2 / (2 * PLOIDY_SD ** 2))
+    return out
 
 
-def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU) -> Fit:
+def _states(p, phi, m, n, var, logprior):
+    """Each segment's most probable state at (p, phi) under ``logprior``."""
+    mu = expected_log2(STATES[None, :], n[:, None], p, phi)
+    return STATES[np.argmax(logprior - ((m[:, None] - mu) ** 2) / (2 * var[:, None]), axis=1)]
+
+
+def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.DataFrame | None = None) -> Fit:
     """Fit p and phi to ``segments`` (columns log2, n_bins, normal_copy, autosome, start, end; optional
     ``focal``: windows split out by the focal test, fitted whatever their size; ``gain_window`` and
-    ``parent``: see ``_gain_window_states``)."""
+    ``parent``: see ``_gain_window_states``; ``arm_name``: the arm a segment lies on, for ``patterns``,
+    the breast-cancer arm patterns of `arm_prior` (None: every arm alike))."""
     valid = ((segments["n_bins"] > 0) & np.isfinite(segments["log2"])).to_numpy()
     big = valid & (segments["n_bins"] >= MIN_FIT_BINS).to_numpy()
     if FOCAL_IN_FIT == "all" and "focal" in segments:
@@ -139,16 +174,28 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU) -> Fit:
     var = sigma ** 2 / k + tau ** 2 + (REL_SD * m) ** 2
     w_auto = np.where(seg["autosome"].to_numpy(bool), k, 0.0)
     length_mb = (seg["end"] - seg["start"]).to_numpy(float) / 1e6
-    priors = [log_prior(n, length_mb, a) for a in ALTERED_MASS]
-    prof, best_at = _profile(m, n, var, priors, w_auto)
-    i = int(prof["loglik"].idxmax())
+    comps = _components(segments, patterns)
+    # the uninformed prior first: where it alone establishes the tumour, the patterns do not move the
+    # estimate; they decide only the samples at the limit (a benchmark erbb2 tumour at 0.05 had fitted
+    # p 0.02, phi 1.65 under the mixture, 0.0475 without)
+    comps, result = comps[-1:], None
+    for use in ([comps] if patterns is None or "arm_name" not in segments else [comps, _components(segments, patterns)]):
+        threshold = GLOBAL_EVIDENCE if len(use) > 1 else GLOBAL_EVIDENCE_UNINFORMED
+        priors = [(c, lw, a, log_prior(n, length_mb, a, rate=_take(rate, big), up=_take(up, big)))
+                  for c, (lw, masses, rate, up) in enumerate(use) for a in masses]
+        prof, best_at = _profile(m, n, var, priors, w_auto)
+        i = int(prof["loglik"].idxmax())
+        at0 = prof.loc[prof["p"] == 0, "loglik"]
+        evidence = float(prof.loc[i, "loglik"] - at0.iloc[0]) if len(at0) else float("inf")
+        altered_mb = float(length_mb[(best_at[i] != n) & (w_auto > 0)].sum())
+        called = float(prof.loc[i, "p"]) > 0 and altered_mb >= MIN_CALL_MB and evidence >= threshold
+        result = (use, priors, prof, i, evidence, threshold, called)
+        if called:
+            break
+    comps, priors, prof, i, evidence, threshold, called = result
     p_hat = float(prof.loc[i, "p"])
     ploidy = float(prof.loc[i, "ploidy"])
-    at0 = prof.loc[prof["p"] == 0, "loglik"]
-    evidence = float(prof.loc[i, "loglik"] - at0.iloc[0]) if len(at0) else float("inf")
-    altered = (best_at[i] != n) & (w_auto > 0)
-    altered_mb = float(length_mb[altered].sum())
-    if p_hat == 0 or altered_mb < MIN_CALL_MB or evidence < GLOBAL_EVIDENCE:
+    if not called:
         p_hat, ploidy = 0.0, 2.0
         ci = (0.0, detection_limit(sigma, k[w_auto > 0], tau=tau))
     else:
@@ -158,18 +205,37 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU) -> Fit:
         ci = _interval(prof, p_hat)
     # states of every segment (small ones included) at the chosen p and phi
     allseg = segments[valid]
+    lw, masses, rate, up = comps[int(prof.loc[i, "component"])]
     n_all = allseg["normal_copy"].to_numpy(int)
     var_all = sigma ** 2 / allseg["n_bins"].to_numpy(float) + tau ** 2
     mu = expected_log2(STATES[None, :], n_all[:, None], p_hat, ploidy)
     ll = -((allseg["log2"].to_numpy(float)[:, None] - mu) ** 2) / (2 * var_all[:, None]) \
         + log_prior(n_all, (allseg["end"] - allseg["start"]).to_numpy(float) / 1e6,
-                    float(prof.loc[i, "altered_mass"]), share=False)
+                    float(prof.loc[i, "altered_mass"]), share=False, rate=_take(rate, valid), up=_take(up, valid))
     states = np.full(len(segments), -1)
     states[np.flatnonzero(valid)] = n_all if p_hat == 0 else STATES[np.argmax(ll, axis=1)]
     if p_hat > 0 and "gain_window" in segments:
         loglik_only = -((allseg["log2"].to_numpy(float)[:, None] - mu) ** 2) / (2 * var_all[:, None])
         _gain_window_states(states, segments, valid, loglik_only)
-    return Fit(p_hat, ci, ploidy, states, float(prof.loc[i, "loglik"]), prof, _solutions(prof), evidence)
+    return Fit(p_hat, ci, ploidy, states, float(prof.loc[i, "loglik"]), prof, _solutions(prof), evidence,
+               threshold, "uninformed" if patterns is None or "arm_name" not in segments else "breast_arm_patterns",
+               "arm_patterns" if len(comps) > 1 else "uninformed")
+
+
+def _components(segments: pd.DataFrame, patterns: pd.DataFrame | None) -> list[tuple]:
+    """Mixture components of the state prior as (log weight, altered masses, rate, up) with rate/up
+    per row of ``segments`` (None: uninformed): without patterns the uninformed prior alone (altered
+    mass fitted from ALTERED_MASS); with them one component per pattern (its arms' absolute gain and
+    loss frequencies) plus the uninformed one with weight arm_prior.UNIFORM_SHARE."""
+    if patterns is None or "arm_name" not in segments:
+        return [(0.0, ALTERED_MASS, None, None)]
+    comps = [(float(np.log(w)), (1.0,), rate, up)
+             for w, rate, up in arm_prior.pattern_terms(segments["arm_name"].to_numpy(), patterns)]
+    return comps + [(float(np.log(arm_prior.UNIFORM_SHARE)), ALTERED_MASS, None, None)]
+
+
+def _take(values, mask):
+    return None if values is None else values[mask]
 
 
 def _gain_window_states(states, segments, valid, loglik):
@@ -198,17 +264,23 @@ def _profile(m, n, var, priors, w_auto, *, p_values=None, phis=PHI_GRID):
     coarse profile is within 6 log-likelihood units of its maximum (and one coarse step around).
     With ``p_values``, exactly those points (and ``phis`` as the ploidy grid)."""
     def at(p):
-        best = None
-        for a, prior in zip(ALTERED_MASS, priors):
-            total, states = _evaluate(p, m, n, var, prior, w_auto, phis)
-            f = int(np.argmax(total))
-            if best is None or total[f] > best[0][1]:
-                best = ((p, float(total[f]), float(phis[f]), a), states[f])
-        return best
+        # per mixture component the best altered mass at each phi; the components summed (log-sum-exp)
+        totals = _evaluate(p, m, n, var, [pr[3] for pr in priors], w_auto, phis)
+        comp = np.array([pr[0] for pr in priors])
+        cs = sorted(set(comp.tolist()))
+        stack = np.array([totals[j] + priors[j][1] for j in range(len(priors))])  # (options, F)
+        best_opt = {c: np.flatnonzero(comp == c)[np.argmax(stack[comp == c], axis=0)] for c in cs}  # per phi
+        per_comp = np.array([stack[best_opt[c], np.arange(len(phis))] for c in cs])
+        ceiling = per_comp.max(axis=0)
+        mix = ceiling + np.log(np.exp(per_comp - ceiling).sum(axis=0))
+        f = int(np.argmax(mix))
+        c = cs[int(np.argmax(per_comp[:, f]))]
+        j = int(best_opt[c][f])
+        return (p, float(mix[f]), float(phis[f]), priors[j][2], c), _states(p, phis[f], m, n, var, priors[j][3])
 
     if p_values is not None:
         pts = {float(p): at(p) for p in p_values}
-        prof = pd.DataFrame([pts[p][0] for p in sorted(pts)], columns=["p", "loglik", "ploidy", "altered_mass"])
+        prof = pd.DataFrame([pts[p][0] for p in sorted(pts)], columns=PROFILE_COLUMNS)
         return prof, [pts[p][1] for p in sorted(pts)]
     coarse = {p: at(p) for p in P_GRID[::4]}
     top = max(v[0][1] for v in coarse.values())
@@ -218,7 +290,7 @@ def _profile(m, n, var, priors, w_auto, *, p_values=None, phis=PHI_GRID):
             if any(abs(p - q) <= step + 1e-9 for q in near)}
     merged = {**coarse, **fine}
     ps = sorted(merged)
-    prof = pd.DataFrame([merged[p][0] for p in ps], columns=["p", "loglik", "ploidy", "altered_mass"])
+    prof = pd.DataFrame([merged[p][0] for p in ps], columns=PROFILE_COLUMNS)
     return prof, [merged[p][1] for p in ps]
 
 

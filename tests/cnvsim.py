@@ -34,4 +34,5 @@ def make_pon(n: int = 5, fragments: int = 1_000_000, bin_size: int = 500_000):
 
 
 def cnv(bins, pon=None):
-    return run_cnv(bins, pon=pon, loci=loci_of_interest(reference.genes(GENOME)), arms=reference.arms(GENOME))
+    return run_cnv(bins, pon=pon, loci=loci_of_interest(reference.genes(GENOME)), arms=reference.arms(GENOME),
+                   arm_patterns=reference.arm_patterns())

@@ -62,6 +62,19 @@ def test_healthy_plasma_is_not_called_tumour(pon, seed):
     assert s["sex"] == ("male" if seed % 2 else "female")
 
 
+def test_three_percent_detected_in_most_replicates(pon):
+    """The issue's low end: tumour fraction 0.03 at 1 M fragments detected (interval excludes 0) in most
+    replicates. At 0.1x an altered arm is ~2 standard errors here; the breast-cancer arm patterns of the
+    state prior (`arm_prior`) are what lifts the erbb2/luminal profiles above the healthy evidence (tuning
+    set, other seeds: 26 of 36 with them, 12 of 36 without). Seeds fixed before the run."""
+    detected = []
+    for i, profile in enumerate(("erbb2", "basal", "luminal") * 4):
+        bins, _ = sim_bins(profile, 0.03, seed=800 + i)
+        s = cnv(bins, pon).summary
+        detected.append((profile, s["tumor_fraction_ci"][0] > 0, s["tumor_evidence_loglik"]))
+    assert sum(d for _, d, _ in detected) >= 7, detected
+
+
 def test_erbb2_amplicon_segmented_at_five_percent():
     """At TF 0.05 (1 M fragments) the amplicon's expected focal z is ~3.4: with the one-sided gain test
     at ERBB2 (z >= 2.5) it must be segmented out as a focal gain in most replicates and called (copy

@@ -27,6 +27,10 @@ def register(sub) -> None:
     p.add_argument("--gc-wig", help="ichorCNA-style GC wig (with --map-wig) instead of the shipped annotation")
     p.add_argument("--map-wig", help="ichorCNA-style mappability wig (with --gc-wig)")
     p.add_argument("--sample", help="sample id written in the outputs (default: prefix file name)")
+    p.add_argument("--state-prior", choices=("breast", "uninformed"), default="breast",
+                   help="copy-state prior of the tumour-fraction model: 'breast' (default) weighs the arms "
+                        "breast cancers usually alter (6 TCGA patterns + an uninformed share; evidence >= 2 to "
+                        "call a tumour), 'uninformed' treats every arm alike (evidence >= 3), e.g. for other cancers")
     p.set_defaults(func=run)
 
 
@@ -55,7 +59,8 @@ def run(args) -> int:
     pon = io.read_pon(args.pon) if args.pon else None
     sample = args.sample or Path(args.prefix).name
     genes = reference.genes(args.genome)
-    res = run_cnv(bins, pon=pon, loci=loci_of_interest(genes), arms=reference.arms(args.genome), sample=sample)
+    res = run_cnv(bins, pon=pon, loci=loci_of_interest(genes), arms=reference.arms(args.genome),
+                  arm_patterns=reference.arm_patterns() if args.state_prior == "breast" else None, sample=sample)
     erbb2 = genes[genes["symbol"] == "ERBB2"].iloc[0]
     name = Path(args.prefix).name
     summary = dict(res.summary, genome=args.genome, pon=Path(args.pon).name if args.pon else None,
