@@ -174,12 +174,12 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
     var = sigma ** 2 / k + tau ** 2 + (REL_SD * m) ** 2
     w_auto = np.where(seg["autosome"].to_numpy(bool), k, 0.0)
     length_mb = (seg["end"] - seg["start"]).to_numpy(float) / 1e6
-    comps = _components(segments, patterns)
+    mixture = _components(segments, patterns)
     # the uninformed prior first: where it alone establishes the tumour, the patterns do not move the
     # estimate; they decide only the samples at the limit (a benchmark erbb2 tumour at 0.05 had fitted
     # p 0.02, phi 1.65 under the mixture, 0.0475 without)
-    comps, result = comps[-1:], None
-    for use in ([comps] if patterns is None or "arm_name" not in segments else [comps, _components(segments, patterns)]):
+    result = None
+    for use in [mixture[-1:]] + ([mixture] if len(mixture) > 1 else []):
         threshold = GLOBAL_EVIDENCE if len(use) > 1 else GLOBAL_EVIDENCE_UNINFORMED
         priors = [(c, lw, a, log_prior(n, length_mb, a, rate=_take(rate, big), up=_take(up, big)))
                   for c, (lw, masses, rate, up) in enumerate(use) for a in masses]
