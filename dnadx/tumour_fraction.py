@@ -136,16 +136,14 @@ def _evaluate(p, m, n, var, logpriors, w_auto, phis=PHI_GRID):
     base = -((m[None, :, None] - mu) ** 2) / (2 * var[None, :, None])
     top = base.max(axis=2)
     like = np.exp(base - top[:, :, None])
-    out = []
-    for logprior in logpriors:
-        post = like * np.exp(logprior)[None]
-        norm = post.sum(axis=2)
-        with np.errstate(divide="ignore"):
-            total = (top + np.log(norm)).sum(axis=1)
-        implied = (((post * STATES[None, None, :]).sum(axis=2) / np.maximum(norm, 1e-300)) * w_auto[None, :]).sum(axis=1) \
-            / max(w_auto.sum(), 1e-9)
-        out.append(total - (phis - implied) ** 2 / (2 * PLOIDY_SD ** 2))
-    return out
+    lin = np.exp(np.asarray(logpriors))  # (K, S, C)
+    both = np.concatenate([lin, lin * STATES[None, None, :]]).transpose(1, 2, 0)  # (S, C, 2K)
+    prod = np.matmul(like.transpose(1, 0, 2), both).transpose(2, 1, 0)  # (2K, F, S): batched over segments
+    norm, mass = prod[:len(lin)], prod[len(lin):]
+    with np.errstate(divide="ignore"):
+        total = (top[None] + np.log(norm)).sum(axis=2)  # (K, F)
+    implied = ((mass / np.maximum(norm, 1e-300)) * w_auto[None, None, :]).sum(axis=2) / max(w_auto.sum(), 1e-9)
+    return list(total - (phis[None, :] - implied) ** 2 / (2 * PLOIDY_SD ** 2))
 
 
 def _states(p, phi, m, n, var, logprior):
