@@ -62,7 +62,7 @@ def main(argv=None):
     ap.add_argument("--fragments", default="1000000", help="comma-separated read-pair counts (depths)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--tfs", default="0,0.03,0.05,0.1,0.2,0.3,0.5")
-    ap.add_argument("--profiles", default="erbb2,basal,luminal")
+    ap.add_argument("--profiles", default="erbb2,basal,luminal,atypical")
     ap.add_argument("--normals", type=int, default=5)
     ap.add_argument("--no-pon", action="store_true")
     ap.add_argument("--out")
