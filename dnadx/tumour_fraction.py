@@ -52,7 +52,7 @@ TAU = 0.0025  # systematic residual per segment (log2): arm means of healthy sim
 # (relative weights within the altered mass; the altered mass itself is fitted from ALTERED_MASS)
 STATE_PRIOR = {"one_copy": 0.375, "two_copies": 0.1, "amplified": 0.1, "homdel": 0.05}
 ALTERED_MASS = (0.02, 0.1, 0.25, 0.5)  # prior share of altered segments, maximised over (empirical Bayes)
-MAX_ALTERED = 0.9  # cap of a segment's altered mass once scaled by its arm's alteration rate
+MAX_ALTERED = 0.9  # cap of a per-segment altered mass (an arm pattern's gain + loss frequency can reach 1)
 GLOBAL_EVIDENCE = 2.0  # L(p_hat) - L(0) needed to call a tumour present, with the arm patterns: 70 of 70 healthy
 # tuning simulations stay below (highest 1.80; 3.0 without the patterns, where the highest was 2.54), and
 # tumour fraction 0.03 at 0.1x is called in 26 of 36 erbb2/basal/luminal replicates (12 of 36 before)
@@ -78,7 +78,7 @@ REFINE_MIN_P = 0.15  # below, a 0.05 ploidy step shifts expected log2 by less th
 P_GRID = np.round(np.arange(0.0, 0.9501, 0.0025), 4)
 PHI_GRID = np.round(np.arange(1.5, 5.001, 0.05), 3)
 CHI2_95 = 3.841
-PROFILE_COLUMNS = ["p", "loglik", "ploidy", "altered_mass", "component"]
+PROFILE_COLUMNS = ["p", "loglik", "ploidy", "option"]  # option: index of the prior that explains p best
 
 
 @dataclass
@@ -101,13 +101,13 @@ def expected_log2(c, n, p, phi):
     return np.log2(num / (2 * (1 - p) + p * phi))
 
 
-def log_prior(n: np.ndarray, length_mb: np.ndarray, altered_mass: float = 0.4, *, share: bool = True,
-              rate: np.ndarray | None = None, up: np.ndarray | None = None) -> np.ndarray:
+def log_prior(n: np.ndarray, length_mb: np.ndarray, altered_mass: float | np.ndarray = 0.4, *, share: bool = True,
+              up: np.ndarray | None = None) -> np.ndarray:
     """Segments x states log prior probability (STATE_PRIOR by distance from the normal copy number;
     homozygous loss further down-weighted by HOMDEL_PER_MB per Mb), normalised per segment.
 
-    ``rate`` scales a segment's altered mass (capped at MAX_ALTERED) and ``up`` is the share of it
-    on gains (0.5: as many as on losses), from the arm it lies on (`arm_prior`); None = uninformed.
+    ``altered_mass`` is one share for every segment or one per segment (an arm pattern's gain + loss
+    frequency, capped at MAX_ALTERED); ``up`` is the share of it on gains per segment (None: as STATE_PRIOR).
     ``share=False`` gives each amplified state the whole class weight: for calling a segment's most
     probable class (the marginal likelihood needs the shared form)."""
     d = STATES[None, :] - n[:, None]
@@ -120,30 +120,35 @@ def log_prior(n: np.ndarray, length_mb: np.ndarray, altered_mass: float = 0.4, *
     if up is not None:
         ups = np.asarray(up, float)[:, None]
         prior = prior * np.where(d > 0, 2 * ups, np.where(d < 0, 2 * (1 - ups), 1.0))
-    mass = altered_mass if rate is None else np.minimum(altered_mass * np.asarray(rate, float), MAX_ALTERED)[:, None]
+    mass = altered_mass if np.ndim(altered_mass) == 0 else np.minimum(np.asarray(altered_mass, float), MAX_ALTERED)[:, None]
     prior = mass * prior / prior.sum(axis=1, keepdims=True)
     prior = np.where(d == 0, 1 - mass, prior)
     with np.errstate(divide="ignore"):
         return np.log(prior)
 
 
-def _evaluate(p, m, n, var, logpriors, w_auto, phis=PHI_GRID):
+def _prior_stack(logpriors) -> np.ndarray:
+    """(segments, states, 2K) for ``_evaluate``: each prior's probabilities, then times the state."""
+    lin = np.exp(np.asarray(logpriors))  # (K, S, C)
+    return np.concatenate([lin, lin * STATES[None, None, :]]).transpose(1, 2, 0)
+
+
+def _evaluate(p, m, n, var, stack, w_auto, phis=PHI_GRID):
     """Marginal log-likelihood (states summed out) for every phi in ``phis`` at tumour fraction p,
-    with the ploidy-consistency term, under each of ``logpriors`` (segments x states); the Gaussian
-    part is computed once and shared."""
+    with the ploidy-consistency term, under each of K priors (``stack`` from ``_prior_stack``); the
+    Gaussian part is computed once and shared. Returns (K, phis)."""
     phi = phis[:, None, None]
     mu = expected_log2(STATES[None, None, :], n[None, :, None], p, phi)  # (F, S, C)
     base = -((m[None, :, None] - mu) ** 2) / (2 * var[None, :, None])
     top = base.max(axis=2)
     like = np.exp(base - top[:, :, None])
-    lin = np.exp(np.asarray(logpriors))  # (K, S, C)
-    both = np.concatenate([lin, lin * STATES[None, None, :]]).transpose(1, 2, 0)  # (S, C, 2K)
-    prod = np.matmul(like.transpose(1, 0, 2), both).transpose(2, 1, 0)  # (2K, F, S): batched over segments
-    norm, mass = prod[:len(lin)], prod[len(lin):]
+    prod = np.matmul(like.transpose(1, 0, 2), stack).transpose(2, 1, 0)  # (2K, F, S): batched over segments
+    half = stack.shape[2] // 2
+    norm, mass = prod[:half], prod[half:]
     with np.errstate(divide="ignore"):
         total = (top[None] + np.log(norm)).sum(axis=2)  # (K, F)
     implied = ((mass / np.maximum(norm, 1e-300)) * w_auto[None, None, :]).sum(axis=2) / max(w_auto.sum(), 1e-9)
-    return list(total - (phis[None, :] - implied) ** 2 / (2 * PLOIDY_SD ** 2))
+    return total - (phis[None, :] - implied) ** 2 / (2 * PLOIDY_SD ** 2)
 
 
 def _states(p, phi, m, n, var, logprior):
@@ -176,21 +181,18 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
     # the uninformed prior first: where it alone establishes the tumour, the patterns do not move the
     # estimate; they decide only the samples at the limit (a benchmark erbb2 tumour at 0.05 had fitted
     # p 0.02, phi 1.65 under the mixture, 0.0475 without)
-    result = None
-    for use in [mixture[-1:]] + ([mixture] if len(mixture) > 1 else []):
-        threshold = GLOBAL_EVIDENCE if len(use) > 1 else GLOBAL_EVIDENCE_UNINFORMED
-        priors = [(c, lw, a, log_prior(n, length_mb, a, rate=_take(rate, big), up=_take(up, big)))
-                  for c, (lw, masses, rate, up) in enumerate(use) for a in masses]
+    for comps in [[UNINFORMED]] + ([mixture] if len(mixture) > 1 else []):
+        threshold = GLOBAL_EVIDENCE if len(comps) > 1 else GLOBAL_EVIDENCE_UNINFORMED
+        options = [(c, lw, mass, up) for c, (lw, masses, up) in enumerate(comps) for mass in masses]
+        priors = [(c, lw, log_prior(n, length_mb, _take(mass, big), up=_take(up, big))) for c, lw, mass, up in options]
         prof, best_at = _profile(m, n, var, priors, w_auto)
         i = int(prof["loglik"].idxmax())
         at0 = prof.loc[prof["p"] == 0, "loglik"]
         evidence = float(prof.loc[i, "loglik"] - at0.iloc[0]) if len(at0) else float("inf")
         altered_mb = float(length_mb[(best_at[i] != n) & (w_auto > 0)].sum())
         called = float(prof.loc[i, "p"]) > 0 and altered_mb >= MIN_CALL_MB and evidence >= threshold
-        result = (use, priors, prof, i, evidence, threshold, called)
         if called:
             break
-    comps, priors, prof, i, evidence, threshold, called = result
     p_hat = float(prof.loc[i, "p"])
     ploidy = float(prof.loc[i, "ploidy"])
     if not called:
@@ -203,37 +205,42 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
         ci = _interval(prof, p_hat)
     # states of every segment (small ones included) at the chosen p and phi
     allseg = segments[valid]
-    lw, masses, rate, up = comps[int(prof.loc[i, "component"])]
+    _, _, mass, up = options[int(prof.loc[i, "option"])]
     n_all = allseg["normal_copy"].to_numpy(int)
     var_all = sigma ** 2 / allseg["n_bins"].to_numpy(float) + tau ** 2
     mu = expected_log2(STATES[None, :], n_all[:, None], p_hat, ploidy)
     ll = -((allseg["log2"].to_numpy(float)[:, None] - mu) ** 2) / (2 * var_all[:, None]) \
         + log_prior(n_all, (allseg["end"] - allseg["start"]).to_numpy(float) / 1e6,
-                    float(prof.loc[i, "altered_mass"]), share=False, rate=_take(rate, valid), up=_take(up, valid))
+                    _take(mass, valid), share=False, up=_take(up, valid))
     states = np.full(len(segments), -1)
     states[np.flatnonzero(valid)] = n_all if p_hat == 0 else STATES[np.argmax(ll, axis=1)]
     if p_hat > 0 and "gain_window" in segments:
         loglik_only = -((allseg["log2"].to_numpy(float)[:, None] - mu) ** 2) / (2 * var_all[:, None])
         _gain_window_states(states, segments, valid, loglik_only)
     return Fit(p_hat, ci, ploidy, states, float(prof.loc[i, "loglik"]), prof, _solutions(prof), evidence,
-               threshold, "uninformed" if patterns is None or "arm_name" not in segments else "breast_arm_patterns",
+               threshold, "breast_arm_patterns" if len(mixture) > 1 else "uninformed",
                "arm_patterns" if len(comps) > 1 else "uninformed")
 
 
+UNINFORMED = (0.0, ALTERED_MASS, None)  # (log weight, altered masses, share on gains): every arm alike
+
+
 def _components(segments: pd.DataFrame, patterns: pd.DataFrame | None) -> list[tuple]:
-    """Mixture components of the state prior as (log weight, altered masses, rate, up) with rate/up
-    per row of ``segments`` (None: uninformed): without patterns the uninformed prior alone (altered
-    mass fitted from ALTERED_MASS); with them one component per pattern (its arms' absolute gain and
-    loss frequencies) plus the uninformed one with weight arm_prior.UNIFORM_SHARE."""
-    if patterns is None or "arm_name" not in segments:
-        return [(0.0, ALTERED_MASS, None, None)]
-    comps = [(float(np.log(w)), (1.0,), rate, up)
-             for w, rate, up in arm_prior.pattern_terms(segments["arm_name"].to_numpy(), patterns)]
-    return comps + [(float(np.log(arm_prior.UNIFORM_SHARE)), ALTERED_MASS, None, None)]
+    """Mixture components of the state prior as (log weight, altered masses, share on gains), masses
+    and shares per row of ``segments`` for the patterns: one component per pattern (its arms' gain +
+    loss frequency, that mass alone) and the uninformed one with weight arm_prior.UNIFORM_SHARE."""
+    if patterns is None:
+        return [UNINFORMED]
+    if "arm_name" not in segments:
+        raise ValueError("fit: arm patterns need the segments' arm_name column (arm_prior.segment_arms)")
+    comps = [(float(np.log(w)), (mass,), up)
+             for w, mass, up in arm_prior.pattern_terms(segments["arm_name"].to_numpy(), patterns)]
+    return comps + [(float(np.log(arm_prior.UNIFORM_SHARE)), ALTERED_MASS, None)]
 
 
 def _take(values, mask):
-    return None if values is None else values[mask]
+    """``values[mask]`` for a per-segment array; scalars and None pass unchanged."""
+    return values[mask] if isinstance(values, np.ndarray) else values
 
 
 def _gain_window_states(states, segments, valid, loglik):
@@ -261,20 +268,21 @@ def _profile(m, n, var, priors, w_auto, *, p_values=None, phis=PHI_GRID):
     """Profile over P_GRID, coarse-to-fine: every 4th grid point, then the full grid wherever the
     coarse profile is within 6 log-likelihood units of its maximum (and one coarse step around).
     With ``p_values``, exactly those points (and ``phis`` as the ploidy grid)."""
+    comp = np.array([c for c, _, _ in priors])
+    weight = np.array([lw for _, lw, _ in priors])
+    cs = np.unique(comp)
+    prior_stack = _prior_stack([lp for _, _, lp in priors])
+
     def at(p):
         # per mixture component the best altered mass at each phi; the components summed (log-sum-exp)
-        totals = _evaluate(p, m, n, var, [pr[3] for pr in priors], w_auto, phis)
-        comp = np.array([pr[0] for pr in priors])
-        cs = sorted(set(comp.tolist()))
-        stack = np.array([totals[j] + priors[j][1] for j in range(len(priors))])  # (options, F)
-        best_opt = {c: np.flatnonzero(comp == c)[np.argmax(stack[comp == c], axis=0)] for c in cs}  # per phi
-        per_comp = np.array([stack[best_opt[c], np.arange(len(phis))] for c in cs])
+        stack = _evaluate(p, m, n, var, prior_stack, w_auto, phis) + weight[:, None]  # (options, F)
+        best = np.array([np.flatnonzero(comp == c)[np.argmax(stack[comp == c], axis=0)] for c in cs])  # (C, F)
+        per_comp = np.take_along_axis(stack, best, axis=0)
         ceiling = per_comp.max(axis=0)
         mix = ceiling + np.log(np.exp(per_comp - ceiling).sum(axis=0))
         f = int(np.argmax(mix))
-        c = cs[int(np.argmax(per_comp[:, f]))]
-        j = int(best_opt[c][f])
-        return (p, float(mix[f]), float(phis[f]), priors[j][2], c), _states(p, phis[f], m, n, var, priors[j][3])
+        j = int(best[int(np.argmax(per_comp[:, f])), f])
+        return (p, float(mix[f]), float(phis[f]), j), _states(p, phis[f], m, n, var, priors[j][2])
 
     if p_values is not None:
         pts = {float(p): at(p) for p in p_values}

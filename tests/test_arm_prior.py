@@ -67,15 +67,15 @@ def test_log_prior_uninformed_terms_change_nothing_and_direction_moves_mass():
     n = np.array([2, 2])
     mb = np.array([50.0, 50.0])
     base = tumour_fraction.log_prior(n, mb, 0.25)
-    same = tumour_fraction.log_prior(n, mb, 0.25, rate=np.ones(2), up=np.full(2, 0.5))
+    same = tumour_fraction.log_prior(n, mb, np.full(2, 0.25), up=np.full(2, 0.5))
     assert np.allclose(base, same)
-    p = np.exp(tumour_fraction.log_prior(n, mb, 0.25, rate=np.array([2.0, 1.0]), up=np.array([0.9, 0.1])))
+    p = np.exp(tumour_fraction.log_prior(n, mb, np.array([0.5, 0.25]), up=np.array([0.9, 0.1])))
     assert np.allclose(p.sum(axis=1), 1)
     neutral = tumour_fraction.STATES == 2
     assert p[0, neutral][0] == pytest.approx(0.5) and p[1, neutral][0] == pytest.approx(0.75)
     gain, loss = tumour_fraction.STATES == 3, tumour_fraction.STATES == 1
     assert p[0, gain][0] > 5 * p[0, loss][0] and p[1, loss][0] > 5 * p[1, gain][0]
-    capped = np.exp(tumour_fraction.log_prior(n[:1], mb[:1], 0.5, rate=np.array([5.0])))
+    capped = np.exp(tumour_fraction.log_prior(n[:1], mb[:1], np.array([2.5])))
     assert capped[0, neutral][0] == pytest.approx(1 - tumour_fraction.MAX_ALTERED)
 
 
@@ -109,7 +109,7 @@ def test_patterns_raise_the_evidence_of_a_breast_pattern_not_of_noise():
         healthy_evidence.append(tumour_fraction.fit(segs, 0.11, patterns=pats).evidence)
         healthy.append(healthy_evidence[-1] - tumour_fraction.fit(segs, 0.11).evidence)
     assert np.median(gain) > 1.5, gain  # the recurrent arms carry more evidence with the patterns
-    assert np.median(cost) > -np.log(1 / arm_prior.UNIFORM_SHARE) - 0.1, cost  # bounded cost of breaking them
+    assert min(cost) >= -np.log(1 / arm_prior.UNIFORM_SHARE) - 1e-6, cost  # bounded cost of breaking them
     # noise gains little on average (p = 0 is alike under every component) and stays uncalled
     assert np.mean(healthy) < 0.3 and max(healthy_evidence) < tumour_fraction.GLOBAL_EVIDENCE, (healthy, healthy_evidence)
 
