@@ -14,9 +14,9 @@ PYSAM  ?= wheel
 PYSAM_VERSION = $(shell sed -n 's/.*"pysam==\([^"]*\)".*/\1/p' pyproject.toml | head -1)
 CYTHON_VERSION = $(shell sed -n 's/.*"Cython==\([^"]*\)".*/\1/p' pyproject.toml)
 
-# pip install -e also compiles the optional counting loop dnadx/_fastcount.pyx (setup.py; Cython and
+# pip install -e also compiles the optional counting loop dnadx/count/_fastcount.pyx (setup.py; Cython and
 # pysam's headers come from build isolation; if the compile fails the install goes on without it)
-$(VENV)/.installed: pyproject.toml setup.py dnadx/_fastcount.pyx
+$(VENV)/.installed: pyproject.toml setup.py dnadx/count/_fastcount.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
@@ -26,19 +26,19 @@ $(VENV)/.installed: pyproject.toml setup.py dnadx/_fastcount.pyx
 $(VENV)/.pysam-source: $(VENV)/.installed
 	MAKEFLAGS=-j2 $(PY) -m pip install --quiet --no-cache-dir --force-reinstall --no-deps \
 		--no-binary pysam pysam==$(PYSAM_VERSION)
-	$(PY) -c "from dnadx.bam import pysam_build as b; print(b()); assert 'libdeflate: yes' in b(), \
+	$(PY) -c "from dnadx.count.bam import pysam_build as b; print(b()); assert 'libdeflate: yes' in b(), \
 		'pysam built without libdeflate: apt-get install -y libdeflate-dev, then make venv PYSAM=source again'"
-# recompile dnadx/_fastcount.pyx against the pysam now installed (no build isolation: this venv's pysam)
+# recompile dnadx/count/_fastcount.pyx against the pysam now installed (no build isolation: this venv's pysam)
 	$(PY) -m pip install --quiet "setuptools>=68" wheel Cython==$(CYTHON_VERSION)
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall -e .
-	$(PY) -c "from dnadx.bam import count_loop; print('count loop:', count_loop())"
+	$(PY) -c "from dnadx.count.bam import count_loop; print('count loop:', count_loop())"
 	touch $@
 
 venv: $(VENV)/.installed $(if $(filter source,$(PYSAM)),$(VENV)/.pysam-source)
 
 ## make demo: simulate a small plasma batch and run the whole pipeline on it (embedded runner)
 demo: venv
-	$(PY) -m dnadx.demo --outdir $(DEMO)
+	$(PY) -m dnadx.cli.demo --outdir $(DEMO)
 
 ## make test: the whole test suite
 test: venv

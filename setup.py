@@ -1,4 +1,4 @@
-"""Build of the optional compiled counting loop (dnadx/_fastcount.pyx); metadata is in pyproject.toml.
+"""Build of the optional compiled counting loop (dnadx/count/_fastcount.pyx); metadata is in pyproject.toml.
 
 The extension is optional: if Cython, pysam's headers or a C compiler are missing, or the
 compile fails, the install still succeeds with a warning and `dnadx count` uses its pure-pysam loop
@@ -12,7 +12,7 @@ from setuptools.command.build_ext import build_ext
 
 
 def _warn(msg):
-    print(f"WARNING: dnadx._fastcount not built ({msg}); `dnadx count` will use its pure-Python loop",
+    print(f"WARNING: dnadx.count._fastcount not built ({msg}); `dnadx count` will use its pure-Python loop",
           file=sys.stderr)
 
 
@@ -38,7 +38,7 @@ def extensions():
     except ImportError as exc:
         _warn(exc)
         return []
-    ext = Extension("dnadx._fastcount", ["dnadx/_fastcount.pyx"],
+    ext = Extension("dnadx.count._fastcount", ["dnadx/count/_fastcount.pyx"],
                     include_dirs=pysam.get_include(), define_macros=pysam.get_defines(),
                     extra_compile_args=["-O2"])
     try:

@@ -16,11 +16,11 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from dnadx import reference
-from dnadx.cnv import annotate, loci_of_interest, run_cnv
-from dnadx.pon import build_pon
-from dnadx.profiles import get_profile, resolve_events
-from dnadx.simulate import SimSpec, fragment_counts, simulate
+from dnadx.core import reference
+from dnadx.cnv.call import annotate, loci_of_interest, run_cnv
+from dnadx.cnv.pon import build_pon
+from dnadx.sim.profiles import get_profile, resolve_events
+from dnadx.sim.plasma import SimSpec, fragment_counts, simulate
 
 GENOME = "GRCh38"
 

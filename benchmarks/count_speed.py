@@ -8,7 +8,7 @@ Usage:
 
 Each `--python LABEL=EXE` is one install of dnadx (e.g. the PyPI pysam wheel and `make venv
 PYSAM=source`); each runs `dnadx count --threads 1` and `--threads 2` (with `--python-loop`, also
-with DNADX_COUNT_LOOP=python: the pure-pysam per-record loop instead of dnadx/_fastcount.pyx). BAMs come from
+with DNADX_COUNT_LOOP=python: the pure-pysam per-record loop instead of dnadx/count/_fastcount.pyx). BAMs come from
 `benchmarks/make_bench_bam.py` (generated once into --data, default benchmarks/.data, git-ignored).
 Every round times each method once with GNU time (`%e %U %S %M`: wall, CPU, peak RSS of the
 largest process, workers included). Reported: median wall, median CPU, max RSS, and the median of
@@ -55,7 +55,7 @@ def pythons(specs: list[str]) -> dict[str, tuple[str, str]]:
         label, _, exe = spec.partition("=")
         if not exe:
             raise SystemExit(f"--python {spec!r}: expected LABEL=PATH_TO_PYTHON")
-        build = subprocess.run([exe, "-c", "from dnadx.bam import count_loop, pysam_build; "
+        build = subprocess.run([exe, "-c", "from dnadx.count.bam import count_loop, pysam_build; "
                                 "print(f'{pysam_build()}\\t{count_loop()}')"],
                                capture_output=True, text=True)
         if build.returncode != 0:

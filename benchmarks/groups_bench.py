@@ -26,10 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "reference" / "build"))
 
-from dnadx import consensus, groups, io  # noqa: E402
+from dnadx.groups import consensus, model as groups  # noqa: E402
+from dnadx.core import io
 from dnadx.cli import main as dnadx_main  # noqa: E402
-from dnadx.groups_io import bundled_group_model  # noqa: E402
-from dnadx.segment_sim import simulated_batch  # noqa: E402
+from dnadx.groups.io import bundled_group_model  # noqa: E402
+from dnadx.sim.segments import simulated_batch  # noqa: E402
 
 TRUTH = {"erbb2": "ERBB2-amplified", "basal": "basal-like", "luminal": "luminal-like", "flat": "quiet"}
 NOISY = {"sd_bin": 0.24, "n_spurious": 30, "sd_spurious": 0.08}

@@ -26,8 +26,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dnadx import models_io, reference  # noqa: E402
-from dnadx.score import score_sample  # noqa: E402
+from dnadx.scores import io as models_io  # noqa: E402
+from dnadx.core import reference
+from dnadx.scores.score import score_sample  # noqa: E402
 
 TFS = (0.02, 0.05, 0.075, 0.10, 0.15, 0.20, 0.30, 0.50)
 PROFILES = ("erbb2", "erbb2_cn8", "flat", "basal", "luminal")
@@ -85,7 +86,7 @@ def _pipeline_sample(profile: str, tf: float, seed: int, fragments: int, work: P
 
 
 def _synthetic_sample(profile: str, tf: float, seed: int, sd: float) -> dict:
-    from tests.test_score import synthetic_cnv
+    from tests.scores.test_score import synthetic_cnv
 
     d = models_io.shipped_models_dir()
     bins, cnv = synthetic_cnv(CUSTOM.get(profile, profile), tf, seed=seed, sd=sd)

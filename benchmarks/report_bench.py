@@ -1,7 +1,7 @@
 """Time `dnadx report` on a results folder and report output sizes.
 
 python benchmarks/report_bench.py RESULTS_DIR [--samplesheet SHEET] [--repeats 3]
-(e.g. the folder of `python -m dnadx.demo --outdir D --fragments 300000`: D/results, D/samplesheet.csv)
+(e.g. the folder of `python -m dnadx.cli.demo --outdir D --fragments 300000`: D/results, D/samplesheet.csv)
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dnadx import segmentation  # noqa: E402
-from tests.cnvsim import cnv, make_pon, sim_bins  # noqa: E402
+from dnadx.cnv import segmentation  # noqa: E402
+from tests.helpers.cnvsim import cnv, make_pon, sim_bins  # noqa: E402
 
 
 def erbb2_segmented(result) -> bool:

@@ -23,10 +23,10 @@ import pandas as pd
 import pysam
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dnadx import io  # noqa: E402
-from dnadx import variant_calling as vc  # noqa: E402
+from dnadx.core import io  # noqa: E402
+from dnadx.variants import calling as vc  # noqa: E402
 from dnadx.cli import main as dnadx  # noqa: E402
-from tests.test_variants_sim import DEEP, _truth_variants  # noqa: E402
+from tests.variants.test_variants_sim import DEEP, _truth_variants  # noqa: E402
 
 
 def _calls(path: Path) -> set:

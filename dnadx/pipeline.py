@@ -20,10 +20,11 @@ import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from dnadx import params
-from dnadx.errors import EnvironmentFault
-from dnadx.samplesheet import Sample
+from dnadx.core import params
+from dnadx.core.errors import EnvironmentFault
+from dnadx.core.samplesheet import Sample
 
 MIN_PON_NORMALS = 3
 
@@ -132,9 +133,9 @@ def detect_builds(samples: list[Sample], fasta: Path | None = None) -> dict[str,
     None for a BAM that cannot be opened or matches no build: its `count` step reports that problem
     for that sample alone, as before.
     """
-    from dnadx.bam import open_alignment
-    from dnadx.errors import DnadxError
-    from dnadx.reference import genome_from_lengths
+    from dnadx.count.bam import open_alignment
+    from dnadx.core.errors import DnadxError
+    from dnadx.core.reference import genome_from_lengths
     builds: dict[str, str | None] = {}
     for s in samples:
         try:
@@ -165,17 +166,6 @@ def is_done(cfg: RunConfig, step: Step) -> bool:
         return json.loads(stamp.read_text()).get("fingerprint") == _fingerprint(step)
     except (json.JSONDecodeError, OSError, FileNotFoundError):
         return False
-
-
-def _execute(argv: list[str]) -> tuple[int, str]:
-    """Run one `dnadx <stage>` command line in a worker: (exit code, the error message or "")."""
-    from dnadx.cli import build_parser
-    from dnadx.errors import DnadxError
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0), ""
-    except DnadxError as exc:  # the message names the file/row and the fix: the runner reports it
-        return exc.exit_code, str(exc)
 
 
 class Interrupted(BaseException):
@@ -244,7 +234,7 @@ def _collect(cfg: RunConfig, futures: dict, failed: dict, faults: list, log, don
         if code == 0:
             stamp = _stamp_path(cfg, step)
             stamp.parent.mkdir(parents=True, exist_ok=True)
-            from dnadx import io
+            from dnadx.core import io
             io.write_json({"step": step.name, "argv": step.argv, "fingerprint": _fingerprint(step)}, stamp)
             log(f"[{done}/{total}] {step.name}: done")
             continue
@@ -260,8 +250,12 @@ def _collect(cfg: RunConfig, futures: dict, failed: dict, faults: list, log, don
                 f.cancel()
 
 
-def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str, str]:
+def run_steps(cfg: RunConfig, waves: list[list[Step]], *, execute: Callable[[list[str]], tuple[int, str]],
+              log=print) -> dict[str, str]:
     """Run the waves; returns {sample or step: failure message} for what failed (others complete).
+
+    ``execute`` runs one step's `dnadx <stage>` argv in a worker and returns (exit code, error message
+    or ""); the CLI hands in its own (`dnadx.cli.execute_step`), so the runner never imports the CLI.
 
     A step failing with an environment fault (exit 5: disk full, folder not writable) stops the batch:
     EnvironmentFault naming the step, its sample and the underlying message (with its fix).
@@ -296,7 +290,7 @@ def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str
         with cf.ProcessPoolExecutor(max_workers=max(1, cfg.cores), mp_context=ctx, initializer=_worker_init,
                                     initargs=(os.getpid(),)) as pool:
             try:
-                futures = {pool.submit(_execute, s.argv): s for s in todo}
+                futures = {pool.submit(execute, s.argv): s for s in todo}
                 _collect(cfg, futures, failed, faults, log, done, total)
                 done += len(futures)
             except BaseException:  # SIGTERM/^C (Interrupted) or a runner error: no worker may outlive us
@@ -319,7 +313,7 @@ def run_steps(cfg: RunConfig, waves: list[list[Step]], *, log=print) -> dict[str
 @contextlib.contextmanager
 def outdir_lock(outdir: Path):
     """Refuse a second concurrent run on the same output folder."""
-    from dnadx.io import make_dir
+    from dnadx.core.io import make_dir
     lock_dir = make_dir(outdir / ".dnadx")
     fh = open(lock_dir / "lock", "w")
     try:

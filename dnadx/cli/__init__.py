@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from dnadx import __version__
-from dnadx.errors import DnadxError
+from dnadx.core.errors import DnadxError
 
 # Order shown in `dnadx --help`.
 COMMANDS = ("count", "pon", "cnv", "score", "train", "cluster", "variants", "report", "run", "simulate")
@@ -41,6 +41,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             continue  # stage not built yet
         mod.register(sub)
     return parser
+
+
+def execute_step(argv: list[str]) -> tuple[int, str]:
+    """Run one `dnadx <stage>` command line in a `dnadx run` worker: (exit code, the error message or "").
+
+    The runner (`dnadx.pipeline.run_steps`) is handed this function, so it never imports the CLI.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0), ""
+    except DnadxError as exc:  # the message names the file/row and the fix: the runner reports it
+        return exc.exit_code, str(exc)
 
 
 def main(argv=None) -> int:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dnadx import consensus, groups_io, io
+from dnadx.groups import consensus, io as groups_io
+from dnadx.core import io
 from dnadx.cli.common import add_prefix, info, positive_int
-from dnadx.cluster import run_cluster
-from dnadx.errors import InputError
+from dnadx.groups.cluster import run_cluster
+from dnadx.core.errors import InputError
 
 
 def register(sub) -> None:
@@ -52,7 +53,7 @@ def run(args) -> int:
     io.write_tsv(res.table, f"{args.prefix}.clusters.tsv", float_format="%.4g")
     io.write_json(res.evidence, f"{args.prefix}.clusters.json")
     if not args.no_heatmap:
-        from dnadx.heatmap import heatmap_png
+        from dnadx.groups.heatmap import heatmap_png
 
         groups_io.write_bytes(heatmap_png(res.scores, res.table), f"{args.prefix}.heatmap.png")
     info(f"dnadx cluster: {len(res.table)} samples; {res.clustering.note}; groups: "

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnadx import io, params, reference
+from dnadx.core import io, params, reference
 from dnadx.cli.common import add_genome, add_prefix, info, positive_int
-from dnadx.cnv import annotate, loci_of_interest, run_cnv, seg_table
-from dnadx.errors import InputError
-from dnadx.plot_cnv import plot_cnv
+from dnadx.cnv.call import annotate, loci_of_interest, run_cnv, seg_table
+from dnadx.core.errors import InputError
+from dnadx.cnv.plot import plot_cnv
 
 
 def register(sub) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dnadx import params
+from dnadx.core import params
 
 
 def _whole_number(text: str, minimum: int) -> int:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dnadx import files, params
-from dnadx.bam import CountOptions, count_bins, count_loop, default_threads, pysam_build
+from dnadx.core import files, params
+from dnadx.count.bam import CountOptions, count_bins, count_loop, default_threads, pysam_build
 from dnadx.cli.common import add_prefix, info, nonneg_int, positive_int
-from dnadx.counts_text import check_bin_size
+from dnadx.count.text import check_bin_size
 
 
 def register(sub) -> None:
@@ -43,7 +43,7 @@ def run(args) -> int:
     files.write_bytes(fine.gzip_bytes(), f"{args.prefix}.counts.tsv.gz")
     files.write_json(qc, f"{args.prefix}.count-qc.json")
     if args.wig:
-        from dnadx import io  # pandas: only for the WIG
+        from dnadx.core import io  # pandas: only for the WIG
         io.write_wig(fine.to_frame(), f"{args.prefix}.counts.wig")
     info(f"dnadx count: {qc['reads_kept']:,} fragments kept of {qc['fragments_seen']:,} "
          f"({qc['genome']}, contigs named like {qc['chrom_naming']!r}) -> {args.prefix}.counts.tsv.gz")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnadx import io, params, reference
+from dnadx.core import io, params, reference
 from dnadx.cli.common import add_genome, add_prefix, info, positive_int
-from dnadx.cnv import annotate
-from dnadx.pon import build_pon, from_ichor
+from dnadx.cnv.call import annotate
+from dnadx.cnv.pon import build_pon, from_ichor
 
 
 def register(sub) -> None:
@@ -32,7 +32,7 @@ def register(sub) -> None:
 def run(args) -> int:
     fine = reference.fine_bins(args.genome)
     if args.ichor:
-        from dnadx.bins import aggregate
+        from dnadx.count.bins import aggregate
         bins = aggregate(fine, args.bin_size, sum_cols=())
         table = from_ichor(io.read_tsv(args.counts[0], ("chr", "start", "end", "median"), kind="ichorCNA panel"), bins)
         meta = {"source": Path(args.counts[0]).name, "format": "ichorCNA median table",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnadx import __version__, io, multiqc, report_io
+from dnadx import __version__
+from dnadx.core import io
+from dnadx.report import multiqc, io as report_io
 from dnadx.cli.common import info
-from dnadx.errors import InputError
-from dnadx.report import build_report
-from dnadx.report_html import render
+from dnadx.core.errors import InputError
+from dnadx.report.build import build_report
+from dnadx.report.html import render
 
 
 def register(sub) -> None:

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from dnadx import __version__, io, params, reference
+from dnadx import __version__
+from dnadx.core import io, params, reference
 from dnadx.cli.common import add_genome, positive_int
-from dnadx.errors import DataError
+from dnadx.core.errors import DataError
 from dnadx.pipeline import (MIN_PON_NORMALS, Interrupted, RunConfig, detect_builds, interruptible, outdir_lock, plan, run_steps,
                             sample_prefix, stderr_log)
-from dnadx.samplesheet import check_builds, read_samplesheet
-from dnadx.summary import summary_row, summary_table
+from dnadx.core.samplesheet import check_builds, read_samplesheet
+from dnadx.report.summary import summary_row, summary_table
 
 
 def register(sub) -> None:
@@ -76,6 +77,7 @@ def run(args) -> int:
 
 def _run_batch(args, cfg: RunConfig, samples) -> dict[str, str]:
     """Every step, then summary.tsv, provenance.json and the report; returns the failures."""
+    from dnadx.cli import execute_step  # dnadx.cli imports this module lazily: no cycle at import time
     outdir = cfg.outdir
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     stderr_log(f"dnadx run: {len(samples)} samples -> {outdir} ({args.cores} cores)")
@@ -83,7 +85,7 @@ def _run_batch(args, cfg: RunConfig, samples) -> dict[str, str]:
     if cfg.pon is None and 0 < normals < MIN_PON_NORMALS:  # the Nextflow path warns the same way
         stderr_log(f"dnadx run: warning: {normals} normal sample(s): a panel of normals needs at least "
                    f"{MIN_PON_NORMALS}; copy number runs without one")
-    failed = run_steps(cfg, plan(samples, cfg), log=stderr_log)
+    failed = run_steps(cfg, plan(samples, cfg), execute=execute_step, log=stderr_log)
     rows = []
     for s in samples:
         prefix = sample_prefix(cfg, s.sample)
@@ -91,7 +93,7 @@ def _run_batch(args, cfg: RunConfig, samples) -> dict[str, str]:
         score = io.read_json(f"{prefix}.score.json") if Path(f"{prefix}.score.json").exists() else None
         resistance = None
         if Path(f"{prefix}.resistance.tsv").exists():
-            from dnadx.resistance import summarise
+            from dnadx.variants.resistance import summarise
             resistance = summarise(io.read_tsv(f"{prefix}.resistance.tsv", kind="resistance"))
         rows.append(summary_row(vars(s), cnv, score, None, resistance, failed.get(s.sample)))
     io.write_tsv(summary_table(rows), outdir / "summary.tsv")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnadx import io, models_io, reference
+from dnadx.core import io, reference
+from dnadx.scores import io as models_io
 from dnadx.cli.common import add_prefix, info
-from dnadx.errors import InputError
-from dnadx.score import score_sample
+from dnadx.core.errors import InputError
+from dnadx.scores.score import score_sample
 
 # Columns `dnadx score` needs from `<id>.bins.tsv.gz` (cnv contract, common brief).
 BINS_NEEDED = ("chrom", "start", "end", "usable", "segment", "segment_log2")

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from dnadx import hgvs, io, params, reference, sim_variants, vcf_io
-from dnadx.bam_write import write_bam, write_fasta
+from dnadx.variants import hgvs, vcf as vcf_io
+from dnadx.core import io, params, reference
+from dnadx.sim import variants as sim_variants
+from dnadx.sim.bam_write import write_bam, write_fasta
 from dnadx.cli.common import add_genome, add_prefix, fraction, info, nonneg_int, positive_int
-from dnadx.errors import InputError
-from dnadx.profiles import PROFILES, get_profile, resolve_events
-from dnadx.simulate import SimSpec, gc_sequence, simulate
+from dnadx.core.errors import InputError
+from dnadx.sim.profiles import PROFILES, get_profile, resolve_events
+from dnadx.sim.plasma import SimSpec, gc_sequence, simulate
 
 
 def register(sub) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnadx import io, models_io, reference, train
+from dnadx.core import io, reference
+from dnadx.scores import io as models_io, train
 from dnadx.cli.common import info
-from dnadx.errors import InputError
-from dnadx.model_card import index_table, render
+from dnadx.core.errors import InputError
+from dnadx.scores.model_card import index_table, render
 
 
 def register(sub) -> None:

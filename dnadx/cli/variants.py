@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dnadx import hgvs, io, reference, resistance, vcf_io
-from dnadx import variant_calling as vc
-from dnadx.bam import open_alignment
+from dnadx.variants import hgvs, resistance, vcf as vcf_io
+from dnadx.core import io, reference
+from dnadx.variants import calling as vc
+from dnadx.count.bam import open_alignment
 from dnadx.cli.common import add_prefix, info, nonneg_int
-from dnadx.errors import InputError
-from dnadx.pileup import PileupOptions, coding_regions, pileup
+from dnadx.core.errors import InputError
+from dnadx.variants.pileup import PileupOptions, coding_regions, pileup
 
 
 def register(sub) -> None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Breast-cancer chromosome-arm patterns for the tumour-fraction model's state prior (`dnadx.arm_prior`).
+"""Breast-cancer chromosome-arm patterns for the tumour-fraction model's state prior (`dnadx.cnv.arm_prior`).
 
 Usage: python reference/build/build_arm_patterns.py TRAINING_DIR [REFERENCE_DIR] [--patterns K]
 (TRAINING_DIR = ../shared/dnadx-training; writes REFERENCE_DIR/models/arm_patterns.tsv, default

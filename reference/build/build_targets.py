@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from dnadx import hgvs  # noqa: E402  (the same c. mapping the caller uses)
+from dnadx.variants import hgvs  # noqa: E402  (the same c. mapping the caller uses)
 
 BUILDS = ("GRCh38", "GRCh37")
 TARGETS = "{build}/targets.tsv"

@@ -5,7 +5,7 @@ Usage: python reference/build/train_groups.py TRAINING_DIR [OUT_DIR]
 
 TRAINING_DIR is the portable DNADX training copy (`../shared/dnadx-training/`). Writes
 OUT_DIR (default `reference/models/groups/`): `segments.tsv`, `model.tsv`,
-`tumour_amplitudes.tsv` (see `dnadx/groups_io.py`), `validation.tsv` (METABRIC and TCGA
+`tumour_amplitudes.tsv` (see `dnadx/groups/io.py`), `validation.tsv` (METABRIC and TCGA
 cross-validation figures) and `MODEL_CARD.md`. Same inputs -> byte-identical outputs.
 
 Model: ERBB2-amplified when the 17q12 amplicon score exceeds the 17q arm score by the Youden
@@ -29,10 +29,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from dnadx import io, reference  # noqa: E402
-from dnadx.groups import (PATTERN_GROUPS, arm_amplitude, defining_features, erbb2_excess,  # noqa: E402
+from dnadx.core import io, reference  # noqa: E402
+from dnadx.groups.model import (PATTERN_GROUPS, arm_amplitude, defining_features, erbb2_excess,  # noqa: E402
                           fit_group_model, predict_groups)
-from dnadx.groups_io import write_group_model  # noqa: E402
+from dnadx.groups.io import write_group_model  # noqa: E402
 
 SEED = 1992  # the DNADX authors' seed (set.seed(1992))
 C_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
@@ -169,13 +169,13 @@ def model_card(model, cv: dict, val: pd.DataFrame, paths: list[Path], y: pd.Seri
     lines = [
         "# Reference copy-number pattern groups — model card", "",
         "Built by `python reference/build/train_groups.py /work/shared/dnadx-training` (deterministic).",
-        "Used by `dnadx cluster` (column `group`) through `dnadx/groups.py`.", "",
+        "Used by `dnadx cluster` (column `group`) through `dnadx/groups/model.py`.", "",
         "## What it is",
         "Copy-number *pattern* groups, not PAM50 subtypes: ERBB2-amplified, basal-like, luminal-like,",
         "plus `quiet` (no detectable copy-number change), `insufficient_tumour_fraction` (tumour",
         f"fraction < 0.05) and `insufficient_information` (tumour fraction unknown).",
         f"ERBB2-amplified: 17q12 amplicon score - 17q arm score >= {model.erbb2_excess:.3f} log2 (Youden",
-        "cut-off against TCGA clinical HER2 status; on purity-adjusted plasma scores `dnadx/groups.py` also",
+        "cut-off against TCGA clinical HER2 status; on purity-adjusted plasma scores `dnadx/groups/model.py` also",
         "requires >= 1.0, a 2-fold ERBB2/17q ratio). Otherwise basal-like vs luminal-like by an L2 logistic",
         "regression (class-balanced) on the scale-free profile z = (x - median arm score) / arm RMS",
         "amplitude of the 536 DNADX segment scores.",

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import dnadx
-from dnadx.profiles import PROFILES
+from dnadx.sim.profiles import PROFILES
 from tests.nextflow import harness, nftools
 from tests.nextflow.harness import Stage
 
@@ -369,7 +369,7 @@ def test_pon_only_from_three_or_more_normals(nf_model, renderer):
     `buildsPon` (copy_number subworkflow) evaluated by Groovy against the runner's plan, and DNADX_PON
     fed only through that branch (1-2 normals used to reach `dnadx pon`, which refuses them)."""
     from dnadx.pipeline import MIN_PON_NORMALS, RunConfig, plan
-    from dnadx.samplesheet import Sample
+    from dnadx.core.samplesheet import Sample
 
     [(path, fn)] = [(s["file"], f) for s in nf_model["scripts"] for f in s["functions"] if f["name"] == "buildsPon"]
     assert Path(path) == REPO / "subworkflows/local/copy_number/main.nf"

@@ -1,0 +1,116 @@
+"""Finding and reading what `dnadx report` needs in a results folder (both layouts).
+
+Layouts: `dnadx run` writes `DIR/<sample>/<sample>.<kind>`; the Nextflow report process
+stages every file flat as `DIR/<sample>.<kind>`. Both are searched. Optional stage outputs
+that are missing give None; unreadable ones are reported as problems, never a crash: the
+report is the last step of a run and must show what is there.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from dnadx.core import io
+from dnadx.core.errors import InputError, ReferenceError_
+
+SAMPLE_FILES = {  # key -> file suffix after "<sample>."
+    "cnv": "cnv.json", "bins": "bins.tsv.gz", "cnv_png": "cnv.png", "count_qc": "count-qc.json",
+    "score": "score.json", "dnadx": "dnadx.tsv", "resistance": "resistance.tsv",
+}
+BATCH_FILES = {"clusters": "cohort.clusters.tsv", "heatmap": "cohort.heatmap.png", "provenance": "provenance.json"}
+
+
+def read_sheet(path) -> list[dict]:
+    """Sample metadata from a samplesheet CSV: `sample` required; patient, timepoint, type optional.
+
+    Other columns (bam, index) are ignored: the report never opens alignments, and the Nextflow
+    report process gets a sheet without them.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: samplesheet not found")
+    try:
+        rows = list(csv.DictReader(path.read_text().splitlines()))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: not a CSV samplesheet ({exc})") from exc
+    if not rows or "sample" not in rows[0]:
+        raise InputError(f"{path}: needs a header with a 'sample' column and at least one row")
+    out, seen = [], set()
+    for i, r in enumerate(rows, start=2):
+        sid = (r.get("sample") or "").strip()
+        if not sid:
+            raise InputError(f"{path}: row {i}: sample: empty")
+        if sid in seen:
+            continue
+        seen.add(sid)
+        out.append({"sample": sid, "patient": (r.get("patient") or "").strip() or sid,
+                    "timepoint": (r.get("timepoint") or "").strip(), "type": (r.get("type") or "plasma").strip()})
+    return out
+
+
+def discover_samples(results: Path, provenance: dict | None) -> list[dict]:
+    """Samples of a results folder without a samplesheet: provenance.json's list, else every cnv.json."""
+    names = list((provenance or {}).get("samples") or [])
+    for p in sorted(results.glob("*/*.cnv.json")) + sorted(results.glob("*.cnv.json")):
+        s = p.name[: -len(".cnv.json")]
+        if s not in names:
+            names.append(s)
+    return [{"sample": s, "patient": s, "timepoint": "", "type": "plasma"} for s in names]
+
+
+def find(results: Path, sample: str, suffix: str) -> Path | None:
+    for cand in (results / sample / f"{sample}.{suffix}", results / f"{sample}.{suffix}"):
+        if cand.exists():
+            return cand
+    return None
+
+
+def _read(path: Path, kind: str, problems: list[str]):
+    try:
+        if kind.endswith(".json"):
+            return io.read_json(path)
+        if kind.endswith(".png"):
+            return path.read_bytes()
+        return io.read_tsv(path, dtype={"chrom": str, "sample": str})
+    except (InputError, OSError) as exc:
+        problems.append(f"{path}: unreadable, left out of the report ({exc})")
+        return None
+
+
+def load_sample(results: Path, meta: dict, problems: list[str]) -> dict:
+    """Every per-sample file that exists, read; missing ones are None."""
+    out = {"meta": meta}
+    for key, suffix in SAMPLE_FILES.items():
+        p = find(results, meta["sample"], suffix)
+        out[key] = _read(p, suffix, problems) if p else None
+    return out
+
+
+def load_batch(results: Path, problems: list[str]) -> dict:
+    out = {}
+    for key, name in BATCH_FILES.items():
+        p = results / name
+        out[key] = _read(p, name, problems) if p.exists() else None
+    return out
+
+
+def load_models_table() -> pd.DataFrame | None:
+    """`reference/models/models.tsv` (model card summary) if the bundle ships models."""
+    from dnadx.core import reference
+    try:
+        p = reference.bundle_dir() / "models" / "models.tsv"
+    except ReferenceError_:
+        return None
+    return io.read_tsv(p, dtype={"name": str}) if p.exists() else None
+
+
+def load_manifest(problems: list[str]) -> pd.DataFrame | None:
+    from dnadx.core import reference
+    try:
+        return reference.manifest()
+    except (ReferenceError_, OSError) as exc:
+        problems.append(f"reference bundle manifest unavailable ({exc})")
+        return None

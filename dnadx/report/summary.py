@@ -1,0 +1,68 @@
+"""`summary.tsv`: one row per sample, the DESIGN output contract (pure: dicts in, table out)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+COLUMNS = ["sample", "patient", "timepoint", "type", "reads_kept", "tumor_fraction", "tumor_fraction_low",
+           "tumor_fraction_high", "ploidy", "erbb2_log2", "erbb2_copy_number", "erbb2_call", "erbb2_amplicon_score",
+           "her2_dna_probability", "group", "resistance", "qc_status", "qc_reasons", "sex", "noise_mad"]
+
+
+def summary_row(sample: dict, cnv: dict | None, score: dict | None, group: dict | None,
+                resistance: str | None, failure: str | None = None, *, qc: dict | None = None) -> dict:
+    """One summary row. ``sample`` holds sample/patient/timepoint/type; missing stages give NA.
+
+    ``qc`` (from ``dnadx.report.qc.assess``), when given, supplies qc_status and qc_reasons.
+    """
+    row = {c: None for c in COLUMNS}
+    row.update({k: sample.get(k) for k in ("sample", "patient", "timepoint", "type")})
+    if cnv:
+        lo, hi = cnv.get("tumor_fraction_ci", [None, None])
+        row.update(reads_kept=cnv.get("reads_kept"), tumor_fraction=cnv.get("tumor_fraction"),
+                   tumor_fraction_low=lo, tumor_fraction_high=hi, ploidy=cnv.get("ploidy"), sex=cnv.get("sex"),
+                   noise_mad=cnv.get("noise_mad"), qc_status=cnv.get("qc_status"),
+                   qc_reasons="; ".join(cnv.get("qc_reasons", [])))
+        erbb2 = cnv.get("genes_of_interest", {}).get("ERBB2", {})
+        row.update(erbb2_log2=erbb2.get("segment_log2"), erbb2_copy_number=erbb2.get("copy_number"))
+    if score:
+        for key in ("erbb2_log2", "erbb2_copy_number", "erbb2_call", "erbb2_amplicon_score", "her2_dna_probability"):
+            if key in score:
+                row[key] = score[key]
+    if group:
+        row["group"] = group.get("group")
+    row["resistance"] = resistance
+    if failure:
+        row.update(qc_status="fail", qc_reasons=failure)
+    if qc:
+        row.update(qc_status=qc["status"], qc_reasons="; ".join(qc["reasons"]))
+    return row
+
+
+def group_of(clusters: pd.DataFrame | None, sample: str) -> dict | None:
+    """The `cohort.clusters.tsv` row of ``sample`` as a dict (None when absent)."""
+    if clusters is None or "sample" not in clusters:
+        return None
+    hit = clusters[clusters["sample"].astype(str) == sample]
+    return None if hit.empty else hit.iloc[0].to_dict()
+
+
+def resistance_summary(table: pd.DataFrame | None) -> str | None:
+    """One line from `<id>.resistance.tsv`: the called alterations, else what could not be read."""
+    if table is None or "status" not in table:
+        return None
+    called = table[table["status"] == "called"]
+    if len(called):
+        names = []
+        for r in called.to_dict("records"):
+            name = r.get("hgvs_p") if isinstance(r.get("hgvs_p"), str) and r.get("hgvs_p") else r.get("alteration")
+            gene = str(r.get("gene") or "")
+            names.append(name if gene and gene in str(name) else f"{gene} {name}".strip())
+        return "; ".join(dict.fromkeys(names))
+    if "level" in table and ((table["level"] == "sample") & (table["status"] == "not_assessable")).any():
+        return "none called (point mutations not assessable)"
+    return "none called"
+
+
+def summary_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -1,0 +1,186 @@
+"""ERBB2 (HER2) copy-number call from plasma copy number, aware of tumour fraction and noise.
+
+The observed log2 ratio L of the segment covering ERBB2 is diluted by the tumour fraction p
+(tumour ploidy phi)::
+
+    L = log2((2(1 - p) + p c) / (2(1 - p) + p phi))
+    c = (2^L (2(1 - p) + p phi) - 2(1 - p)) / p                 tumour copy number
+
+L is the ``segment_log2`` of ERBB2's segment, or the mean bin log2 over a FOCAL_WIDTH window
+centred on ERBB2 when that window stands out from the segment (see :func:`erbb2_log2`).
+Uncertainty: se(L) = sqrt(sd_bin^2 / n + SYSTEMATIC_SD^2) for a segment of n usable bins
+(sd_bin = the sample's bin noise, ``noise_mad`` of cnv.json). The copy-number interval is
+the range of c over L +- 1.96 se(L) and p over its interval (c is monotone in each).
+
+Detectable copy number: the lowest c whose expected L is 3 se_focal above 0 at this p,
+where se_focal is se(L) for a focal amplicon of FOCAL_WIDTH (n = FOCAL_WIDTH / bin size
+bins): segmentation can only isolate an amplicon that stands out at that width. The
+call, with z = L / se(L):
+
+- no usable bin or segment covers ERBB2: not_assessable;
+- p < MIN_TF (the stated limit, 0.05): amplified if z >= 3, L >= LOW_TF_MIN_LOG2 and the lower copy-number bound
+  at the *upper* end of the tumour-fraction interval is >= AMP_CN (a focal amplification can
+  be plain although the genome-wide estimate is ~0; the copy number is then a lower bound),
+  else not_assessable;
+- amplified if c >= AMP_CN and z >= 3;
+- not_assessable if an amplification of NOT_MISSED_CN copies could not be told from neutral
+  (detectable copy number > NOT_MISSED_CN);
+- gain if c >= phi + 0.5 and z >= 3; loss if c <= phi - 0.5 and z <= -3; else neutral.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+ERBB2_ENTREZ = 2064
+# 17q12 ERBB2 amplicon segment of DNADX (8 genes: STARD3 TCAP PNMT PGAP3 ERBB2 MIEN1 GRB7 IKZF3).
+AMPLICON_SEGMENT = "chr17:35067383-35272328.BeroukhimS2.17q12.amp.ERBB2"
+# Stated tumour-fraction limit of the call: below it even CN 10 changes log2 by < 0.14,
+# within the noise of a 500 kb segment of a few bins at 0.1-1x.
+MIN_TF = 0.05
+# ERBB2 amplification by ISH is >= 6 copies (ASCO/CAP 2018 group 1 needs >= 4 with ratio >= 2;
+# 6 absolute copies is amplified whatever the ratio).
+AMP_CN = 6.0
+# A "neutral" call must exclude an amplification of this size (issue 4: CN >= 8 must be seen).
+NOT_MISSED_CN = 8.0
+# Significance of a departure from the genome average, in standard errors.
+Z_CALL = 3.0
+# Systematic log2 error floor of a segment (GC/mappability residuals, PoN mismatch, waves).
+SYSTEMATIC_SD = 0.05
+CI_Z = 1.96
+# Below the tumour-fraction limit a focal ERBB2 gain must also reach this log2 to be called
+# amplified: smaller focal shifts are within PoN/GC residual artefacts (CN 8 at p = 0.05 gives 0.2).
+LOW_TF_MIN_LOG2 = 0.15
+# Width of the smallest ERBB2 amplicon the call must not miss (17q12 amplicons are mostly
+# 0.5-3 Mb; 1 Mb is conservative).
+FOCAL_WIDTH = 1_000_000
+
+
+def copy_number(log2: float, p: float, ploidy: float) -> float:
+    """Tumour copy number c from observed log2, tumour fraction p and tumour ploidy phi (>= 0)."""
+    c = (2.0 ** log2 * (2 * (1 - p) + p * ploidy) - 2 * (1 - p)) / p
+    return float(max(c, 0.0))
+
+
+def expected_log2(c: float, p: float, ploidy: float) -> float:
+    """log2((2(1 - p) + p c) / (2(1 - p) + p phi)): the cnv contract's expectation."""
+    return float(np.log2((2 * (1 - p) + p * c) / (2 * (1 - p) + p * ploidy)))
+
+
+def _erbb2_segment(bins: pd.DataFrame, start: int, end: int) -> tuple[float, int, int]:
+    """log2 of the segment(s) under ERBB2, usable bins over the gene and in its segment(s)."""
+    b = bins[(bins["chrom"] == "chr17")]
+    use = b[b["usable"].astype(bool) & np.isfinite(b["segment_log2"].astype(float))]
+    over = use[(use["end"] > start) & (use["start"] < end)]
+    if over.empty:
+        left, right = use[use["end"] <= start].tail(1), use[use["start"] >= end].head(1)
+        if left.empty or right.empty or left["segment"].iloc[0] != right["segment"].iloc[0]:
+            return np.nan, 0, 0
+        over_segments, n_gene = [left["segment"].iloc[0]], 0
+    else:
+        over_segments, n_gene = over["segment"].unique().tolist(), len(over)
+    seg = use[use["segment"].isin(over_segments)]
+    return float(seg["segment_log2"].astype(float).mean()), n_gene, len(seg)
+
+
+def _focal_window(bins: pd.DataFrame, start: int, end: int) -> tuple[float, int]:
+    """Mean bin log2 and usable-bin count over FOCAL_WIDTH centred on ERBB2 (segmentation-free)."""
+    if "log2" not in bins.columns:
+        return np.nan, 0
+    mid = (start + end) // 2
+    lo, hi = mid - FOCAL_WIDTH // 2, mid + FOCAL_WIDTH // 2
+    b = bins[(bins["chrom"] == "chr17") & (bins["end"] > lo) & (bins["start"] < hi)]
+    v = b.loc[b["usable"].astype(bool), "log2"].astype(float)
+    v = v[np.isfinite(v)]
+    return (float(v.mean()), int(len(v))) if len(v) else (np.nan, 0)
+
+
+def erbb2_log2(bins: pd.DataFrame, start: int, end: int, noise_sd: float) -> tuple[float, int, int, str]:
+    """ERBB2 log2: its segment's value, or the focal window's when that stands out from it.
+
+    A small amplicon at low tumour fraction can be merged into a larger segment (e.g. a 17q
+    gain). The window mean replaces the segment value when it exceeds it by Z_CALL standard
+    errors of the difference, sqrt(sd^2 / n_window + sd^2 / n_segment + SYSTEMATIC_SD^2).
+
+    Returns (log2, usable bins over the gene, bins behind the value, source).
+    """
+    seg, n_gene, n_seg = _erbb2_segment(bins, start, end)
+    win, n_win = _focal_window(bins, start, end)
+    if n_win and np.isfinite(win):
+        if not np.isfinite(seg):
+            return win, n_gene, n_win, "focal_window"
+        se_diff = np.sqrt(noise_sd ** 2 / n_win + noise_sd ** 2 / max(n_seg, 1) + SYSTEMATIC_SD ** 2)
+        if (win - seg) / se_diff >= Z_CALL:
+            return win, n_gene, n_win, "focal_window"
+    return seg, n_gene, n_seg, "segment"
+
+
+def call_erbb2(bins: pd.DataFrame, genes: pd.DataFrame, scores: pd.DataFrame, *, tumour_fraction: float | None,
+               tumour_fraction_ci: tuple[float, float] | None, ploidy: float | None, noise_sd: float) -> dict:
+    """ERBB2 log2, tumour copy number with interval, call and the DNADX amplicon score.
+
+    Parameters
+    ----------
+    bins : analysis bins (chrom, start, end, usable, segment, segment_log2).
+    genes : gene-level table of :func:`dnadx.scores.segments.gene_log2`.
+    scores : segment scores of :func:`dnadx.scores.segments.segment_scores`.
+    tumour_fraction, tumour_fraction_ci : estimate and [low, high] from cnv.json.
+    ploidy : tumour ploidy from cnv.json (2 when missing).
+    noise_sd : per-bin log2 noise (cnv.json ``noise_mad``).
+
+    Returns
+    -------
+    dict with erbb2_log2, erbb2_copy_number, erbb2_copy_number_ci, erbb2_call, erbb2_call_reason,
+    erbb2_detectable_copy_number, erbb2_usable_bins, erbb2_segment_bins, erbb2_amplicon_score
+    (adjusted), erbb2_amplicon_score_raw, erbb2_amplicon_genes_used.
+    """
+    phi = float(ploidy) if ploidy is not None and np.isfinite(ploidy) and ploidy > 0 else 2.0
+    gene = genes[genes["entrez_id"] == ERBB2_ENTREZ].iloc[0]
+    log2, n_gene, n_seg, source = erbb2_log2(bins, int(gene["start"]), int(gene["end"]), noise_sd)
+    amp = scores[scores["segment_id"] == AMPLICON_SEGMENT].iloc[0]
+    out = {"erbb2_log2": log2, "erbb2_usable_bins": n_gene, "erbb2_segment_bins": n_seg, "erbb2_log2_source": source,
+           "erbb2_amplicon_score": float(amp["score_adjusted"]), "erbb2_amplicon_score_raw": float(amp["score_raw"]),
+           "erbb2_amplicon_genes_used": int(amp["n_genes_used"]), "erbb2_copy_number": None,
+           "erbb2_copy_number_ci": [None, None], "erbb2_detectable_copy_number": None, "erbb2_tf_limit": MIN_TF}
+    p = tumour_fraction
+    if not np.isfinite(log2):
+        return dict(out, erbb2_call="not_assessable", erbb2_call_reason="no usable bin or segment covers ERBB2")
+    se = float(np.sqrt(noise_sd ** 2 / max(n_seg, 1) + SYSTEMATIC_SD ** 2))
+    z = log2 / se
+    lo_p, hi_p = tumour_fraction_ci if tumour_fraction_ci else (p, p)
+    hi_p = max(float(hi_p or 0.0), float(p or 0.0))
+    out["erbb2_log2_se"] = se
+    if p is None or not np.isfinite(p) or p < MIN_TF:
+        # The genome-wide estimate misses tumours whose only change is focal. A significant
+        # ERBB2 gain that means >= AMP_CN copies even at the highest tumour fraction the
+        # profile allows (the interval's upper end) is an amplification whatever the true p.
+        c_low = copy_number(log2 - CI_Z * se, hi_p, phi) if hi_p > 0 else 0.0
+        if z >= Z_CALL and log2 >= LOW_TF_MIN_LOG2 and c_low >= AMP_CN:
+            return dict(out, erbb2_call="amplified", erbb2_copy_number=c_low, erbb2_copy_number_ci=[c_low, None],
+                        erbb2_call_reason=(f"focal log2 {log2:.2f} = {z:.1f} SE above 0; >= {c_low:.1f} copies even "
+                                           f"at tumour fraction {hi_p:.3f} (upper end of the interval); the copy "
+                                           "number given is this lower bound (genome-wide tumour fraction below the limit)"))
+        return dict(out, erbb2_call="not_assessable",
+                    erbb2_call_reason=f"tumour fraction {p if p is None else round(p, 3)} below the limit {MIN_TF}")
+    lo_p, hi_p = max(float(lo_p or p), 1e-3), max(hi_p, 1e-3)
+    corners = [copy_number(log2 + s * CI_Z * se, q, phi) for s in (-1, 1) for q in (lo_p, hi_p, p)]
+    c = copy_number(log2, p, phi)
+    bin_size = float((bins["end"] - bins["start"]).median())
+    n_focal = max(1.0, FOCAL_WIDTH / bin_size)
+    se_focal = float(np.sqrt(noise_sd ** 2 / n_focal + SYSTEMATIC_SD ** 2))
+    detect = copy_number(Z_CALL * se_focal, p, phi)
+    out.update(erbb2_copy_number=c, erbb2_copy_number_ci=[min(corners), max(corners)],
+               erbb2_detectable_copy_number=detect)
+    if c >= AMP_CN and z >= Z_CALL:
+        call, why = "amplified", f"copy number {c:.1f} >= {AMP_CN:g}, log2 {log2:.2f} = {z:.1f} SE above 0"
+    elif detect > NOT_MISSED_CN:
+        call, why = "not_assessable", (f"at tumour fraction {p:.3f} and noise {noise_sd:.3f} only copy number >= "
+                                       f"{detect:.1f} is detectable (> {NOT_MISSED_CN:g})")
+    elif c >= phi + 0.5 and z >= Z_CALL:
+        call, why = "gain", f"copy number {c:.1f} above ploidy {phi:.1f}, {z:.1f} SE"
+    elif c <= phi - 0.5 and z <= -Z_CALL:
+        call, why = "loss", f"copy number {c:.1f} below ploidy {phi:.1f}, {z:.1f} SE"
+    else:
+        call, why = "neutral", f"log2 {log2:.2f} within {Z_CALL:g} SE ({se:.3f}) of 0; CN >= {detect:.1f} would be seen"
+    return dict(out, erbb2_call=call, erbb2_call_reason=why)

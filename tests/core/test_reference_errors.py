@@ -1,0 +1,50 @@
+"""Reference bundle faults (missing file, checksum mismatch) and a stale BAM index: clear errors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+from dnadx.core import reference
+from tests.helpers import run_proc
+
+
+def _bundle_copy(tmp_path):
+    dst = tmp_path / "ref"
+    shutil.copytree(reference.bundle_dir(), dst)
+    return dst
+
+
+def _sheet(tmp_path, bam):
+    sheet = tmp_path / "s.csv"
+    sheet.write_text(f"sample,bam\nS1,{bam}\n")
+    return sheet
+
+
+def test_checksum_mismatch_stops_run(small_bam, tmp_path, monkeypatch):
+    ref = _bundle_copy(tmp_path)
+    with open(ref / "GRCh38" / "arms.tsv", "a") as fh:
+        fh.write("# edited\n")
+    monkeypatch.setenv("DNADX_REFERENCE", str(ref))
+    r = run_proc("run", "--input", _sheet(tmp_path, small_bam), "--outdir", tmp_path / "o")
+    assert r.returncode == 3 and "arms.tsv: missing or changed" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_reference_file(small_bam, tmp_path, monkeypatch):
+    ref = _bundle_copy(tmp_path)
+    os.unlink(ref / "GRCh38" / "chrom_sizes.tsv")
+    monkeypatch.setenv("DNADX_REFERENCE", str(ref))
+    r = run_proc("count", small_bam, "--prefix", tmp_path / "x")
+    assert r.returncode == 3 and "chrom_sizes.tsv: reference file missing" in r.stderr
+
+
+def test_stale_index(small_bam, tmp_path):
+    bam = tmp_path / "s.bam"
+    shutil.copy(small_bam, bam)
+    shutil.copy(str(small_bam) + ".bai", str(bam) + ".bai")
+    old = time.time() - 3600
+    os.utime(str(bam) + ".bai", (old, old))
+    r = run_proc("count", bam, "--prefix", tmp_path / "x")
+    assert r.returncode == 2 and "older than the alignment file" in r.stderr and "samtools index" in r.stderr

@@ -1,0 +1,125 @@
+"""Resistance annotation from hand-built `dnadx cnv` tables (per the cnv output contract)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dnadx.core import reference
+from dnadx.variants import resistance, vcf as vcf_io
+
+LOCI = resistance.gene_loci(vcf_io.read_targets("GRCh38"))
+ARMS = reference.arms("GRCh38")
+
+
+def _bins(erbb2_cn: int, p17_cn: int, arid1b_cn: int = 2) -> pd.DataFrame:
+    """500 kb bins on chr17 and chr6 with the contract's columns; copy states set per region."""
+    rows = []
+    for chrom, length in (("chr17", 83_000_000), ("chr6", 170_000_000)):
+        for s in range(0, length, 500_000):
+            cn = 2
+            if chrom == "chr17" and s < 24_000_000:
+                cn = p17_cn
+            if chrom == "chr17" and 39_500_000 <= s < 40_000_000:
+                cn = erbb2_cn
+            if chrom == "chr6" and 156_500_000 <= s < 157_500_000:
+                cn = arid1b_cn
+            rows.append((chrom, s, s + 500_000, 1, np.log2(max(cn, 0.5) / 2), cn))
+    return pd.DataFrame(rows, columns=["chrom", "start", "end", "usable", "segment_log2", "copy_number"])
+
+
+def _cnv(tf: float, erbb2_cn: int, sample="S1", qc="pass") -> dict:
+    return {"sample": sample, "tumor_fraction": tf, "tumor_fraction_ci": [tf * 0.8, tf * 1.2], "ploidy": 2.0,
+            "qc_status": qc, "qc_reasons": [],
+            "genes_of_interest": {"ERBB2": {"usable_bins": 1, "log2": 1.0, "copy_number": erbb2_cn}}}
+
+
+def _events(tf, erbb2, p17, arid1b=2, previous=None):
+    ev = resistance.copy_number_events(_cnv(tf, erbb2), _bins(erbb2, p17, arid1b), LOCI, ARMS, previous=previous)
+    return {e["alteration"]: e for e in ev}
+
+
+def test_amplification_and_losses_carry_their_tumour_fraction():
+    ev = _events(0.4, 9, 1, arid1b=1)
+    assert ev["amplification"]["status"] == "called" and ev["amplification"]["copy_number"] == 9
+    assert ev["17p loss"]["status"] == "called" and ev["TP53 copy loss"]["status"] == "called"
+    assert ev["ARID1B copy loss"]["status"] == "called"
+    assert ev["copy loss"]["status"] == "not_detected"
+    assert all(e["tumor_fraction"] == 0.4 for e in ev.values())
+
+
+def test_neutral_sample_reports_nothing():
+    ev = _events(0.4, 2, 2)
+    assert {e["status"] for e in ev.values()} == {"not_detected"}
+
+
+def test_her2_switching_relative_to_earlier_sample():
+    earlier = (_cnv(0.35, 10, sample="S0"), _bins(10, 2))
+    ev = _events(0.3, 2, 2, previous=earlier)
+    sw = ev["loss relative to earlier sample (HER2 switching)"]
+    assert sw["status"] == "called" and "S0" in sw["detail"] and "0.35" in sw["detail"]
+    assert _events(0.3, 9, 2, previous=earlier)["loss relative to earlier sample (HER2 switching)"]["status"] == "not_detected"
+    # the earlier sample unreadable -> switching not assessable (not 'absent')
+    low_earlier = (_cnv(0.01, 10, sample="S0"), _bins(10, 2))
+    assert _events(0.3, 2, 2, previous=low_earlier)["loss relative to earlier sample (HER2 switching)"]["status"] == "not_assessable"
+
+
+def test_low_tumour_fraction_or_failed_qc_not_assessable():
+    assert {e["status"] for e in _events(0.01, 9, 1).values()} == {"not_assessable"}
+    ev = resistance.copy_number_events(_cnv(0.4, 9, qc="fail"), _bins(9, 1), LOCI, ARMS)
+    assert {e["status"] for e in ev} == {"not_assessable"}
+    ev = resistance.copy_number_events(None, None, LOCI, ARMS)
+    assert {e["status"] for e in ev} == {"not_assessable"} and "--cnv" in ev[0]["detail"]
+
+
+def _call(gene, vaf, pos=7674221, allele="A"):
+    return pd.DataFrame([{"chrom": "chr17", "pos": pos, "gene": gene, "allele": allele, "vcf_ref": "G", "vcf_alt": allele,
+                          "depth": 500, "vaf": vaf, "alt_fragments": int(vaf * 500), "hgvs_c": "NM_000546.6:c.742C>T",
+                          "hgvs_p": "p.Arg248Trp", "consequence": "missense", "p_adjusted": 1e-9, "kb_ids": "KB010"}])
+
+
+def test_ch_caveat_on_low_vaf_tp53_without_blood():
+    kb = vcf_io.read_kb()
+    empty = pd.DataFrame(columns=["level", "gene", "alteration", "kb_id", "status", "depth", "lod95", "assessable_share", "detail"])
+    t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb)
+    assert "clonal haematopoiesis" in t["caveat"].iloc[0] and t["kb_id"].iloc[0] == "KB010"
+    assert t["evidence"].iloc[0].startswith("TP53 alteration")
+    erbb2 = resistance.annotate("S1", empty, _call("ERBB2", 0.05, pos=39723967, allele="C").assign(kb_ids="KB003"), [], kb)
+    assert erbb2["evidence"].iloc[0].startswith("HER2 pathway alteration (not T-DXd resistance")
+    assert "background knowledge" in erbb2["evidence"].iloc[0] and erbb2["background_knowledge"].iloc[0] == "yes"
+    t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb, matched_blood={("chr17", 7674221, "A"): (6, 400)})
+    assert "likely clonal haematopoiesis" in t["caveat"].iloc[0]
+    t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb, matched_blood={})
+    assert "absent from matched blood" in t["caveat"].iloc[0]
+    t = resistance.annotate("S1", empty, _call("TP53", 0.30), [], kb)
+    assert pd.isna(t["caveat"].iloc[0]) or t["caveat"].iloc[0] == ""
+
+
+def test_background_knowledge_rows_are_labelled():
+    kb = vcf_io.read_kb()
+    assert (kb["source"] != "").all() and (kb["verification"] != "").all()
+    assert ((kb["background_knowledge"] == "yes") == kb["verification"].str.contains("K")).all()
+    assert set(kb[kb["background_knowledge"] == "yes"]["gene"]) >= {"ERBB2", "SLX4"}
+    events = resistance.copy_number_events(_cnv(0.4, 2), _bins(2, 2), LOCI, ARMS)
+    hot = pd.DataFrame([{"level": "hotspot", "gene": "ERBB2", "alteration": "L755S (kinase domain)", "kb_id": "KB003",
+                         "status": "not_assessable", "depth": 1, "lod95": np.inf, "assessable_share": np.nan,
+                         "detail": "depth 1 fragments: too low for any call"}])
+    t = resistance.annotate("S1", hot, pd.DataFrame(), events, kb)
+    k_rows = t[t["background_knowledge"] == "yes"]
+    assert len(k_rows) and k_rows["evidence"].str.contains("background knowledge").all()
+    assert list(t.columns) == list(resistance.COLUMNS) and (t["sample"] == "S1").all()
+
+
+def test_summary_line_lists_called_events_and_unreadable_mutations():
+    kb = vcf_io.read_kb()
+    sample_row = pd.DataFrame([{"level": "sample", "gene": "", "alteration": "point mutations", "kb_id": "",
+                                "status": "not_assessable", "depth": 0, "lod95": np.inf, "assessable_share": 0.0,
+                                "detail": "too low"}])
+    events = resistance.copy_number_events(_cnv(0.4, 9), _bins(9, 1), LOCI, ARMS)
+    t = resistance.annotate("S1", sample_row, _call("TP53", 0.03), events, kb)
+    line = resistance.summarise(t)
+    assert line.startswith("TP53 p.Arg248Trp (possible CH); ERBB2 amplification; TP53 17p loss")
+    assert line.endswith("point mutations not assessable")
+    neutral = resistance.annotate("S1", sample_row.iloc[:0], pd.DataFrame(), resistance.copy_number_events(
+        _cnv(0.4, 2), _bins(2, 2), LOCI, ARMS), kb)
+    assert resistance.summarise(neutral) == "none called"
