@@ -7,15 +7,8 @@ May import: dnadx.core, dnadx.count.
 
 from dnadx.core.lazy import exports
 
-_EXPORTS = {
-    "run_cnv": "call",
-    "annotate": "call",
-    "seg_table": "call",
-    "loci_of_interest": "call",
-    "build_pon": "pon",
-    "from_ichor": "pon",
-    "plot_cnv": "plot",
-    "infer_sex": "sex",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+# "submodule: exported names; ..." -- each name is imported from its submodule on first use
+__getattr__, __all__ = exports(__name__, (
+    "call: run_cnv annotate seg_table loci_of_interest; pon: build_pon from_ichor; plot: plot_cnv; sex: "
+    "infer_sex"
+))

@@ -6,26 +6,9 @@ Takes paths at the edge and gives validated tables; imports nothing else of dnad
 
 from dnadx.core.lazy import exports
 
-_EXPORTS = {
-    "read_tsv": "io",
-    "write_tsv": "io",
-    "read_counts": "io",
-    "read_wig": "io",
-    "read_pon": "io",
-    "atomic_path": "files",
-    "write_json": "files",
-    "read_json": "files",
-    "make_dir": "files",
-    "DnadxError": "errors",
-    "InputError": "errors",
-    "DataError": "errors",
-    "ReferenceError_": "errors",
-    "EnvironmentFault": "errors",
-    "validate": "schemas",
-    "read_samplesheet": "samplesheet",
-    "bundle_dir": "builds",
-    "genome_from_lengths": "builds",
-    "normalise_chrom": "builds",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+# "submodule: exported names; ..." -- each name is imported from its submodule on first use
+__getattr__, __all__ = exports(__name__, (
+    "io: read_tsv write_tsv read_counts read_wig read_pon; files: atomic_path write_json read_json "
+    "make_dir; errors: DnadxError InputError DataError ReferenceError_ EnvironmentFault; schemas: "
+    "validate; samplesheet: read_samplesheet; builds: bundle_dir genome_from_lengths normalise_chrom"
+))

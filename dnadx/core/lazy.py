@@ -10,16 +10,25 @@ import importlib
 from typing import Callable
 
 
-def exports(package: str, names: dict[str, str]) -> Callable[[str], object]:
-    """A module ``__getattr__`` giving ``names[attr]``'s attribute ``attr`` of submodule ``package.<module>``.
+def exports(package: str, table: str) -> tuple[Callable[[str], object], list[str]]:
+    """A module ``__getattr__`` and ``__all__`` for ``package`` from ``table``.
 
     Parameters
     ----------
     package : the package's ``__name__``.
-    names : exported name -> the submodule (relative to ``package``) that defines it.
+    table : ``"submodule: name name; submodule: name"``: each exported name and the submodule
+        (relative to ``package``) that defines it.
+
+    Returns
+    -------
+    (__getattr__, __all__): ``__getattr__(name)`` imports ``package.<submodule>`` and returns its ``name``.
     """
+    names = {name: module for module, listed in (part.split(":") for part in table.split(";"))
+             for name in listed.split()}
+    names = {name: module.strip() for name, module in names.items()}
+
     def __getattr__(attr: str):
         if attr not in names:
             raise AttributeError(f"module {package!r} has no attribute {attr!r}")
         return getattr(importlib.import_module(f"{package}.{names[attr]}"), attr)
-    return __getattr__
+    return __getattr__, sorted(names)

@@ -6,13 +6,7 @@ May import: dnadx.core.
 
 from dnadx.core.lazy import exports
 
-_EXPORTS = {
-    "count_bins": "bam",
-    "count_reads": "bam",
-    "open_alignment": "bam",
-    "aggregate": "bins",
-    "make_bins": "bins",
-    "gc_table": "gc",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+# "submodule: exported names; ..." -- each name is imported from its submodule on first use
+__getattr__, __all__ = exports(__name__, (
+    "bam: count_bins count_reads open_alignment; bins: aggregate make_bins; gc: gc_table"
+))

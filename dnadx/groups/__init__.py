@@ -6,13 +6,8 @@ May import: dnadx.core, dnadx.count, dnadx.cnv, dnadx.scores.
 
 from dnadx.core.lazy import exports
 
-_EXPORTS = {
-    "run_cluster": "cluster",
-    "assign_groups": "model",
-    "predict_groups": "model",
-    "consensus_cluster": "consensus",
-    "read_group_model": "io",
-    "heatmap_png": "heatmap",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+# "submodule: exported names; ..." -- each name is imported from its submodule on first use
+__getattr__, __all__ = exports(__name__, (
+    "cluster: run_cluster; model: assign_groups predict_groups; consensus: consensus_cluster; io: "
+    "read_group_model; heatmap: heatmap_png"
+))

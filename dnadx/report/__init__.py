@@ -6,13 +6,8 @@ May import: every stage before it (dnadx.core, count, cnv, scores, groups, varia
 
 from dnadx.core.lazy import exports
 
-_EXPORTS = {
-    "build_report": "build",
-    "render": "html",
-    "summary_row": "summary",
-    "summary_table": "summary",
-    "load_batch": "io",
-    "transitions": "longitudinal",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+# "submodule: exported names; ..." -- each name is imported from its submodule on first use
+__getattr__, __all__ = exports(__name__, (
+    "build: build_report; html: render; summary: summary_row summary_table; io: load_batch; longitudinal: "
+    "transitions"
+))

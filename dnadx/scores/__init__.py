@@ -7,13 +7,8 @@ May import: dnadx.core, dnadx.count, dnadx.cnv.
 
 from dnadx.core.lazy import exports
 
-_EXPORTS = {
-    "score_sample": "score",
-    "segment_scores": "segments",
-    "gene_log2": "segments",
-    "call_erbb2": "erbb2",
-    "predict_all": "models",
-    "read_models": "io",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+# "submodule: exported names; ..." -- each name is imported from its submodule on first use
+__getattr__, __all__ = exports(__name__, (
+    "score: score_sample; segments: segment_scores gene_log2; erbb2: call_erbb2; models: predict_all; io: "
+    "read_models"
+))

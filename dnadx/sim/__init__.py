@@ -6,13 +6,8 @@ May import any stage (to use its writers and models); no stage imports dnadx.sim
 
 from dnadx.core.lazy import exports
 
-_EXPORTS = {
-    "simulate": "plasma",
-    "SimSpec": "plasma",
-    "write_bam": "bam_write",
-    "get_profile": "profiles",
-    "resolve_events": "profiles",
-    "simulated_batch": "segments",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+# "submodule: exported names; ..." -- each name is imported from its submodule on first use
+__getattr__, __all__ = exports(__name__, (
+    "plasma: simulate SimSpec; bam_write: write_bam; profiles: get_profile resolve_events; segments: "
+    "simulated_batch"
+))

@@ -6,14 +6,8 @@ May import: dnadx.core, dnadx.count, dnadx.cnv, dnadx.scores, dnadx.groups.
 
 from dnadx.core.lazy import exports
 
-_EXPORTS = {
-    "coding_regions": "pileup",
-    "build_error_model": "calling",
-    "score_alleles": "calling",
-    "assess": "calling",
-    "write_vcf": "vcf",
-    "copy_number_events": "resistance",
-    "summarise": "resistance",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+# "submodule: exported names; ..." -- each name is imported from its submodule on first use
+__getattr__, __all__ = exports(__name__, (
+    "pileup: coding_regions; calling: build_error_model score_alleles assess; vcf: write_vcf; resistance: "
+    "copy_number_events summarise"
+))
