@@ -9,6 +9,7 @@ imports ``dnadx.cli``. A new top-level module in ``dnadx/`` fails too: it belong
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,14 @@ def test_each_subpackage_says_what_it_takes_gives_and_imports(sub):
     assert doc and len(doc) > 80, f"dnadx/{sub}/__init__.py needs its paragraph"
     if sub in STAGES or sub == "sim":
         assert "import" in doc, f"dnadx/{sub}/__init__.py must say which subpackages it may import"
+
+
+@pytest.mark.parametrize("sub", sorted(SUBPACKAGES - {"cli"}))
+def test_every_exported_entry_point_resolves(sub):
+    package = importlib.import_module(f"dnadx.{sub}")
+    assert package.__all__, f"dnadx/{sub}/__init__.py exports nothing"
+    for name in package.__all__:
+        assert callable(getattr(package, name)), f"dnadx.{sub}.{name}"
 
 
 @pytest.mark.parametrize("module, source", [

@@ -44,28 +44,27 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def execute_step(argv: list[str]) -> tuple[int, str]:
-    """Run one `dnadx <stage>` command line in a `dnadx run` worker: (exit code, the error message or "").
+    """Run one `dnadx <stage>` command line: (exit code, the error message or "").
 
-    The runner (`dnadx.pipeline.run_steps`) is handed this function, so it never imports the CLI.
+    `main` and the `dnadx run` workers both call it; the runner (`dnadx.pipeline.run_steps`) is handed
+    it, so it never imports the CLI. Only the named stage's parser is built (see `build_parser`).
     """
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     try:
         return int(args.func(args) or 0), ""
-    except DnadxError as exc:  # the message names the file/row and the fix: the runner reports it
+    except DnadxError as exc:  # the message names the file/row and the fix
         return exc.exit_code, str(exc)
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
-    args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
-    except DnadxError as exc:
-        print(f"dnadx {args.command}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        code, message = execute_step(argv)
     except KeyboardInterrupt:
-        print(f"dnadx {args.command}: interrupted", file=sys.stderr)
+        print(f"dnadx {argv[0]}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 141
+    if message:
+        print(f"dnadx {argv[0]}: error: {message}", file=sys.stderr)
+    return code

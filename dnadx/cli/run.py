@@ -10,6 +10,7 @@ import pandas as pd
 
 from dnadx import __version__
 from dnadx.core import io, params, reference
+from dnadx.cli import execute_step
 from dnadx.cli.common import add_genome, positive_int
 from dnadx.core.errors import DataError
 from dnadx.pipeline import (MIN_PON_NORMALS, Interrupted, RunConfig, detect_builds, interruptible, outdir_lock, plan, run_steps,
@@ -77,7 +78,6 @@ def run(args) -> int:
 
 def _run_batch(args, cfg: RunConfig, samples) -> dict[str, str]:
     """Every step, then summary.tsv, provenance.json and the report; returns the failures."""
-    from dnadx.cli import execute_step  # dnadx.cli imports this module lazily: no cycle at import time
     outdir = cfg.outdir
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     stderr_log(f"dnadx run: {len(samples)} samples -> {outdir} ({args.cores} cores)")

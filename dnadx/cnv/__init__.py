@@ -9,6 +9,6 @@ from dnadx.core.lazy import exports
 
 # "submodule: exported names; ..." -- each name is imported from its submodule on first use
 __getattr__, __all__ = exports(__name__, (
-    "call: run_cnv annotate seg_table loci_of_interest; pon: build_pon from_ichor; plot: plot_cnv; sex: "
-    "infer_sex"
+    "call: run_cnv annotate seg_table loci_of_interest; pon: build_pon from_ichor; plot: plot_cnv; "
+    "sex: infer_sex"
 ))

@@ -23,9 +23,10 @@ def exports(package: str, table: str) -> tuple[Callable[[str], object], list[str
     -------
     (__getattr__, __all__): ``__getattr__(name)`` imports ``package.<submodule>`` and returns its ``name``.
     """
-    names = {name: module for module, listed in (part.split(":") for part in table.split(";"))
-             for name in listed.split()}
-    names = {name: module.strip() for name, module in names.items()}
+    names: dict[str, str] = {}
+    for part in table.split(";"):
+        module, listed = part.split(":")
+        names.update(dict.fromkeys(listed.split(), module.strip()))
 
     def __getattr__(attr: str):
         if attr not in names:

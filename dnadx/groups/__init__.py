@@ -8,6 +8,6 @@ from dnadx.core.lazy import exports
 
 # "submodule: exported names; ..." -- each name is imported from its submodule on first use
 __getattr__, __all__ = exports(__name__, (
-    "cluster: run_cluster; model: assign_groups predict_groups; consensus: consensus_cluster; io: "
-    "read_group_model; heatmap: heatmap_png"
+    "cluster: run_cluster; model: assign_groups predict_groups; consensus: consensus_cluster; "
+    "io: read_group_model; heatmap: heatmap_png"
 ))

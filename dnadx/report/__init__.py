@@ -8,6 +8,6 @@ from dnadx.core.lazy import exports
 
 # "submodule: exported names; ..." -- each name is imported from its submodule on first use
 __getattr__, __all__ = exports(__name__, (
-    "build: build_report; html: render; summary: summary_row summary_table; io: load_batch; longitudinal: "
-    "transitions"
+    "build: build_report; html: render; summary: summary_row summary_table; io: load_batch; "
+    "longitudinal: transitions"
 ))

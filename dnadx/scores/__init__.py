@@ -9,6 +9,6 @@ from dnadx.core.lazy import exports
 
 # "submodule: exported names; ..." -- each name is imported from its submodule on first use
 __getattr__, __all__ = exports(__name__, (
-    "score: score_sample; segments: segment_scores gene_log2; erbb2: call_erbb2; models: predict_all; io: "
-    "read_models"
+    "score: score_sample; segments: segment_scores gene_log2; erbb2: call_erbb2; models: predict_all; "
+    "io: read_models"
 ))

@@ -8,6 +8,6 @@ from dnadx.core.lazy import exports
 
 # "submodule: exported names; ..." -- each name is imported from its submodule on first use
 __getattr__, __all__ = exports(__name__, (
-    "plasma: simulate SimSpec; bam_write: write_bam; profiles: get_profile resolve_events; segments: "
-    "simulated_batch"
+    "plasma: simulate SimSpec; bam_write: write_bam; profiles: get_profile resolve_events; "
+    "segments: simulated_batch"
 ))

@@ -8,6 +8,6 @@ from dnadx.core.lazy import exports
 
 # "submodule: exported names; ..." -- each name is imported from its submodule on first use
 __getattr__, __all__ = exports(__name__, (
-    "pileup: coding_regions; calling: build_error_model score_alleles assess; vcf: write_vcf; resistance: "
-    "copy_number_events summarise"
+    "pileup: coding_regions; calling: build_error_model score_alleles assess; vcf: write_vcf; "
+    "resistance: copy_number_events summarise"
 ))
