@@ -67,16 +67,22 @@ def pon_step(cfg, normals: list[Sample]) -> Step:
     p = cfg.outdir / "pon" / "pon"
     counts = [Path(f"{sample_prefix(cfg, s.sample)}.counts.tsv.gz") for s in normals]
     argv = ["pon", *map(str, counts), "--prefix", str(p), "--genome", cfg.genome, "--bin-size", str(cfg.bin_size)]
-    return Step("pon", argv, counts, [Path(f"{p}.pon.tsv.gz"), Path(f"{p}.pon.json")])
+    return Step("pon", argv, counts, [Path(f"{p}.{k}") for k in ("pon.tsv.gz", "pon.json", "pon-normals.tsv.gz",
+                                                                  "pon-loo.tsv")])
 
 
-def cnv_step(cfg, s: Sample, pon: Path | None) -> Step:
+def cnv_step(cfg, s: Sample, pon: Path | None, *, leave_out: bool = False) -> Step:
+    """``leave_out``: ``s`` is a normal of ``pon``; its own call uses the panel rebuilt without it."""
     p = sample_prefix(cfg, s.sample)
     argv = ["cnv", f"{p}.counts.tsv.gz", "--prefix", str(p), "--genome", cfg.genome, "--bin-size", str(cfg.bin_size),
             "--sample", s.sample]
+    extra = []
     if pon:
         argv += ["--pon", str(pon)]
-    return Step(f"cnv:{s.sample}", argv, [Path(f"{p}.counts.tsv.gz")] + ([pon] if pon else []),
+    if pon and leave_out:
+        argv += ["--leave-out", s.sample]
+        extra = [Path(str(pon)[: -len(".pon.tsv.gz")] + ".pon-normals.tsv.gz")]
+    return Step(f"cnv:{s.sample}", argv, [Path(f"{p}.counts.tsv.gz")] + ([pon] if pon else []) + extra,
                 [Path(f"{p}.{k}") for k in ("bins.tsv.gz", "seg", "cnv.png", "cnv.json")], s.sample)
 
 
@@ -109,12 +115,13 @@ def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
     """Steps in waves: every step of a wave can run in parallel once the previous waves are done."""
     normals = [s for s in samples if s.type == "normal"]
     waves = [[count_step(cfg, s) for s in samples]]
-    pon = cfg.pon
+    pon, built = cfg.pon, False
     if pon is None and len(normals) >= MIN_PON_NORMALS:
         step = pon_step(cfg, normals)
         waves.append([step])
-        pon = step.outputs[0]
-    waves.append([cnv_step(cfg, s, pon) for s in samples])
+        pon, built = step.outputs[0], True
+    # a normal of the panel built here is called against the others only (never a panel that contains it)
+    waves.append([cnv_step(cfg, s, pon, leave_out=built and s.type == "normal") for s in samples])
     later = []
     if "score" in cfg.available:
         later += [score_step(cfg, s) for s in samples]

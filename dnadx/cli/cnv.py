@@ -6,7 +6,8 @@ from pathlib import Path
 
 from dnadx.core import io, params, reference
 from dnadx.cli.common import add_genome, add_prefix, info, positive_int
-from dnadx.cnv.call import annotate, loci_of_interest, run_cnv, seg_table
+from dnadx.cnv.call import annotate, loci_of_interest, overlaps, run_cnv, seg_table
+from dnadx.cnv.pon import panel_from_matrix, pon_normals_path
 from dnadx.core.errors import InputError
 from dnadx.cnv.plot import plot_cnv
 
@@ -21,6 +22,9 @@ def register(sub) -> None:
     p.add_argument("counts", help="PREFIX.counts.tsv.gz from `dnadx count`, or an HMMcopy readCounter WIG")
     add_prefix(p)
     p.add_argument("--pon", help="panel of normals from `dnadx pon` (PON.pon.tsv.gz); optional")
+    p.add_argument("--leave-out", metavar="NORMAL",
+                   help="rebuild the panel without this normal (its name in the panel; needs --pon and the "
+                        "PON.pon-normals.tsv.gz written beside it): how a normal of the panel is itself called")
     add_genome(p)
     p.add_argument("--bin-size", type=positive_int, default=params.ANALYSIS_BIN_SIZE,
                    help=f"analysis bin size in bp (default {params.ANALYSIS_BIN_SIZE}; 100000 and 1000000 supported)")
@@ -59,11 +63,18 @@ def run(args) -> int:
     pon = io.read_pon(args.pon) if args.pon else None
     sample = args.sample or Path(args.prefix).name
     genes = reference.genes(args.genome)
+    if args.leave_out:
+        if not args.pon:
+            raise InputError("--leave-out needs --pon (the panel to rebuild without that normal)")
+        matrix = io.read_pon_normals(pon_normals_path(args.pon))
+        matrix = bins[["chrom", "start", "end"]].merge(matrix.drop(columns="end"), on=["chrom", "start"], how="left")
+        pon, _ = panel_from_matrix(matrix, bins, protect=overlaps(bins, loci_of_interest(genes)), leave_out=args.leave_out)
     res = run_cnv(bins, pon=pon, loci=loci_of_interest(genes), arms=reference.arms(args.genome),
                   arm_patterns=reference.arm_patterns() if args.state_prior == "breast" else None, sample=sample)
     erbb2 = genes[genes["symbol"] == "ERBB2"].iloc[0]
     name = Path(args.prefix).name
     summary = dict(res.summary, genome=args.genome, pon=Path(args.pon).name if args.pon else None,
+                   pon_left_out=args.leave_out,
                    files={"bins": f"{name}.bins.tsv.gz", "seg": f"{name}.seg", "png": f"{name}.cnv.png"})
     io.write_tsv(res.bins, f"{args.prefix}.bins.tsv.gz")
     io.write_tsv(seg_table(res.segments, sample), f"{args.prefix}.seg")

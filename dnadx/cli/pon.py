@@ -6,8 +6,9 @@ from pathlib import Path
 
 from dnadx.core import io, params, reference
 from dnadx.cli.common import add_genome, add_prefix, info, positive_int
-from dnadx.cnv.call import annotate
-from dnadx.cnv.pon import build_pon, from_ichor
+from dnadx.cnv import pon_check
+from dnadx.cnv.call import annotate, loci_of_interest, overlaps
+from dnadx.cnv.pon import build_pon, from_ichor, pon_normals_path
 
 
 def register(sub) -> None:
@@ -17,8 +18,10 @@ def register(sub) -> None:
                     "of the log2 ratios across normals (male chrX/Y shifted to one copy's level) and flags "
                     "unusable bins with a reason (low mappability, extreme GC, no sequence, pon_offset, "
                     "pon_variance, pon_missing). At least 3 normals are required, 15 or more recommended. "
-                    "Writes PREFIX.pon.tsv.gz and PREFIX.pon.json (metadata). With --ichor, converts an "
-                    "ichorCNA HD_ULP_PoN median table instead.")
+                    "Writes PREFIX.pon.tsv.gz, PREFIX.pon.json (metadata), PREFIX.pon-normals.tsv.gz (each "
+                    "normal's corrected log2, for leave-one-out panels) and PREFIX.pon-loo.tsv: the self-check, "
+                    "each normal called against a panel of the others (a normal whose tumour-fraction interval "
+                    "excludes 0 is flagged). With --ichor, converts an ichorCNA HD_ULP_PoN median table instead.")
     p.add_argument("counts", nargs="+", help="counts of healthy-donor plasma (PREFIX.counts.tsv.gz or WIG)")
     add_prefix(p)
     add_genome(p)
@@ -43,9 +46,23 @@ def run(args) -> int:
             counts = io.read_counts(path)
             counts["chrom"] = counts["chrom"].map(reference.normalise_chrom)
             normals[Path(path).name.split(".counts")[0]] = annotate(counts, fine, args.bin_size)
-        table, meta = build_pon(normals)
+        first = normals[sorted(normals)[0]]
+        loci = loci_of_interest(reference.genes(args.genome))
+        protect = overlaps(first, loci)
+        table, meta = build_pon(normals, protect=protect)
+        matrix = meta.pop("matrix")
         if meta["warning"]:
             info(f"dnadx pon: warning: {meta['warning']}")
+        done = []
+        loo = pon_check.leave_one_out(
+            normals, matrix, loci=loci, arms=reference.arms(args.genome), arm_patterns=reference.arm_patterns(),
+            protect=protect, progress=lambda n: (done.append(n), info(f"dnadx pon: leave-one-out {len(done)}/{len(normals)}: {n}")))
+        meta["leave_one_out"] = pon_check.summary(loo)
+        for n in meta["leave_one_out"]["flagged_normals"]:
+            info(f"dnadx pon: warning: normal {n} shows tumour signal against the other normals "
+                 f"(see {args.prefix}.pon-loo.tsv); check it is healthy plasma")
+        io.write_tsv(matrix.round(6), pon_normals_path(f"{args.prefix}.pon.tsv.gz"))
+        io.write_tsv(loo, f"{args.prefix}.pon-loo.tsv")
     meta.update(genome=args.genome, bin_size=args.bin_size)
     io.write_tsv(table, f"{args.prefix}.pon.tsv.gz")
     io.write_json(meta, f"{args.prefix}.pon.json")

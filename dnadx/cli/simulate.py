@@ -14,6 +14,7 @@ from dnadx.sim.bam_write import write_bam, write_fasta
 from dnadx.cli.common import add_genome, add_prefix, fraction, info, nonneg_int, positive_int
 from dnadx.core.errors import InputError
 from dnadx.sim.profiles import PROFILES, get_profile, resolve_events
+from dnadx.sim.artefacts import GC_SHAPES, Artefacts, effects_from_ichor
 from dnadx.sim.plasma import SimSpec, gc_sequence, simulate
 
 
@@ -54,6 +55,18 @@ def register(sub) -> None:
     p.add_argument("--error-rate", type=fraction, default=0.0, help="per-base substitution error rate of the "
                    "reads (needs --fasta; default 0)")
     p.add_argument("--sample", help="read-group sample name (default: prefix file name)")
+    g = p.add_argument_group("what real plasma has (validation beyond the model's own assumptions)")
+    g.add_argument("--gc-shape", choices=("default",) + GC_SHAPES + ("mixed",), default="default",
+                   help="GC response: 'default' (exp of a quadratic around GC 0.42, the basic model), symmetric, "
+                        "skewed, plateau (steep high-GC drop), or mixed (one of the three drawn from the seed); "
+                        "peak drawn in 0.38-0.50; 'default' with any other option of this group means mixed")
+    g.add_argument("--overdispersion", type=fraction, default=None,
+                   help="sd of a per-500 kb-bin log-normal count factor (default: none with --gc-shape default, "
+                        "else drawn in 0.03-0.10)")
+    g.add_argument("--empty-bins", type=fraction, default=0.0, help="share of covered 500 kb bins with no reads (default 0)")
+    g.add_argument("--extreme-bins", type=fraction, default=0.0, help="share of covered 500 kb bins 3-8x high (default 0)")
+    g.add_argument("--bin-effects", help="systematic per-bin log2 effects to add: an ichorCNA HD_ULP_PoN_*_median "
+                   "table (chr, start, end, median) or a TSV chrom, start, end, log2 (0-based)")
     p.set_defaults(func=run)
 
 
@@ -84,6 +97,26 @@ def _variant(text: str) -> dict:
     return v
 
 
+def _artefacts(args) -> Artefacts | None:
+    plain = args.gc_shape == "default" and args.overdispersion is None and not args.empty_bins \
+        and not args.extreme_bins and not args.bin_effects
+    if plain:
+        return None
+    effects = None
+    if args.bin_effects:
+        head = io.read_tsv(args.bin_effects, (), kind="bin effects")
+        if {"chr", "median"} <= set(head.columns):
+            effects = effects_from_ichor(head)
+        elif {"chrom", "start", "end", "log2"} <= set(head.columns):
+            effects = head.assign(chrom=head["chrom"].astype(str).map(reference.normalise_chrom))
+        else:
+            raise InputError(f"{args.bin_effects}: expected columns chr, start, end, median (ichorCNA) or "
+                             "chrom, start, end, log2")
+    return Artefacts(gc_shape="mixed" if args.gc_shape == "default" else args.gc_shape,
+                     overdispersion=args.overdispersion, empty_bins=args.empty_bins, extreme_bins=args.extreme_bins,
+                     bin_effects=effects)
+
+
 def run(args) -> int:
     genome = args.genome
     sizes = reference.chrom_sizes(genome)
@@ -97,7 +130,7 @@ def run(args) -> int:
     regions = tuple((v["chrom"], v["pos"] - 500, v["pos"] + 500) for v in variants)
     if args.deep_targets:  # the panel replaces the +-500 bp windows (no double depth at variants)
         regions = sim_variants.target_regions(vcf_io.read_targets(genome), chroms)
-    spec = SimSpec(events=tuple(events), profile=name, tumour_fraction=args.tumor_fraction, fragments=args.fragments,
+    spec = SimSpec(artefacts=_artefacts(args), events=tuple(events), profile=name, tumour_fraction=args.tumor_fraction, fragments=args.fragments,
                    seed=args.seed, sex=args.sex, genome=genome, duplicate_rate=args.duplicate_rate,
                    read_length=args.read_length, paired=not args.single_end, chroms=chroms, variants=variants,
                    target_regions=regions, target_depth=args.target_depth)

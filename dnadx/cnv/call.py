@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dnadx.cnv import arm_prior, correction, segmentation, tumour_fraction
+from dnadx.cnv import arm_prior, correction, segmentation, systematic, tumour_fraction
 from dnadx.core import params
 from dnadx.count.bins import aggregate, check_bin_size
 from dnadx.core.errors import InputError
@@ -71,8 +71,13 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
         pon_usable = pon["usable"].to_numpy(bool)
     usable0, _ = correction.usable_mask(bins, pon_usable=pon_usable)
     first = correction.correct(bins, usable0)
-    sex = infer_sex(bins, first["log2"].to_numpy())
-    usable, reason = correction.usable_mask(bins, pon_usable=pon_usable, drop_chrY=sex["sex"] != "male")
+    log2_first = first["log2"].to_numpy()
+    auto = bins["chrom"].isin(params.AUTOSOMES).to_numpy()
+    outliers = correction.flag_outliers(bins, log2_first, usable0, sigma=correction.noise_mad(log2_first[auto]),
+                                        protect=overlaps(bins, loci))
+    sex = infer_sex(bins, np.where(outliers, np.nan, log2_first))
+    usable, reason = correction.usable_mask(bins, pon_usable=pon_usable, drop_chrY=sex["sex"] != "male",
+                                            outliers=outliers)
     sex_of_normal = "male" if sex["sex"] == "male" else "female"
     out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, arm_patterns, sex_of_normal, None)
     if fit.tumour_fraction > 0:
@@ -121,9 +126,27 @@ def _model(bins, usable, pon, loci, arms, arm_patterns, sex, known_log2):
     segs["parent"] = pelt_id[first_bin.reindex(segs["segment"]).to_numpy()]
     if arms is not None:
         segs["arm_name"] = arm_prior.segment_arms(segs, arms)
-    fit = tumour_fraction.fit(segs, sigma, patterns=arm_patterns if arms is not None else None)
+    auto = out["chrom"].isin(params.AUTOSOMES).to_numpy()
+    tau, tau_est = systematic.systematic_sd(np.where(auto, log2, np.nan), pelt_id, sigma,
+                                            int((out["end"] - out["start"]).max()), with_pon=pon is not None)
+    floor = systematic.TAU_FLOOR_PON if pon is not None else systematic.TAU_FLOOR
+    fit = tumour_fraction.fit(segs, sigma, tau=tau, patterns=arm_patterns if arms is not None else None)
+    fit.systematic = {"tau": tau, "tau_blocks": tau_est, "tau_floor": floor,
+                      "source": "within-segment blocks" if tau_est > floor else
+                      ("floor with a panel of normals" if pon is not None else "floor without a panel of normals")}
     segs["copy_number"] = fit.states
     return out, sigma, seg_id, focal_tests, segs, fit
+
+
+def overlaps(bins: pd.DataFrame, loci: pd.DataFrame | None) -> np.ndarray:
+    """Bins overlapping any locus of ``loci`` (chrom, start, end)."""
+    hit = np.zeros(len(bins), bool)
+    if loci is None:
+        return hit
+    chrom, start, end = bins["chrom"].to_numpy(), bins["start"].to_numpy(), bins["end"].to_numpy()
+    for g in loci.itertuples(index=False):
+        hit |= (chrom == g.chrom) & (end > g.start) & (start < g.end)
+    return hit
 
 
 def _expected_per_bin(segs, seg_id, fit) -> np.ndarray:
@@ -198,7 +221,10 @@ def _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero) -> dic
         "tumor_evidence_needed": fit.evidence_needed,
         "state_prior": fit.state_prior,
         "tumor_call_decided_by": fit.decided_by,
+        "systematic_sd": fit.systematic,
         "ploidy": fit.ploidy,
+        "ploidy_ambiguous": bool(fit.ploidy_alternatives),
+        "ploidy_alternatives": fit.ploidy_alternatives or [],
         "sex": sex["sex"], "sex_method": sex["method"], "sex_evidence": sex["evidence"],
         "noise_mad": sigma,
         "n_bins": int(len(out)), "usable_bins": int(out["usable"].sum()),

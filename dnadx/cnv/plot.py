@@ -10,7 +10,17 @@ import pandas as pd
 COLOURS = {"loss": "#2b6cb0", "neutral": "#9e9e9e", "gain": "#c53030", "amp": "#7b1010", "na": "#d0d0d0"}
 
 
+def baseline_copy(summary: dict) -> int:
+    """The sample's own baseline copy state: the nearest integer to the tumour ploidy (2 without a
+    tumour). Gains and losses are coloured against it (at ploidy 2.8 a copy-3 segment is the baseline,
+    not a gain; the MBC example was drawn almost all as loss against 2)."""
+    if not summary.get("tumor_fraction"):
+        return 2
+    return int(max(1, round(float(summary.get("ploidy", 2.0)))))
+
+
 def _state_colour(cn: np.ndarray, normal: np.ndarray) -> list[str]:
+    """Colour per bin: loss / neutral / gain / amplified against the baseline ``normal`` (per bin)."""
     out = []
     for c, n in zip(cn, normal):
         if c < 0:
@@ -36,7 +46,9 @@ def plot_cnv(bins: pd.DataFrame, summary: dict, *, erbb2: tuple[str, int, int] |
     chroms = list(pd.unique(bins["chrom"]))
     sizes = bins.groupby("chrom", sort=False)["end"].max()
     offsets = dict(zip(chroms, np.concatenate([[0], np.cumsum(sizes[chroms].to_numpy())[:-1]])))
-    normal = np.where(b["chrom"].isin(["chrX", "chrY"]) & (summary.get("sex") == "male"), 1, 2)
+    base = baseline_copy(summary)
+    male_xy = b["chrom"].isin(["chrX", "chrY"]).to_numpy() & (summary.get("sex") == "male")
+    normal = np.where(male_xy, max(1, base // 2), base)
     colours = _state_colour(b["copy_number"].to_numpy(), normal)
     fig, (ax, az) = plt.subplots(2, 1, figsize=(14, 7), gridspec_kw={"height_ratios": [3, 2]})
     x = b["start"].to_numpy() + b["chrom"].map(offsets).to_numpy()
@@ -51,11 +63,18 @@ def plot_cnv(bins: pd.DataFrame, summary: dict, *, erbb2: tuple[str, int, int] |
     ax.set_xlim(0, offsets[chroms[-1]] + sizes[chroms[-1]])
     ax.set_ylim(-2.5, 2.5)
     ax.set_ylabel("log2 ratio")
+    p, phi = float(summary.get("tumor_fraction") or 0.0), float(summary.get("ploidy") or 2.0)
+    level = float(np.log2(((1 - p) * 2 + p * base) / (2 * (1 - p) + p * phi))) if p > 0 else 0.0
+    for axis in (ax, az):
+        axis.axhline(level, color="#2f855a", lw=0.9, ls=":", zorder=1)
+    ax.text(0.002, 0.97, f"baseline: copy number {base} (log2 {level:+.2f}); colours against it",
+            transform=ax.transAxes, fontsize=8, color="#2f855a", va="top")
     lo, hi = summary["tumor_fraction_ci"]
+    amb = " (ploidy ambiguous: see cnv.json ploidy_alternatives)" if summary.get("ploidy_ambiguous") else ""
     ax.set_title(f"{summary['sample']}: tumour fraction {summary['tumor_fraction']:.3f} [{lo:.3f}, {hi:.3f}], "
-                 f"ploidy {summary['ploidy']:.2f}, sex {summary['sex']}, noise {summary['noise_mad']:.3f}")
+                 f"ploidy {summary['ploidy']:.2f}{amb}, sex {summary['sex']}, noise {summary['noise_mad']:.3f}")
     z = bins[(bins["chrom"] == "chr17") & (bins["usable"] == 1)]
-    az.scatter(z["start"] / 1e6, z["log2"], s=8, c=_state_colour(z["copy_number"].to_numpy(), np.full(len(z), 2)),
+    az.scatter(z["start"] / 1e6, z["log2"], s=8, c=_state_colour(z["copy_number"].to_numpy(), np.full(len(z), base)),
                linewidths=0)
     for _, s in bins[bins["chrom"] == "chr17"].dropna(subset=["segment_log2"]).groupby("segment"):
         az.plot([s["start"].min() / 1e6, s["end"].max() / 1e6], [s["segment_log2"].iloc[0]] * 2, color="black", lw=1.5)

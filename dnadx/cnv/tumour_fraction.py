@@ -58,7 +58,13 @@ GLOBAL_EVIDENCE = 2.0  # L(p_hat) - L(0) needed to call a tumour present, with t
 # tumour fraction 0.03 at 0.1x is called in 26 of 36 erbb2/basal/luminal replicates (12 of 36 before)
 GLOBAL_EVIDENCE_UNINFORMED = 3.0  # the same without patterns: 70 of 70 healthy below (highest 2.54; 3 of 70 above 2)
 MIN_CALL_MB = 10.0  # altered autosomal segments must span this much to call a tumour (one artefact is not one)
-MIN_FIT_BINS = 5  # segments this small (focal windows are <= 4 bins, outlier bins) do not inform p; they get states afterwards
+MIN_FIT_MB = 10.0  # segments shorter than this do not inform p; they get states afterwards. Was 5 bins (2.5 Mb): on
+# plasma with real bin effects (issue 17) 3-6-bin segments of telomeric, GC-rich artefacts at -0.6 to -0.9 log2 drove
+# healthy samples' evidence to 29-31 at p 0.6-0.8; arm-scale changes carry the tumour fraction
+MIN_STATE_BINS = 3  # segments of fewer bins (not focal windows) take their larger neighbour's state: one bin's
+# deviation is not a copy-number call (a one-bin segment was called copy number 10)
+SINGLE_SEGMENT_Z = 6.0  # a tumour read from a single altered segment needs it this far from neutral: one modest arm
+# offset is what systematic residuals produce (issue 17: chr5p at +0.053 log2 called copy number 3, TF 0.10)
 FOCAL_IN_FIT = "gain"  # ... except gain windows of the one-sided focal test ("all": every split window; "none").
 # The amplicon inside its arm had raised the arm's mean; split out and left unfitted, its signal was lost: erbb2
 # profile at tumour fraction 0.05 (36 tuning simulations) detected 32/36 before the one-sided test, 30/36 with it
@@ -78,6 +84,11 @@ REFINE_MIN_P = 0.15  # below, a 0.05 ploidy step shifts expected log2 by less th
 P_GRID = np.round(np.arange(0.0, 0.9501, 0.0025), 4)
 PHI_GRID = np.round(np.arange(1.5, 5.001, 0.05), 3)
 CHI2_95 = 3.841
+AMBIGUITY_LOGLIK = 10.0  # another ploidy within this many log-likelihood units is reported as an alternative
+# (ploidy_ambiguous) and the tumour-fraction interval is widened to cover it: with segment means this precise the
+# likelihood ranks ploidies more sharply than unmodelled residuals justify
+AMBIGUITY_PLOIDY = 0.25
+PLOIDY_PENALTY = 2.0  # log-prior per unit of |ploidy - 2|: the simpler, diploid explanation unless the data need more
 PROFILE_COLUMNS = ["p", "loglik", "ploidy", "option"]  # option: index of the prior that explains p best
 
 
@@ -94,6 +105,8 @@ class Fit:
     evidence_needed: float = GLOBAL_EVIDENCE_UNINFORMED  # to call a tumour: GLOBAL_EVIDENCE with arm patterns
     state_prior: str = "uninformed"  # or "breast_arm_patterns": the prior asked for
     decided_by: str = "uninformed"  # the prior whose evidence decided: "arm_patterns" only where the uninformed fell short
+    systematic: dict | None = None  # the per-segment systematic sd used and where it came from (cnv.call)
+    ploidy_alternatives: list | None = None  # near-equal solutions at another ploidy (ploidy_ambiguous when any)
 
 
 def expected_log2(c, n, p, phi):
@@ -148,7 +161,7 @@ def _evaluate(p, m, n, var, stack, w_auto, phis=PHI_GRID):
     with np.errstate(divide="ignore"):
         total = (top[None] + np.log(norm)).sum(axis=2)  # (K, F)
     implied = ((mass / np.maximum(norm, 1e-300)) * w_auto[None, None, :]).sum(axis=2) / max(w_auto.sum(), 1e-9)
-    return total - (phis[None, :] - implied) ** 2 / (2 * PLOIDY_SD ** 2)
+    return total - (phis[None, :] - implied) ** 2 / (2 * PLOIDY_SD ** 2) - PLOIDY_PENALTY * np.abs(phis[None, :] - 2.0)
 
 
 def _states(p, phi, m, n, var, logprior):
@@ -163,7 +176,7 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
     ``parent``: see ``_gain_window_states``; ``arm_name``: the arm a segment lies on, for ``patterns``,
     the breast-cancer arm patterns of `arm_prior` (None: every arm alike))."""
     valid = ((segments["n_bins"] > 0) & np.isfinite(segments["log2"])).to_numpy()
-    big = valid & (segments["n_bins"] >= MIN_FIT_BINS).to_numpy()
+    big = valid & ((segments["end"] - segments["start"]).to_numpy() >= MIN_FIT_MB * 1e6)
     if FOCAL_IN_FIT == "all" and "focal" in segments:
         big |= valid & segments["focal"].to_numpy(bool)
     if FOCAL_IN_FIT == "gain" and "gain_window" in segments:
@@ -189,8 +202,11 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
         i = int(prof["loglik"].idxmax())
         at0 = prof.loc[prof["p"] == 0, "loglik"]
         evidence = float(prof.loc[i, "loglik"] - at0.iloc[0]) if len(at0) else float("inf")
-        altered_mb = float(length_mb[(best_at[i] != n) & (w_auto > 0)].sum())
-        called = float(prof.loc[i, "p"]) > 0 and altered_mb >= MIN_CALL_MB and evidence >= threshold
+        altered = (best_at[i] != n) & (w_auto > 0)
+        altered_mb = float(length_mb[altered].sum())
+        z = np.abs(m[altered]) / np.sqrt(var[altered])
+        enough = altered.sum() >= 2 or (altered.sum() == 1 and float(z.max()) >= SINGLE_SEGMENT_Z)
+        called = float(prof.loc[i, "p"]) > 0 and altered_mb >= MIN_CALL_MB and evidence >= threshold and enough
         if called:
             break
     p_hat = float(prof.loc[i, "p"])
@@ -203,6 +219,10 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
             prof, p_hat, ploidy = _refine(prof, p_hat, ploidy, m, n, var, priors, w_auto)
             i = int(np.flatnonzero(prof["p"].to_numpy() == p_hat)[0])
         ci = _interval(prof, p_hat)
+    alternatives = ploidy_alternatives(_solutions(prof), p_hat, ploidy) if called else []
+    if alternatives:
+        tfs = [a["tumor_fraction"] for a in alternatives]
+        ci = (min(ci[0], min(tfs)), max(ci[1], max(tfs)))
     # states of every segment (small ones included) at the chosen p and phi
     allseg = segments[valid]
     _, _, mass, up = options[int(prof.loc[i, "option"])]
@@ -214,12 +234,22 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
                     _take(mass, valid), share=False, up=_take(up, valid))
     states = np.full(len(segments), -1)
     states[np.flatnonzero(valid)] = n_all if p_hat == 0 else STATES[np.argmax(ll, axis=1)]
+    _inherit_small(states, segments, valid)
+    if p_hat > 0:
+        # the call must stand on the states it reports: altered autosomal segments of at least MIN_FIT_MB
+        # spanning MIN_CALL_MB (a flat profile once put p at 0.91 with every reported state neutral)
+        shown = valid & segments["autosome"].to_numpy(bool) & (states != segments["normal_copy"].to_numpy()) \
+            & ((segments["end"] - segments["start"]).to_numpy() >= MIN_FIT_MB * 1e6)
+        if float(((segments["end"] - segments["start"]).to_numpy()[shown]).sum()) / 1e6 < MIN_CALL_MB:
+            p_hat, ploidy, alternatives, called = 0.0, 2.0, [], False
+            ci = (0.0, detection_limit(sigma, k[w_auto > 0], tau=tau))
+            states[np.flatnonzero(valid)] = n_all
     if p_hat > 0 and "gain_window" in segments:
         loglik_only = -((allseg["log2"].to_numpy(float)[:, None] - mu) ** 2) / (2 * var_all[:, None])
         _gain_window_states(states, segments, valid, loglik_only)
     return Fit(p_hat, ci, ploidy, states, float(prof.loc[i, "loglik"]), prof, _solutions(prof), evidence,
                threshold, "breast_arm_patterns" if len(mixture) > 1 else "uninformed",
-               "arm_patterns" if len(comps) > 1 else "uninformed")
+               "arm_patterns" if len(comps) > 1 else "uninformed", None, alternatives)
 
 
 UNINFORMED = (0.0, ALTERED_MASS, None)  # (log weight, altered masses, share on gains): every arm alike
@@ -241,6 +271,19 @@ def _components(segments: pd.DataFrame, patterns: pd.DataFrame | None) -> list[t
 def _take(values, mask):
     """``values[mask]`` for a per-segment array; scalars and None pass unchanged."""
     return values[mask] if isinstance(values, np.ndarray) else values
+
+
+def _inherit_small(states, segments, valid):
+    """Segments of fewer than MIN_STATE_BINS bins (not focal windows) take the state of the larger of
+    their neighbours on the same chromosome (state -1 stays where neither has one)."""
+    size = segments["n_bins"].to_numpy()
+    chrom = segments["chrom"].to_numpy()
+    focal = segments["focal"].to_numpy(bool) if "focal" in segments else np.zeros(len(segments), bool)
+    small = valid & (size < MIN_STATE_BINS) & ~focal
+    for r in np.flatnonzero(small):
+        near = [j for j in (r - 1, r + 1) if 0 <= j < len(segments) and chrom[j] == chrom[r] and not small[j] and valid[j]]
+        if near:
+            states[r] = states[max(near, key=lambda j: size[j])]
 
 
 def _gain_window_states(states, segments, valid, loglik):
@@ -326,17 +369,22 @@ def _refine(prof, p_hat, ploidy, m, n, var, priors, w_auto):
 
 
 def _interval(prof: pd.DataFrame, p_hat: float) -> tuple[float, float]:
-    """Connected region of the profile within CHI2_95/2 of its maximum, widened to include p_hat."""
+    """Smallest interval holding every p whose profile log-likelihood is within CHI2_95/2 of the maximum
+    (disconnected near-equal regions included: an interval never excludes a p the model ranks as
+    near-equal), widened to include p_hat."""
     ll = prof["loglik"].to_numpy()
-    i = int(np.argmax(ll))
-    inside = ll >= ll[i] - CHI2_95 / 2
-    a = b = i
-    while a > 0 and inside[a - 1]:
-        a -= 1
-    while b + 1 < len(inside) and inside[b + 1]:
-        b += 1
+    inside = np.flatnonzero(ll >= ll.max() - CHI2_95 / 2)
     p = prof["p"].to_numpy()
-    return float(min(p[a], p_hat)), float(max(p[b], p_hat))
+    return float(min(p[inside[0]], p_hat)), float(max(p[inside[-1]], p_hat))
+
+
+def ploidy_alternatives(solutions: list[dict], p_hat: float, ploidy: float) -> list[dict]:
+    """Listed solutions that explain the data nearly as well (within AMBIGUITY_LOGLIK) with another
+    ploidy (|difference| >= AMBIGUITY_PLOIDY) and a tumour: e.g. a diploid genome with single-copy
+    changes at p against a gained genome at a lower p (the public MBC example: TF 0.26 at ploidy 2 vs
+    0.14 at 2.8)."""
+    return [s for s in solutions if s["tumor_fraction"] > 0 and s["tumor_fraction"] != p_hat
+            and abs(s["ploidy"] - ploidy) >= AMBIGUITY_PLOIDY and s["delta_loglik"] >= -AMBIGUITY_LOGLIK]
 
 
 def detection_limit(sigma: float, auto_bins: np.ndarray, *, tau: float = TAU) -> float:

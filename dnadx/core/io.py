@@ -157,6 +157,16 @@ def write_wig(df: pd.DataFrame, path, *, value: str = "count") -> None:
 PON_COLUMNS = ("chrom", "start", "end", "median", "usable", "reason")
 
 
+def read_pon_normals(path) -> pd.DataFrame:
+    """Read `PREFIX.pon-normals.tsv.gz` (chrom, start, end, one corrected-log2 column per normal)."""
+    if not Path(path).exists():
+        raise InputError(f"{path}: not found; the panel's normals matrix is written by `dnadx pon` beside "
+                         "PREFIX.pon.tsv.gz (rebuild the panel with this version)")
+    df = read_tsv(path, ("chrom", "start", "end"), kind="panel normals", dtype={"chrom": str})
+    _check_bins(path, df, ("start", "end"), "rebuild the panel with `dnadx pon`")
+    return df
+
+
 def read_pon(path) -> pd.DataFrame:
     """Read `PREFIX.pon.tsv.gz`; NaN medians allowed only on unusable bins."""
     df = read_tsv(path, PON_COLUMNS, kind="panel of normals", dtype={"chrom": str, "reason": str})

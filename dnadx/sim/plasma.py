@@ -18,6 +18,7 @@ import pandas as pd
 
 from dnadx.core import params
 from dnadx.core.errors import InputError
+from dnadx.sim.artefacts import Artefacts, log_weights
 
 GC_CENTRE = 0.42
 
@@ -39,6 +40,7 @@ class SimSpec:
     variants: tuple = ()  # dicts: chrom, pos (1-based), ref, alt, vaf
     target_regions: tuple = ()  # (chrom, start, end) BED regions sequenced deeper
     target_depth: float = 0.0
+    artefacts: Artefacts | None = None  # GC shape family, over-dispersion, empty/extreme bins, real bin effects
 
 
 @dataclass
@@ -84,10 +86,8 @@ def _lengths(rng, tumour: np.ndarray) -> np.ndarray:
     return np.clip(np.where(tumour, tumour_len, normal_len), 60, 700).round().astype(np.int64)
 
 
-def simulate(spec: SimSpec, bins: pd.DataFrame, events: list[dict], chrom_lengths: dict[str, int]) -> Simulation:
-    """Draw fragments for ``spec`` over the annotated fine ``bins`` (chrom,start,end,gc,mappability)."""
-    _check(spec)
-    rng = np.random.default_rng(spec.seed)
+def _weights(spec: SimSpec, bins: pd.DataFrame, events: list[dict], rng) -> dict:
+    """Per fine bin: sampling weight and the copy-number quantities (shared by both simulators)."""
     a, k = spec.gc_bias if spec.gc_bias is not None else (rng.normal(0, 1.5), min(0.0, rng.normal(-8, 3)))
     if spec.chroms:
         unknown = set(spec.chroms) - set(bins["chrom"])
@@ -95,15 +95,30 @@ def simulate(spec: SimSpec, bins: pd.DataFrame, events: list[dict], chrom_length
             raise InputError(f"--chroms: unknown chromosome(s) {', '.join(sorted(unknown))}")
         bins = bins[bins["chrom"].isin(spec.chroms)].reset_index(drop=True)
     normal, tumour_cn = copy_numbers(bins, events, spec.sex)
-    p = spec.tumour_fraction
-    share = (1 - p) * normal + p * tumour_cn
-    gc = bins["gc"].to_numpy(dtype=float)
-    has_seq = np.isfinite(gc)
+    share = (1 - spec.tumour_fraction) * normal + spec.tumour_fraction * tumour_cn
+    gc = np.nan_to_num(bins["gc"].to_numpy(dtype=float), nan=GC_CENTRE)
+    has_seq = np.isfinite(bins["gc"].to_numpy(dtype=float))
     length = (bins["end"] - bins["start"]).to_numpy(dtype=float)
-    bias = np.exp(a * (np.nan_to_num(gc, nan=GC_CENTRE) - GC_CENTRE) + k * (np.nan_to_num(gc, nan=GC_CENTRE) - GC_CENTRE) ** 2)
+    art_truth = None
+    if spec.artefacts is not None:
+        logw, art_truth = log_weights(spec.artefacts, bins, spec.seed)
+        bias = np.exp(logw)
+    else:
+        bias = np.exp(a * (gc - GC_CENTRE) + k * (gc - GC_CENTRE) ** 2)
     w = np.where(has_seq, length * share * bias, 0.0)
     if w.sum() <= 0:
         raise InputError("simulation has no sequence to draw from (all bins empty for the chosen chromosomes)")
+    return {"bins": bins, "w": w, "normal": normal, "tumour_cn": tumour_cn, "share": share, "has_seq": has_seq,
+            "length": length, "gc_bias": (a, k), "artefacts": art_truth}
+
+
+def simulate(spec: SimSpec, bins: pd.DataFrame, events: list[dict], chrom_lengths: dict[str, int]) -> Simulation:
+    """Draw fragments for ``spec`` over the annotated fine ``bins`` (chrom,start,end,gc,mappability)."""
+    _check(spec)
+    rng = np.random.default_rng(spec.seed)
+    wt = _weights(spec, bins, events, rng)
+    bins, w, normal, tumour_cn, share = wt["bins"], wt["w"], wt["normal"], wt["tumour_cn"], wt["share"]
+    has_seq, length, p = wt["has_seq"], wt["length"], spec.tumour_fraction
     per_bin = rng.multinomial(spec.fragments, w / w.sum())
     idx = np.repeat(np.arange(len(bins)), per_bin)
     extra = _target_fragments(spec, bins, rng)
@@ -130,8 +145,28 @@ def simulate(spec: SimSpec, bins: pd.DataFrame, events: list[dict], chrom_length
     frags = frags.assign(_c=frags["chrom"].map(order)).sort_values(["_c", "start", "duplicate"], kind="stable")
     frags = frags.drop(columns="_c").reset_index(drop=True)
     variant_alt = _assign_variants(spec, frags, rng)
-    truth = _truth(spec, bins, events, normal, tumour_cn, has_seq, length, frags, (a, k), variant_alt)
+    truth = _truth(spec, bins, events, normal, tumour_cn, has_seq, length, frags, wt["gc_bias"], variant_alt)
+    truth["artefacts"] = wt["artefacts"]
     return Simulation(frags, truth, variant_alt)
+
+
+def binned_counts(spec: SimSpec, bins: pd.DataFrame, events: list[dict]) -> tuple[pd.DataFrame, dict]:
+    """Fine-bin counts after the MAPQ and duplicate filters drawn directly (no fragments): the same
+    weights and filters as ``simulate`` + ``fragment_counts`` (duplicates are removed by the count, MAPQ-0
+    reads are kept with probability 1 - mappability), for benchmarks that need thousands of samples.
+    Returns (counts: chrom, start, end, count; truth: tumour fraction, ploidy, events, artefacts)."""
+    _check(spec)
+    rng = np.random.default_rng(spec.seed)
+    wt = _weights(spec, bins, events, rng)
+    b = wt["bins"]
+    drawn = rng.multinomial(spec.fragments, wt["w"] / wt["w"].sum())
+    kept = rng.binomial(drawn, np.clip(b["mappability"].to_numpy(float), 0, 1))
+    auto = b["chrom"].isin(params.AUTOSOMES).to_numpy() & wt["has_seq"]
+    ln = wt["length"]
+    ploidy = float((wt["tumour_cn"][auto] * ln[auto]).sum() / ln[auto].sum()) if auto.any() else float("nan")
+    truth = {"tumor_fraction": spec.tumour_fraction, "ploidy": ploidy, "profile": spec.profile, "seed": spec.seed,
+             "sex": spec.sex, "events": events, "fragments_requested": spec.fragments, "artefacts": wt["artefacts"]}
+    return b[["chrom", "start", "end"]].assign(count=kept.astype(np.int64)), truth
 
 
 def _target_fragments(spec, bins, rng):

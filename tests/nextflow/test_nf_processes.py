@@ -125,7 +125,10 @@ def test_pon(pipe, renderer, chain):
     res = _run(pipe, renderer, chain, "DNADX_PON", "pon",
                {"meta": {"id": "pon"}, "counts": [Stage(c) for c in normals], "genome": GENOME})
     assert f"--genome {GENOME}" in res.script and "--bin-size 500000" in res.script
-    chain["pon"] = _one(res, "pon")
+    panel, matrix = res.outputs["pon"]
+    assert panel.name.endswith(".pon.tsv.gz") and matrix.name.endswith(".pon-normals.tsv.gz")
+    assert {p.name.split(".", 1)[1] for p in res.outputs["qc"]} == {"pon.json", "pon-loo.tsv"}
+    chain["pon"] = [panel, matrix]
 
 
 @_needs("cnv")
@@ -134,9 +137,11 @@ def test_cnv(pipe, renderer, chain):
     pon = chain.get("pon")  # no PoN stage yet -> as the workflow does without normals: pon = []
     for sid, (meta, counts) in _require(chain, "counts").items():
         res = _run(pipe, renderer, chain, "DNADX_CNV", sid,
-                   {"meta": meta, "counts": Stage(counts), "pon": Stage(pon) if pon else [], "genome": GENOME,
-                    "gc_wig": [], "map_wig": []})
+                   {"meta": meta, "counts": Stage(counts), "pon": [Stage(p) for p in pon] if pon else [],
+                    "genome": GENOME, "gc_wig": [], "map_wig": []})
         assert ("--pon " in res.script) == bool(pon)
+        # a normal of the panel is called against a panel of the others (as `dnadx run` does)
+        assert (f"--leave-out {sid}" in res.script) == bool(pon and meta["type"] == "normal")
         cnv = json.loads(res.outputs["cnv"][0].read_text())
         assert cnv["sample"] == sid and 0 <= cnv["tumor_fraction"] <= 1
         cnvs[sid] = (meta, *res.outputs["cnv"])

@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import numpy as np
+import pandas as pd
 import pysam
 
 from dnadx.core import reference
@@ -102,3 +103,46 @@ def test_fragment_counts_shortcut_equals_counting_the_bam(tmp_path):
     counted, _ = count_reads(tmp_path / "f.bam")
     direct = fragment_counts(sim, lengths)
     assert counted["count"].tolist() == direct["count"].tolist()
+
+
+def test_artefacts_on_the_command_line(tmp_path):
+    """What real plasma has: a plateau GC response with a steep high-GC drop, empty and extreme 500 kb bins,
+    and systematic bin effects from a table, all recorded in the truth."""
+    effects = tmp_path / "effects.tsv"
+    effects.write_text("chr\tstart\tend\tmedian\n22\t20000001\t20500000\t1.0\n")  # ichorCNA layout, 1-based
+    assert run_cli("simulate", "--prefix", tmp_path / "a", "--chroms", "chr22", "--fragments", 40000, "--seed", 5,
+                   "--gc-shape", "plateau", "--empty-bins", 0.05, "--extreme-bins", 0.05,
+                   "--bin-effects", effects) == 0
+    truth = json.loads((tmp_path / "a.truth.json").read_text())
+    art = truth["artefacts"]
+    assert art["gc_response"]["shape"] == "plateau" and 0.38 <= art["gc_response"]["peak"] <= 0.50
+    assert 0.03 <= art["overdispersion"] <= 0.10 and art["bin_effects_bins"] == 50
+    assert art["empty_blocks"] and art["extreme_blocks"]
+    assert run_cli("count", tmp_path / "a.bam", "--prefix", tmp_path / "a") == 0
+    counts = pd.read_csv(tmp_path / "a.counts.tsv.gz", sep="\t")
+    c22 = counts[counts["chrom"] == "chr22"]
+    for block in art["empty_blocks"]:
+        start = int(block.split(":")[1]) * 500_000
+        assert c22.loc[(c22["start"] >= start) & (c22["start"] < start + 500_000), "count"].sum() == 0
+    # +1 log2 at chr22:20.0-20.5 Mb: about twice the reads of its neighbours (if not made empty/extreme)
+    near = c22[(c22["start"] >= 19_000_000) & (c22["start"] < 22_000_000)].assign(b=lambda d: d["start"] // 500_000)
+    per = near.groupby("b")["count"].sum()
+    if "chr22:40" not in art["empty_blocks"] + art["extreme_blocks"]:
+        assert per[40] > 1.4 * np.median(per.drop(40))
+
+
+def test_binned_counts_match_fragment_counts_in_distribution():
+    """The fast path used by the benchmarks draws the same per-bin expectation as simulating fragments."""
+    from dnadx.sim.artefacts import Artefacts
+    from dnadx.sim.plasma import SimSpec, binned_counts, fragment_counts, simulate
+    fine = reference.fine_bins("GRCh38")
+    sizes = reference.chrom_sizes("GRCh38")
+    lengths = dict(zip(sizes["chrom"], sizes["length"].astype(int)))
+    spec = SimSpec(tumour_fraction=0.0, fragments=200_000, seed=3, chroms=("chr17", "chr19"),
+                   artefacts=Artefacts(gc_shape="skewed", overdispersion=0.0))
+    fast, _ = binned_counts(spec, fine, [])
+    slow = fragment_counts(simulate(spec, fine, [], lengths), lengths)
+    f = fast.groupby("chrom")["count"].sum()
+    s = slow[slow["chrom"].isin(["chr17", "chr19"])].groupby("chrom")["count"].sum()
+    assert abs(f["chr17"] / f.sum() - s["chr17"] / s.sum()) < 0.01
+    assert abs(f.sum() - s.sum()) / s.sum() < 0.02

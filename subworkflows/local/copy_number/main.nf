@@ -38,8 +38,9 @@ workflow COPY_NUMBER {
         }
         ch_normal_counts = ch_normals.pon.map { counts -> [[id: 'pon'], counts] }
         DNADX_PON(ch_normal_counts, genome)
+        // the panel with its normals matrix: each normal of the panel is called against the others only
         ch_pon = DNADX_PON.out.pon
-            .map { _meta, pon_file -> pon_file }
+            .map { _meta, pon_file, normals_matrix -> [pon_file, normals_matrix] }
             .ifEmpty([])
             .first()
     }
@@ -49,7 +50,7 @@ workflow COPY_NUMBER {
     emit:
     counts   = DNADX_COUNT.out.counts // channel: [ val(meta), path(counts.tsv.gz) ]
     count_qc = DNADX_COUNT.out.qc     // channel: [ val(meta), path(count-qc.json) ]
-    pon      = ch_pon                 // value channel: path(pon) or []
+    pon      = ch_pon                 // value channel: path(pon), [path(pon), path(pon-normals)] or []
     cnv      = DNADX_CNV.out.cnv      // channel: [ val(meta), path(cnv.json), path(bins.tsv.gz), path(seg) ]
     png      = DNADX_CNV.out.png      // channel: [ val(meta), path(cnv.png) ]
 }

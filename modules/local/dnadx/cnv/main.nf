@@ -7,7 +7,7 @@ process DNADX_CNV {
 
     input:
     tuple val(meta), path(counts)
-    path pon
+    path pon    // [] , a PoN file, or [PoN, its normals matrix] (a normal of that panel is called with --leave-out)
     val genome
     path gc_wig  // ichorCNA-style GC WIG, or [] for the bundle's annotation
     path map_wig // ichorCNA-style mappability WIG, or []
@@ -20,7 +20,10 @@ process DNADX_CNV {
     script:
     def args = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
-    def pon_arg = pon ? "--pon ${pon}" : ''
+    def pons = pon instanceof List ? pon : (pon ? [pon] : [])
+    def panel = pons.find { f -> f.name.endsWith('.pon.tsv.gz') } ?: (pons ? pons[0] : null)
+    def loo = meta.type == 'normal' && pons.any { f -> f.name.endsWith('.pon-normals.tsv.gz') }
+    def pon_arg = panel ? "--pon ${panel}" + (loo ? " --leave-out ${meta.id}" : '') : ''
     def wig_args = gc_wig ? "--gc-wig ${gc_wig} --map-wig ${map_wig}" : ''
     """
     dnadx cnv ${counts} --prefix ${prefix} --genome ${genome} ${pon_arg} ${wig_args} ${args}

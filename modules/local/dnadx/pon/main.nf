@@ -10,7 +10,8 @@ process DNADX_PON {
     val genome
 
     output:
-    tuple val(meta), path("*.tsv.gz"), emit: pon
+    tuple val(meta), path("*.pon.tsv.gz"), path("*.pon-normals.tsv.gz"), emit: pon
+    tuple val(meta), path("*.pon.json"), path("*.pon-loo.tsv"), emit: qc
     tuple val("${task.process}"), val('dnadx'), eval('dnadx --version | sed "s/^dnadx //"'), emit: versions_dnadx, topic: versions
 
     script:
@@ -23,6 +24,9 @@ process DNADX_PON {
     stub:
     def prefix = task.ext.prefix ?: "${meta.id}"
     """
-    echo -n | gzip > ${prefix}.tsv.gz
+    echo -n | gzip > ${prefix}.pon.tsv.gz
+    echo -n | gzip > ${prefix}.pon-normals.tsv.gz
+    echo '{}' > ${prefix}.pon.json
+    touch ${prefix}.pon-loo.tsv
     """
 }

@@ -1,0 +1,74 @@
+"""Panel of normals: the spread test's false-flag rate with few normals, genes of interest never
+dropped, and the leave-one-out self-check (issue 17)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dnadx.cnv import pon_check
+from dnadx.cnv.call import loci_of_interest, overlaps
+from dnadx.cnv.pon import build_pon, panel_from_matrix
+from dnadx.core import reference
+from tests.helpers.cnvsim import GENOME, plasma_bins, synthetic_effects
+
+
+@pytest.fixture(scope="module")
+def normals():
+    eff = synthetic_effects(3)
+    return {f"N{i}": plasma_bins("flat", 0.0, 4100 + i, 600_000, effects=eff,
+                                 sex="female" if i % 2 == 0 else "male")[0] for i in range(5)}
+
+
+@pytest.fixture(scope="module")
+def protect(normals):
+    return overlaps(normals["N0"], loci_of_interest(reference.genes(GENOME)))
+
+
+def test_spread_test_flags_almost_nothing_by_chance(normals, protect):
+    """Five shallow normals: the old rule (MAD > 3x typical) flagged 42-55 bins, the ERBB2 bin among
+    them; the chi-square test at a genome-wide 5% false-flag rate flags at most a couple."""
+    table, meta = build_pon(normals, protect=protect)
+    assert meta["flagged"].get("pon_variance", 0) <= 2, meta["flagged"]
+    assert table.loc[protect, "usable"].all()
+
+
+def test_planted_spread_is_flagged_but_a_gene_of_interest_is_kept(normals, protect):
+    _, meta = build_pon(normals, protect=protect)
+    matrix = meta["matrix"].copy()
+    names = [c for c in matrix.columns if c.startswith("N")]
+    erbb2 = int(np.flatnonzero(protect & (matrix["chrom"] == "chr17").to_numpy())[0])
+    plain = int(np.flatnonzero((matrix["chrom"] == "chr2").to_numpy() & np.isfinite(matrix["N0"]).to_numpy())[100])
+    for row in (erbb2, plain):
+        matrix.loc[row, names] = [0.9, -0.9, 0.8, -0.8, 0.0]
+    table, _ = panel_from_matrix(matrix, normals["N0"], protect=protect)
+    assert table.loc[plain, "reason"] == "pon_variance" and table.loc[plain, "usable"] == 0
+    assert table.loc[erbb2, "reason"] == "kept_pon_variance" and table.loc[erbb2, "usable"] == 1
+    assert table.loc[erbb2, "variance_inflation"] > 10
+
+
+def test_leave_one_out_clean_normals_and_a_tumour_among_them(normals, protect):
+    batch = dict(normals)
+    batch["N9tumour"] = plasma_bins("basal", 0.2, 4199, 600_000, effects=synthetic_effects(3))[0]
+    _, meta = build_pon(batch, protect=protect)
+    loo = pon_check.leave_one_out(batch, meta["matrix"], loci=loci_of_interest(reference.genes(GENOME)),
+                                  arms=reference.arms(GENOME), arm_patterns=reference.arm_patterns(), protect=protect)
+    assert list(loo.columns) == pon_check.COLUMNS
+    flagged = loo.loc[loo["flag"] == "tumour_signal", "normal"].tolist()
+    assert flagged == ["N9tumour"], loo
+    t = loo.set_index("normal").loc["N9tumour"]
+    assert abs(t["tumor_fraction"] - 0.2) <= 0.03 and t["largest_altered_mb"] > 10
+    assert (loo.loc[loo["normal"] != "N9tumour", "tumor_fraction_high"] <= 0.06).all()
+    json.dumps(pon_check.summary(loo))  # serialisable for PREFIX.pon.json
+
+
+def test_leave_out_unknown_normal_is_an_input_error(normals, protect):
+    from dnadx.core.errors import InputError
+    _, meta = build_pon(normals, protect=protect)
+    with pytest.raises(InputError, match="--leave-out N7: not a normal of this panel"):
+        panel_from_matrix(meta["matrix"], normals["N0"], leave_out="N7")
+    with pytest.raises(InputError, match="after leaving out N0"):
+        panel_from_matrix(meta["matrix"][["chrom", "start", "end", "N0", "N1", "N2"]], normals["N0"], leave_out="N0")
