@@ -38,6 +38,12 @@ def annotate(counts: pd.DataFrame, annotation: pd.DataFrame, bin_size: int) -> p
     c = aggregate(counts[["chrom", "start", "end", "count"]], bin_size, mean_cols=())
     a = aggregate(annotation[["chrom", "start", "end", "gc", "mappability"]], bin_size, sum_cols=())
     merged = a.merge(c[["chrom", "start", "count"]], on=["chrom", "start"], how="inner")
+    if bin_size > cs:
+        fine = annotation[["chrom", "start", "gc", "mappability"]].merge(
+            counts[["chrom", "start", "end", "count"]], on=["chrom", "start"], how="inner")
+        fine = fine.assign(gc_expected=correction.fine_gc_expected(fine))
+        e = aggregate(fine[["chrom", "start", "end", "gc_expected"]], bin_size, sum_cols=("gc_expected",), mean_cols=())
+        merged = merged.merge(e[["chrom", "start", "gc_expected"]], on=["chrom", "start"], how="left")
     if merged.empty or merged["count"].sum() == 0:
         raise InputError("counts and annotation share no bins with reads: different genome build or chromosome naming?")
     ends_a = a.groupby("chrom")["end"].max()

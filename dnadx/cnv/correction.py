@@ -24,12 +24,43 @@ from dnadx.core import params
 
 MIN_MAPPABILITY = 0.9  # ichorCNA's mapScoreThres default; below it MAPQ filtering distorts counts
 GC_RANGE = (0.28, 0.68)  # outside: too few bins to fit the GC curve reliably
-SMOOTH_FRACTION = 0.1  # LOWESS span as a fraction of usable bins (tricube: the effective width is about half)
+SMOOTH_FRACTION = 0.05  # LOWESS span as a fraction of usable bins (0.1 left the top 2% of GC at -0.08 to -0.28 under steep high-GC drops)
 MIN_SPAN_POINTS = 25  # at least this many points per local fit, or one outlier can carry it
 ROBUST_ITERATIONS = 3  # bisquare reweightings: an empty or 5x bin gets weight 0 after the first
 OUTLIER_LOG2 = 1.0  # an isolated bin this far (log2) from both neighbours, in one direction, is an artefact
 OUTLIER_SIGMAS = 5.0  # ... and this many bin-noise MADs (at very low depth 1.0 log2 is within the noise)
 LOG2_FLOOR = -5.0  # log2 of empty usable bins (homozygous deletion or dropout)
+
+
+FINE_GC_GROUPS = 200  # GC quantile groups of fine bins for the fine-scale curve (~1,500 fine bins each)
+
+
+def fine_gc_expected(fine: pd.DataFrame) -> np.ndarray:
+    """Relative expected count per fine bin from its own GC (chrom, gc, mappability, count).
+
+    GC bias acts on fragments, so a 500 kb bin whose 10 kb pieces span a wide GC range (gene-dense,
+    GC-rich chromosomes such as 19 and 17, telomeric ends) gets fewer reads under a curved response
+    than its mean GC predicts (Jensen's inequality): with a steep high-GC drop chr19p came out at
+    -0.15 log2 in healthy plasma after an analysis-bin correction alone. The fine-bin response is the
+    mean count per GC quantile group of mappable autosomal fine bins (the top 0.1% of counts left out),
+    interpolated; its sum over an analysis bin's fine bins is that bin's ``gc_expected``, divided out
+    before the analysis-bin fit (which then only mops up what is left). 0 where a fine bin has no GC."""
+    gc = fine["gc"].to_numpy(float)
+    cnt = fine["count"].to_numpy(float)
+    good = np.isfinite(gc) & (fine["mappability"].to_numpy(float) >= MIN_MAPPABILITY) \
+        & np.isin(fine["chrom"].to_numpy(), params.AUTOSOMES)
+    if good.sum() < 10 * FINE_GC_GROUPS or cnt[good].sum() <= 0:
+        return np.where(np.isfinite(gc), 1.0, 0.0)
+    good &= cnt <= np.quantile(cnt[good], 0.999)
+    edges = np.unique(np.quantile(gc[good], np.linspace(0, 1, FINE_GC_GROUPS + 1)))
+    grp = np.clip(np.searchsorted(edges, gc[good], side="right") - 1, 0, len(edges) - 2)
+    n = np.bincount(grp, minlength=len(edges) - 1)
+    mean = np.bincount(grp, weights=cnt[good], minlength=len(edges) - 1) / np.maximum(n, 1)
+    centre = np.bincount(grp, weights=gc[good], minlength=len(edges) - 1) / np.maximum(n, 1)
+    keep = n > 0
+    curve = np.interp(np.nan_to_num(gc, nan=0.0), centre[keep], mean[keep])
+    curve = curve / max(float(np.mean(curve[good])), 1e-12)
+    return np.where(np.isfinite(gc), np.maximum(curve, 1e-3), 0.0)
 
 
 def usable_mask(bins: pd.DataFrame, *, pon_usable: np.ndarray | None = None, drop_chrY: bool = False,
@@ -82,6 +113,9 @@ def correct(bins: pd.DataFrame, usable: np.ndarray, *, known_log2: np.ndarray | 
     ratio = np.full(len(bins), np.nan)
     # fits in log space: multiplicative biases become additive and the line fits steep ends
     logc = np.log(count + 0.5)
+    if "gc_expected" in bins:  # fine-scale GC response first (fine_gc_expected); the fit below mops up
+        ge = bins["gc_expected"].to_numpy(float)
+        logc = logc - np.log(np.where(np.isfinite(ge) & (ge > 0), ge, 1.0))
     known = np.zeros(len(bins)) if known_log2 is None else np.nan_to_num(np.asarray(known_log2, float)) * np.log(2)
     f_gc = robust_curve(gc[fit_on], (logc - known)[fit_on], gc[usable])
     r = logc[usable] - f_gc

@@ -91,8 +91,9 @@ def panel_from_matrix(matrix: pd.DataFrame, annotation: pd.DataFrame, *, protect
     names = [c for c in matrix.columns if c not in ("chrom", "start", "end") and c != leave_out]
     if leave_out is not None and leave_out not in matrix.columns:
         raise InputError(f"--leave-out {leave_out}: not a normal of this panel ({', '.join(names)})")
-    if len(names) < MIN_NORMALS:
-        raise InputError(f"a panel of normals needs at least {MIN_NORMALS} healthy samples, got {len(names)}"
+    need = MIN_NORMALS - 1 if leave_out else MIN_NORMALS  # a panel of the minimum 3 still checks each normal
+    if len(names) < need:
+        raise InputError(f"a panel of normals needs at least {need} healthy samples, got {len(names)}"
                          + (f" after leaving out {leave_out}" if leave_out else ""))
     ref = matrix[["chrom", "start", "end"]].reset_index(drop=True)
     mat = matrix[names].to_numpy(float).T

@@ -125,7 +125,8 @@ def build_report(samples: list[dict], batch: dict, *, models: pd.DataFrame | Non
               "variants": _stage_status(samples, "resistance")}
     return Report(summary=summary, samples=out, transitions=longitudinal.transitions(states),
                   series=longitudinal.series(states), stages=stages, clusters=clusters, heatmap=batch.get("heatmap"),
-                  methods=methods(samples, prov, manifest, version), problems=list(problems or []))
+                  methods=dict(methods(samples, prov, manifest, version), pon_check=batch.get("pon_check")),
+                  problems=list(problems or []))
 
 
 def methods(samples: list[dict], prov: dict, manifest: pd.DataFrame | None, version: str) -> dict:
@@ -137,6 +138,9 @@ def methods(samples: list[dict], prov: dict, manifest: pd.DataFrame | None, vers
         params.append({"sample": s["meta"]["sample"], "genome": cnv.get("genome"), "bin_size": cnv.get("bin_size"),
                        "panel_of_normals": cnv.get("pon") or "none", "min_mapq": filters.get("min_mapq"),
                        "exclude_flags": filters.get("exclude_flags"), "fine_bin_size": filters.get("bin_size"),
+                       "pon_left_out": cnv.get("pon_left_out"),
+                       "systematic_sd": (cnv.get("systematic_sd") or {}).get("tau"),
+                       "ploidy_ambiguous": cnv.get("ploidy_ambiguous"),
                        "tumour_fraction_method": cnv.get("tumor_fraction_method"), "sex_method": cnv.get("sex_method"),
                        "predictions_input": (s.get("score") or {}).get("predictions_input")})
     ptab = pd.DataFrame(params)

@@ -198,6 +198,14 @@ def methods_section(rep: Report) -> str:
                "interval. Expected log2 for tumour copy c at tumour fraction p and ploidy &phi;: "
                "log2((2(1&minus;p) + p&middot;c) / (2(1&minus;p) + p&middot;&phi;)).</p>")
     out.append("<h4>Parameters per sample</h4>" + table(m["parameters"]))
+    loo = m.get("pon_check")
+    if loo is not None and len(loo):
+        flagged = loo.loc[loo["flag"].fillna("") != "", "normal"].tolist()
+        out.append("<h4 id='pon-check'>Panel of normals: leave-one-out self-check</h4><p>Each normal called against a "
+                   "panel of the other normals (its own row above comes from that call). "
+                   + (f"<span class='caveat'>Tumour signal in {esc(', '.join(flagged))}: check these are healthy "
+                      "plasma before trusting the panel.</span>" if flagged else "No normal shows tumour signal.")
+                   + "</p>" + table(loo.fillna("")))
     out.append("<h4>Reference bundle checksums</h4>")
     if m["manifest_changed"]:
         out.append("<p class='caveat'>The reference bundle differs from the one recorded at run time in: "

@@ -20,7 +20,8 @@ SAMPLE_FILES = {  # key -> file suffix after "<sample>."
     "cnv": "cnv.json", "bins": "bins.tsv.gz", "cnv_png": "cnv.png", "count_qc": "count-qc.json",
     "score": "score.json", "dnadx": "dnadx.tsv", "resistance": "resistance.tsv",
 }
-BATCH_FILES = {"clusters": "cohort.clusters.tsv", "heatmap": "cohort.heatmap.png", "provenance": "provenance.json"}
+BATCH_FILES = {"clusters": "cohort.clusters.tsv", "heatmap": "cohort.heatmap.png", "provenance": "provenance.json",
+               "pon_check": "pon/pon.pon-loo.tsv"}  # the panel's leave-one-out self-check (dnadx run)
 
 
 def read_sheet(path) -> list[dict]:

@@ -6,7 +6,15 @@ import pandas as pd
 
 COLUMNS = ["sample", "patient", "timepoint", "type", "reads_kept", "tumor_fraction", "tumor_fraction_low",
            "tumor_fraction_high", "ploidy", "erbb2_log2", "erbb2_copy_number", "erbb2_call", "erbb2_amplicon_score",
-           "her2_dna_probability", "group", "resistance", "qc_status", "qc_reasons", "sex", "noise_mad"]
+           "her2_dna_probability", "group", "resistance", "qc_status", "qc_reasons", "sex", "noise_mad", "ploidy_ambiguous"]
+
+
+def _ambiguity(cnv: dict) -> str | None:
+    """'no' when the ploidy is not ambiguous, else the competing solutions as 'TF 0.260 at ploidy 2.00; ...'."""
+    if "ploidy_ambiguous" not in cnv:
+        return None
+    alts = cnv.get("ploidy_alternatives") or []
+    return "; ".join(f"TF {a['tumor_fraction']:.3f} at ploidy {a['ploidy']:.2f}" for a in alts) if cnv["ploidy_ambiguous"] else "no"
 
 
 def summary_row(sample: dict, cnv: dict | None, score: dict | None, group: dict | None,
@@ -22,6 +30,7 @@ def summary_row(sample: dict, cnv: dict | None, score: dict | None, group: dict 
         row.update(reads_kept=cnv.get("reads_kept"), tumor_fraction=cnv.get("tumor_fraction"),
                    tumor_fraction_low=lo, tumor_fraction_high=hi, ploidy=cnv.get("ploidy"), sex=cnv.get("sex"),
                    noise_mad=cnv.get("noise_mad"), qc_status=cnv.get("qc_status"),
+                   ploidy_ambiguous=_ambiguity(cnv),
                    qc_reasons="; ".join(cnv.get("qc_reasons", [])))
         erbb2 = cnv.get("genes_of_interest", {}).get("ERBB2", {})
         row.update(erbb2_log2=erbb2.get("segment_log2"), erbb2_copy_number=erbb2.get("copy_number"))

@@ -63,16 +63,17 @@ def test_healthy_plasma_is_not_called_tumour(pon, seed):
 
 
 def test_three_percent_detected_in_most_replicates(pon):
-    """The issue's low end: tumour fraction 0.03 at 1 M fragments detected (interval excludes 0) in most
-    replicates. At 0.1x an altered arm is ~2 standard errors here; the breast-cancer arm patterns of the
-    state prior (`arm_prior`) are what lifts the erbb2/luminal profiles above the healthy evidence (tuning
-    set, other seeds: 26 of 36 with them, 12 of 36 without). Seeds fixed before the run."""
+    """The low end: tumour fraction 0.03 at 1 M fragments detected (interval excludes 0) in at least a third of
+    the replicates. Since issue 17 the systematic per-segment variance is estimated, not set (floor 0.008 with
+    a panel: `dnadx.cnv.systematic`), so an arm offset of 0.02 log2 on this residual-free simulator no longer
+    counts as 5 standard errors; that keeps healthy plasma with real bin effects at tumour fraction 0 and costs
+    detection here: 5 of 12 (7 of 12 with the old fixed 0.0025). Seeds fixed before the run."""
     detected = []
     for i, profile in enumerate(("erbb2", "basal", "luminal") * 4):
         bins, _ = sim_bins(profile, 0.03, seed=800 + i)
         s = cnv(bins, pon).summary
         detected.append((profile, s["tumor_fraction_ci"][0] > 0, s["tumor_evidence_loglik"]))
-    assert sum(d for _, d, _ in detected) >= 7, detected
+    assert sum(d for _, d, _ in detected) >= 4, detected
 
 
 def test_erbb2_amplicon_segmented_at_five_percent():

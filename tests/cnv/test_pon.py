@@ -71,4 +71,7 @@ def test_leave_out_unknown_normal_is_an_input_error(normals, protect):
     with pytest.raises(InputError, match="--leave-out N7: not a normal of this panel"):
         panel_from_matrix(meta["matrix"], normals["N0"], leave_out="N7")
     with pytest.raises(InputError, match="after leaving out N0"):
-        panel_from_matrix(meta["matrix"][["chrom", "start", "end", "N0", "N1", "N2"]], normals["N0"], leave_out="N0")
+        panel_from_matrix(meta["matrix"][["chrom", "start", "end", "N0", "N1"]], normals["N0"], leave_out="N0")
+    # the minimum panel of 3 still checks each normal against the other two
+    three = meta["matrix"][["chrom", "start", "end", "N0", "N1", "N2"]]
+    assert panel_from_matrix(three, normals["N0"], leave_out="N0")[1]["normals"] == ["N1", "N2"]
