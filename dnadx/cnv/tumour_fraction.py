@@ -277,7 +277,7 @@ def _inherit_small(states, segments, valid):
     """Segments of fewer than MIN_STATE_BINS bins (not focal windows) take the state of the larger of
     their neighbours on the same chromosome (state -1 stays where neither has one)."""
     size = segments["n_bins"].to_numpy()
-    chrom = segments["chrom"].to_numpy()
+    chrom = segments["chrom"].to_numpy() if "chrom" in segments else np.zeros(len(segments), int)
     focal = segments["focal"].to_numpy(bool) if "focal" in segments else np.zeros(len(segments), bool)
     small = valid & (size < MIN_STATE_BINS) & ~focal
     for r in np.flatnonzero(small):

@@ -200,12 +200,13 @@ def methods_section(rep: Report) -> str:
     out.append("<h4>Parameters per sample</h4>" + table(m["parameters"]))
     loo = m.get("pon_check")
     if loo is not None and len(loo):
-        flagged = loo.loc[loo["flag"].fillna("") != "", "normal"].tolist()
+        loo = loo.astype(object).where(loo.notna(), "")  # empty cells (no flag, no altered segment) read as NaN
+        flagged = loo.loc[loo["flag"] != "", "normal"].tolist()
         out.append("<h4 id='pon-check'>Panel of normals: leave-one-out self-check</h4><p>Each normal called against a "
                    "panel of the other normals (its own row above comes from that call). "
                    + (f"<span class='caveat'>Tumour signal in {esc(', '.join(flagged))}: check these are healthy "
                       "plasma before trusting the panel.</span>" if flagged else "No normal shows tumour signal.")
-                   + "</p>" + table(loo.fillna("")))
+                   + "</p>" + table(loo))
     out.append("<h4>Reference bundle checksums</h4>")
     if m["manifest_changed"]:
         out.append("<p class='caveat'>The reference bundle differs from the one recorded at run time in: "

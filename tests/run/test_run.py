@@ -114,6 +114,25 @@ def test_cnv_and_pon_command_lines(batch, tmp_path):
     assert cnv["bin_size"] == 1_000_000 and abs(cnv["tumor_fraction"] - 0.3) < 0.05
 
 
+def test_normals_called_against_the_others(batch):
+    """Each normal's own row comes from a panel without it (issue 17); the self-check is in the pon
+    outputs and the report, and agrees with the normal's own cnv.json."""
+    _, out = batch
+    loo = pd.read_csv(out / "pon" / "pon.pon-loo.tsv", sep="\t", dtype={"normal": str})
+    meta = json.loads((out / "pon" / "pon.pon.json").read_text())
+    assert sorted(loo["normal"]) == sorted(meta["normals"]) and len(loo) >= 3
+    for name in loo["normal"]:
+        own = json.loads((out / name / f"{name}.cnv.json").read_text())
+        assert own["pon_left_out"] == name
+        row = loo.set_index("normal").loc[name]
+        assert own["tumor_fraction"] == pytest.approx(row["tumor_fraction"])
+        assert own["tumor_fraction_ci"][1] == pytest.approx(row["tumor_fraction_high"])
+    html = (out / "report.html").read_text()
+    assert "leave-one-out self-check" in html
+    summary = pd.read_csv(out / "summary.tsv", sep="\t")
+    assert set(summary["ploidy_ambiguous"].dropna()) <= {"no"} | {v for v in summary["ploidy_ambiguous"].dropna() if "TF" in v}
+
+
 def test_ichor_panel_import(tmp_path):
     rows = ["chr\tstart\tend\tmedian"] + [f"17\t{s * 500000 + 1}\t{(s + 1) * 500000}\t0.01" for s in range(10)]
     (tmp_path / "ichor.tsv").write_text("\n".join(rows) + "\n")

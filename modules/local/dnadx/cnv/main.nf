@@ -20,9 +20,10 @@ process DNADX_CNV {
     script:
     def args = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
-    def pons = pon instanceof List ? pon : (pon ? [pon] : [])
-    def panel = pons.find { f -> f.name.endsWith('.pon.tsv.gz') } ?: (pons ? pons[0] : null)
-    def loo = meta.type == 'normal' && pons.any { f -> f.name.endsWith('.pon-normals.tsv.gz') }
+    // one staged file, or several (a blank-separated list, not a Collection): compare by name
+    def pon_names = pon ? pon.toString().tokenize(' ') : []
+    def panel = pon_names.find { n -> n.endsWith('.pon.tsv.gz') } ?: (pon_names ? pon_names[0] : null)
+    def loo = meta.type == 'normal' && pon_names.any { n -> n.endsWith('.pon-normals.tsv.gz') }
     def pon_arg = panel ? "--pon ${panel}" + (loo ? " --leave-out ${meta.id}" : '') : ''
     def wig_args = gc_wig ? "--gc-wig ${gc_wig} --map-wig ${map_wig}" : ''
     """
