@@ -12,7 +12,7 @@ DEMO   ?= demo-results
 # is then 1.3-1.4x faster on real BAMs (benchmarks/README.md). Works on an existing venv too.
 PYSAM  ?= wheel
 PYSAM_VERSION = $(shell sed -n 's/.*"pysam==\([^"]*\)".*/\1/p' pyproject.toml | head -1)
-CYTHON_VERSION = $(shell sed -n 's/.*"Cython==\([^"]*\)".*/\1/p' pyproject.toml)
+CYTHON_VERSION = $(shell sed -n 's/.*"Cython==\([^"]*\)".*/\1/p' pyproject.toml | head -1)
 
 # pip install -e also compiles the optional counting loop dnadx/count/_fastcount.pyx (setup.py; Cython and
 # pysam's headers come from build isolation; if the compile fails the install goes on without it)
