@@ -6,7 +6,8 @@ The PyPI pysam wheel's htslib inflates with zlib, ~0.4 µs per record more than 
 indexes, and any block or record it does not expect (bad magic, CRC mismatch, a truncated file, a malformed
 record) go to the pysam path, which gives the same counts or the established error message. The counting
 rule and filter order are those of `dnadx.count.bam` (byte-identical outputs, tested on many simulated BAMs).
-`DNADX_COUNT_READER=pysam` in the environment turns it off (comparisons, bug reports).
+`DNADX_COUNT_READER=pysam` (or `DNADX_COUNT_LOOP=python`) in the environment turns it off (comparisons, bug
+reports).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class Fallback(Exception):
 
 
 def _load():
-    if os.environ.get("DNADX_COUNT_READER") == "pysam":
+    # the record walk is compiled code: DNADX_COUNT_LOOP=python (no compiled code) turns the reader off too
+    if os.environ.get("DNADX_COUNT_READER") == "pysam" or os.environ.get("DNADX_COUNT_LOOP") == "python":
         return None
     try:
         import deflate

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import struct
+import subprocess
+import sys
 import zlib
 
 import numpy as np
@@ -16,19 +19,23 @@ from hypothesis import given, settings, strategies as st
 
 from dnadx.count import bam, bgzf
 from dnadx.count.bam import CountOptions
-from tests.count.test_count import LENGTHS as FLAG_LENGTHS
+from tests.count.test_count import flag_case_bam
 from tests.helpers import run_cli
 
-pytestmark = pytest.mark.skipif(not bgzf.available(), reason="BGZF reader not available (deflate wheel or "
-                                                              "compiled loop missing; test_reader_is_available fails)")
+needs_reader = pytest.mark.skipif(not bgzf.available(), reason="BGZF reader not available (deflate wheel or "
+                                                                "compiled loop missing: the first test fails)")
 
 CONTIGS = {"c1": 60_000, "c2": 25_000, "c3": 40_000, "c4": 10_000}
 EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 
 
-def test_reader_is_available():
-    pytestmark.mark.args  # noqa: B018 - the same condition, as a failure rather than a skip
+def test_reader_is_available_and_can_be_turned_off():
     assert bgzf.available() and bam.count_reader() == "bgzf-libdeflate"
+    code = "from dnadx.count.bam import count_reader; print(count_reader())"
+    for var, value in (("DNADX_COUNT_READER", "pysam"), ("DNADX_COUNT_LOOP", "python")):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, var: value})
+        assert r.stdout.strip() == "pysam", var
 
 
 def rebgzf(path, sizes) -> None:
@@ -90,6 +97,7 @@ RECORD = st.tuples(st.integers(0, len(CONTIGS) - 1), st.integers(0, 9_999), FLAG
                    st.sampled_from([0, 19, 20, 60, 255]), st.integers(-1200, 1200), CIGARS, st.booleans())
 
 
+@needs_reader
 @settings(max_examples=60, deadline=None)
 @given(records=st.lists(RECORD, max_size=300), unplaced=st.integers(0, 5),
        sizes=st.one_of(st.none(), st.lists(st.integers(40, 70_000), min_size=1, max_size=5)),
@@ -104,6 +112,7 @@ def test_same_counts_as_pysam_on_simulated_bams(tmp_path_factory, records, unpla
         assert_same(py, fast)
 
 
+@needs_reader
 def test_edge_cases_by_hand(tmp_path):
     """Empty first and middle contigs, unplaced reads at the end, a record split over three blocks, reads at
     position 0 with and without reference bases, the last base of a contig."""
@@ -120,6 +129,7 @@ def test_edge_cases_by_hand(tmp_path):
     assert results[3][1][1].sum() == 666 and results[0][1][4] == 0
 
 
+@needs_reader
 def test_fallback_to_pysam_on_a_corrupt_block(tmp_path):
     path = write_bam(tmp_path / "c.bam", [(0, i, 0x0, 60, 0, "10M", True) for i in range(2000)], sizes=[3000])
     data = bytearray(path.read_bytes())
@@ -130,6 +140,7 @@ def test_fallback_to_pysam_on_a_corrupt_block(tmp_path):
         bgzf.count_contig(path, 0, spans[0], 60, CountOptions(bin_size=1000), 1000)
 
 
+@needs_reader
 def test_record_htslib_refuses_goes_to_pysam_and_its_error(tmp_path):
     """A CIGAR that disagrees with SEQ: htslib refuses the record; the reader hands the contig to pysam, so
     `dnadx count` reports the same read error as before."""
@@ -146,6 +157,7 @@ def test_record_htslib_refuses_goes_to_pysam_and_its_error(tmp_path):
         bam._count_contig_py(f, path, "c1", CONTIGS["c1"], CountOptions(bin_size=1000))
 
 
+@needs_reader
 def test_count_files_identical_and_reader_recorded(flag_bam_path, tmp_path, monkeypatch):
     """`dnadx count` with the BGZF reader and with pysam (both thread counts): byte-identical counts, the same
     QC apart from the `reader` field that names the path."""
@@ -162,7 +174,8 @@ def test_count_files_identical_and_reader_recorded(flag_bam_path, tmp_path, monk
         assert got.pop("reader") == "bgzf-libdeflate" and got == want
 
 
-def test_cram_and_csi_use_pysam(small_bam, tmp_path):
+@needs_reader
+def test_csi_indexed_bam_uses_pysam(small_bam, tmp_path):
     """Inputs the reader does not handle are counted by pysam: a BAM indexed only with .csi."""
     csi = tmp_path / "s.bam"
     csi.write_bytes(small_bam.read_bytes())
@@ -176,6 +189,5 @@ def test_cram_and_csi_use_pysam(small_bam, tmp_path):
 
 @pytest.fixture(scope="module")
 def flag_bam_path(tmp_path_factory):
-    from tests.count.test_count import flag_case_bam
-    assert FLAG_LENGTHS
+    """Every filter-relevant flag x MAPQ x template length case (tests/count/test_count.py)."""
     return flag_case_bam(tmp_path_factory.mktemp("flags") / "flags.bam")
