@@ -52,9 +52,8 @@ _NOT_TEXT = (
 def _decode(path: Path, raw: bytes) -> str:
     """The file's text: UTF-8 with or without a byte-order mark; anything else raises naming what it is."""
     what = next((name for magic, name in _NOT_TEXT if raw.startswith(magic)), None)
-    if what is None and b"\x00" in raw[:200]:
-        what = "UTF-16 text without a byte-order mark" if raw[:200].count(b"\x00") * 4 >= len(raw[:200]) else \
-            "binary data (NUL bytes)"
+    if what is None and raw[:200].count(b"\x00") * 4 >= len(raw[:200]) > 0:  # every other byte NUL: ASCII as UTF-16
+        what = "UTF-16 text without a byte-order mark"
     if what:
         raise InputError(f"{path}: the samplesheet is {what}; {SAVE_AS}")
     try:
