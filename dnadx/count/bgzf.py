@@ -80,7 +80,11 @@ def _blocks(fh, coffset: int):
         xlen = struct.unpack_from("<H", buf, p + 10)[0]
         if len(buf) - p < 12 + xlen:
             buf, p = buf[p:] + fh.read(_READ), 0
+            if len(buf) < 12 + xlen:
+                raise Fallback("truncated block header")
         size = _block_size(buf, p, xlen)
+        if size < 12 + xlen + 8:
+            raise Fallback("BGZF block size smaller than its header")
         if len(buf) - p < size:
             buf, p = buf[p:] + fh.read(max(_READ, size)), 0
             if len(buf) < size:
@@ -101,7 +105,7 @@ def _block_size(buf: bytes, p: int, xlen: int) -> int:
     q, end = p + 12, p + 12 + xlen
     while q + 4 <= end:
         si1, si2, slen = buf[q], buf[q + 1], struct.unpack_from("<H", buf, q + 2)[0]
-        if si1 == 66 and si2 == 67 and slen == 2:
+        if si1 == 66 and si2 == 67 and slen == 2 and q + 6 <= end:
             return struct.unpack_from("<H", buf, q + 4)[0] + 1
         q += 4 + slen
     raise Fallback("BGZF block without a BSIZE field")

@@ -191,3 +191,19 @@ def test_csi_indexed_bam_uses_pysam(small_bam, tmp_path):
 def flag_bam_path(tmp_path_factory):
     """Every filter-relevant flag x MAPQ x template length case (tests/count/test_count.py)."""
     return flag_case_bam(tmp_path_factory.mktemp("flags") / "flags.bam")
+
+
+@needs_reader
+@pytest.mark.parametrize("cut", [5, 14, 20, 100, -30])
+def test_file_cut_anywhere_in_a_block_falls_back(tmp_path, cut):
+    path = write_bam(tmp_path / "t.bam", [(0, i, 0x0, 60, 0, "10M", True) for i in range(500)], sizes=[2000])
+    spans = bgzf.spans(path, len(CONTIGS))
+    data = path.read_bytes()
+    start = spans[0][0] >> 16
+    blocks = [start]  # block starts from the first record's block on
+    while blocks[-1] < len(data) - 28:
+        blocks.append(blocks[-1] + struct.unpack_from("<H", data, blocks[-1] + 16)[0] + 1)
+    end = blocks[2] + cut if cut > 0 else blocks[3] + cut  # inside the header, extra field, data or trailer
+    path.write_bytes(data[:end])
+    with pytest.raises(bgzf.Fallback, match="truncated"):
+        bgzf.count_contig(path, 0, spans[0], 60, CountOptions(bin_size=1000), 1000)
