@@ -8,11 +8,12 @@ DEMO   ?= demo-results
 
 # PYSAM=wheel (default): the PyPI wheel, quick to install (CI, `make test`), but its htslib inflates
 # with zlib. PYSAM=source: build the pinned pysam against libdeflate (needs the Debian/Ubuntu packages
-# libdeflate-dev zlib1g-dev libbz2-dev liblzma-dev libcurl4-openssl-dev and ~5 min); `dnadx count`
-# is then 1.3-1.4x faster on real BAMs (benchmarks/README.md). Works on an existing venv too.
+# libdeflate-dev zlib1g-dev libbz2-dev liblzma-dev libcurl4-openssl-dev and ~5 min); what `dnadx count`
+# reads through htslib (CRAM, .csi-indexed BAMs) is then ~2x faster; BAMs with a .bai are read by dnadx's
+# own BGZF reader with libdeflate in either install (docs/install.md). Works on an existing venv too.
 PYSAM  ?= wheel
 PYSAM_VERSION = $(shell sed -n 's/.*"pysam==\([^"]*\)".*/\1/p' pyproject.toml | head -1)
-CYTHON_VERSION = $(shell sed -n 's/.*"Cython==\([^"]*\)".*/\1/p' pyproject.toml)
+CYTHON_VERSION = $(shell sed -n 's/.*"Cython==\([^"]*\)".*/\1/p' pyproject.toml | head -1)
 
 # pip install -e also compiles the optional counting loop dnadx/count/_fastcount.pyx (setup.py; Cython and
 # pysam's headers come from build isolation; if the compile fails the install goes on without it)

@@ -5,15 +5,18 @@ the same sequence-bearing BAM, interleaved round by round so machine load hits e
 Usage:
   python benchmarks/count_speed.py [--python wheel=.venv/bin/python --python libdeflate=.venv-src/bin/python]
                                    [--pairs 1000000 5000000] [--rounds 5] [--data DIR] [--seed 1] [--python-loop]
+                                   [--pysam-reader]
 
 Each `--python LABEL=EXE` is one install of dnadx (e.g. the PyPI pysam wheel and `make venv
 PYSAM=source`); each runs `dnadx count --threads 1` and `--threads 2` (with `--python-loop`, also
-with DNADX_COUNT_LOOP=python: the pure-pysam per-record loop instead of dnadx/count/_fastcount.pyx). BAMs come from
+with DNADX_COUNT_LOOP=python: the pure-pysam per-record loop instead of dnadx/count/_fastcount.pyx; with
+`--pysam-reader`, also with DNADX_COUNT_READER=pysam: htslib reads the BAM instead of dnadx/count/bgzf.py). BAMs come from
 `benchmarks/make_bench_bam.py` (generated once into --data, default benchmarks/.data, git-ignored).
 Every round times each method once with GNU time (`%e %U %S %M`: wall, CPU, peak RSS of the
 largest process, workers included). Reported: median wall, median CPU, max RSS, and the median of
 the per-round ratio to samtools; the 1-minute load average before each round. Outputs are checked:
-every install and thread count writes the same counts table and count-qc.json, and `reads_kept`
+every install and thread count writes the same counts table and count-qc.json (apart from its `reader`
+field, which names the reader that ran), and `reads_kept`
 equals `samtools view -c -f 64 -F 3844 -q 20`. Prints a Markdown table for benchmarks/README.md.
 Needs `samtools` and `/usr/bin/time` (Debian packages samtools, time).
 """
@@ -45,6 +48,7 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]:
 
 def outputs(prefix: Path) -> tuple[bytes, dict]:
     qc = json.loads(Path(f"{prefix}.count-qc.json").read_text())
+    qc.pop("reader", None)  # names the path that ran; everything else must agree
     return gzip.decompress(Path(f"{prefix}.counts.tsv.gz").read_bytes()), qc
 
 
@@ -66,17 +70,19 @@ def pythons(specs: list[str]) -> dict[str, tuple[str, str]]:
 
 
 def bench_one(bam: Path, installs: dict[str, tuple[str, str]], rounds: int, out: Path,
-              python_loop: bool = False) -> tuple[list[tuple], list[float], int]:
+              python_loop: bool = False, pysam_reader: bool = False) -> tuple[list[tuple], list[float], int]:
     methods = {SAMTOOLS: ["samtools", "view", "-c", "-F", "0xF04", "-q", "20", str(bam)]}
     envs = {}
     runs = []  # output prefixes of every dnadx run, for the equality check
     for i, (label, (exe, built)) in enumerate(installs.items()):
-        for loop in ("", "python") if python_loop else ("",):
+        variants = [("", "")] + [("python", "")] * python_loop + [("", "pysam")] * pysam_reader
+        for loop, reader in variants:
             for t in (1, 2):
-                name = f"dnadx count --threads {t} ({label}, {'Python loop' if loop else built + ' loop'})"
-                prefix = out / f"i{i}_t{t}{'_py' if loop else ''}"
+                how = "pysam reader, " * bool(reader) + ("Python loop" if loop else built + " loop")
+                name = f"dnadx count --threads {t} ({label}, {how})"
+                prefix = out / f"i{i}_t{t}{'_py' if loop else ''}{'_pysam' if reader else ''}"
                 methods[name] = [exe, "-m", "dnadx", "count", str(bam), "--prefix", str(prefix), "--threads", str(t)]
-                envs[name] = {**os.environ, "DNADX_COUNT_LOOP": loop}
+                envs[name] = {**os.environ, "DNADX_COUNT_LOOP": loop, "DNADX_COUNT_READER": reader}
                 runs.append(prefix)
     res: dict[str, list] = {m: [] for m in methods}
     loads = []
@@ -112,6 +118,8 @@ def main(argv=None):
     ap.add_argument("--data", default=str(HERE / ".data"))
     ap.add_argument("--python-loop", action="store_true",
                     help="also time each install with DNADX_COUNT_LOOP=python (the pure-pysam loop)")
+    ap.add_argument("--pysam-reader", action="store_true",
+                    help="also time each install with DNADX_COUNT_READER=pysam (htslib reads the BAM, not bgzf.py)")
     args = ap.parse_args(argv)
     if not shutil.which("samtools") or not Path("/usr/bin/time").exists():
         raise SystemExit("needs samtools and /usr/bin/time: apt-get install -y samtools time")
@@ -124,7 +132,7 @@ def main(argv=None):
         if not bam.exists():
             subprocess.run([sys.executable, str(HERE / "make_bench_bam.py"), str(n), str(bam), "--seed", str(args.seed)],
                            check=True)
-        rows, loads, records = bench_one(bam, installs, args.rounds, data, args.python_loop)
+        rows, loads, records = bench_one(bam, installs, args.rounds, data, args.python_loop, args.pysam_reader)
         lines.append(f"| **{records:,} records** ({bam.stat().st_size / 1e6:.0f} MB) | | | | | |")
         lines += [f"| `{m}` | {w:.2f} | {c:.2f} | {rss} | **{r:.2f}** | {min(loads):.1f}-{max(loads):.1f} |"
                   for m, w, c, rss, r in rows]

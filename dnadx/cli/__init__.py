@@ -14,7 +14,25 @@ from dnadx import __version__
 from dnadx.core.errors import DnadxError
 
 # Order shown in `dnadx --help`.
-COMMANDS = ("count", "pon", "cnv", "score", "train", "cluster", "variants", "report", "run", "simulate")
+COMMANDS = ("count", "pon", "cnv", "score", "train", "cluster", "variants", "report", "run", "simulate",
+            "reference")
+
+
+class _Version(argparse.Action):
+    """`dnadx --version`: the version on stdout (scripts and the Nextflow modules read it) and, on stderr,
+    the reference bundle in use and where it was found."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version (stdout) and the reference bundle in use (stderr), then exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from dnadx.core.builds import bundle_source
+        d, source = bundle_source()
+        state = "" if (d / "MANIFEST.tsv").exists() else ", not found"
+        print(f"dnadx {__version__}")
+        print(f"reference bundle: {d} ({source}{state}; `dnadx reference` checks it)", file=sys.stderr)
+        parser.exit()
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -29,7 +47,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Liquid-biopsy low-pass WGS: copy number, tumour fraction, DNADX scores, "
                     "HER2 predictions and resistance annotation for plasma BAMs.",
     )
-    parser.add_argument("--version", action="version", version=f"dnadx {__version__}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in (only,) if only else COMMANDS:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import sys
+from io import StringIO
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +31,8 @@ def register(sub) -> None:
                     "to OUTDIR/<sample>/, batch outputs (summary.tsv, cohort.*, report.html) to OUTDIR/. Every BAM's "
                     "build (from its header contig lengths) must be --genome, checked before any work. SIGTERM "
                     "or ^C stop the workers, leave no partial file and exit 143 / 130; the same command resumes.")
-    p.add_argument("--input", required=True, help="samplesheet CSV: sample,bam[,index][,patient][,timepoint][,type]")
+    p.add_argument("--input", required=True, help="samplesheet CSV or TSV (UTF-8, with or without BOM): "
+                   "sample,bam[,index][,patient][,timepoint][,type]")
     p.add_argument("--outdir", required=True, help="output folder (created; a second concurrent run is refused)")
     add_genome(p)
     p.add_argument("--fasta", help="reference FASTA (CRAM input; enables variant calling)")
@@ -76,6 +79,17 @@ def run(args) -> int:
     return 0
 
 
+def _report_sheet(outdir: Path, samples) -> Path:
+    """The validated rows as a plain UTF-8 CSV for `dnadx report` (the input may be TSV, have a BOM, CRLF...)."""
+    buf = StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["sample", "patient", "timepoint", "type"])
+    writer.writerows([s.sample, s.patient, s.timepoint, s.type] for s in samples)
+    path = outdir / ".dnadx" / "samplesheet.csv"
+    io.write_text(buf.getvalue(), path)
+    return path
+
+
 def _run_batch(args, cfg: RunConfig, samples) -> dict[str, str]:
     """Every step, then summary.tsv, provenance.json and the report; returns the failures."""
     outdir = cfg.outdir
@@ -107,6 +121,6 @@ def _run_batch(args, cfg: RunConfig, samples) -> dict[str, str]:
         # the report stage rewrites summary.tsv with its QC-combined rows and writes report.html;
         # a report failure is logged, never allowed to hide the per-sample results
         from dnadx.cli import main as dnadx_main
-        if dnadx_main(["report", str(outdir), "--samplesheet", str(Path(args.input).resolve())]) != 0:
+        if dnadx_main(["report", str(outdir), "--samplesheet", str(_report_sheet(outdir, samples))]) != 0:
             stderr_log("dnadx run: warning: report stage failed; summary.tsv is the runner's own")
     return failed

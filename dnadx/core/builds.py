@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import os
 from pathlib import Path
 
@@ -14,22 +15,76 @@ from dnadx.core import params
 from dnadx.core.errors import ReferenceError_
 
 
-def bundle_dir() -> Path:
-    """`$DNADX_REFERENCE` if set, else `reference/` next to the package (source checkout)."""
+# the bundle inside an installed wheel: setup.py copies reference/ here at build time
+PACKAGED = Path(__file__).resolve().parents[1] / "_reference"
+# the bundle of a source checkout (editable install, `python -m dnadx` from the repository)
+CHECKOUT = Path(__file__).resolve().parents[2] / "reference"
+
+
+def bundle_source() -> tuple[Path, str]:
+    """(folder, where it came from): `$DNADX_REFERENCE` if set, else the copy installed with the package
+    (`dnadx/_reference/`, wheels), else `reference/` of the source checkout. The folder may lack a bundle."""
     env = os.environ.get("DNADX_REFERENCE")
-    d = Path(env) if env else Path(__file__).resolve().parents[2] / "reference"
+    if env:
+        return Path(env), "DNADX_REFERENCE"
+    if (PACKAGED / "MANIFEST.tsv").exists():
+        return PACKAGED, "installed with the package"
+    return CHECKOUT, "source checkout"
+
+
+def bundle_dir() -> Path:
+    """The reference bundle folder (see `bundle_source`); raise when it has no MANIFEST.tsv."""
+    d, source = bundle_source()
     if not (d / "MANIFEST.tsv").exists():
-        raise ReferenceError_(
-            f"{d}: reference bundle not found (no MANIFEST.tsv); set DNADX_REFERENCE to the "
-            "bundle folder or rebuild it with reference/build/build_bundle.py"
-        )
+        hint = ("point DNADX_REFERENCE at a bundle folder (one with MANIFEST.tsv) or unset it"
+                if source == "DNADX_REFERENCE" else
+                "reinstall dnadx (the wheel carries the bundle), set DNADX_REFERENCE to the bundle folder, "
+                "or rebuild it with reference/build/build_bundle.py")
+        raise ReferenceError_(f"{d}: reference bundle not found (no MANIFEST.tsv; from {source}); {hint}")
     return d
 
 
+def manifest_sha256(d: Path) -> dict[str, str]:
+    """Bundle-relative file -> sha256 from `d/MANIFEST.tsv` (read again when the manifest changes)."""
+    path = d / "MANIFEST.tsv"
+    st = path.stat()
+    return _read_manifest(path, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_manifest(path: Path, size: int, mtime_ns: int) -> dict[str, str]:
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    try:
+        return {r["file"]: r["sha256"] for r in rows}
+    except KeyError as exc:
+        raise ReferenceError_(f"{path}: expected columns file and sha256; rebuild the bundle "
+                              "(reference/build/build_bundle.py)") from exc
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def _verified(d: Path, rel: str, size: int, mtime_ns: int) -> bool:
+    """Whether bundle file `rel` matches its MANIFEST.tsv checksum (files the manifest does not list pass);
+    cached on size and mtime, so each file is hashed once per process."""
+    want = manifest_sha256(d).get(rel)
+    return want is None or file_sha256(d / rel) == want
+
+
 def bundle_path(rel: str) -> Path:
-    p = bundle_dir() / rel
+    """Path of a bundle file, its sha256 checked against MANIFEST.tsv at its first use in this process."""
+    d = bundle_dir()
+    p = d / rel
     if not p.exists():
         raise ReferenceError_(f"{p}: reference file missing; rebuild the bundle (reference/build/build_bundle.py)")
+    st = p.stat()
+    if not _verified(d, rel, st.st_size, st.st_mtime_ns):
+        raise ReferenceError_(f"{p}: changed since the bundle was built (sha256 differs from MANIFEST.tsv); "
+                              "restore it (reinstall dnadx) or rebuild the bundle with reference/build/build_bundle.py")
     return p
 
 

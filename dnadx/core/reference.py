@@ -3,35 +3,37 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 
 import pandas as pd
 
 from dnadx.core import io, params, schemas
 from dnadx.core.builds import (  # noqa: F401 - re-exported
-    bundle_dir, bundle_path as _path, check_genome, genome_from_lengths, normalise_chrom)
+    bundle_dir, bundle_path as _path, bundle_source, check_genome, file_sha256, genome_from_lengths,
+    manifest_sha256, normalise_chrom)
 from dnadx.core.errors import ReferenceError_
 
 
 def verify_checksums() -> list[str]:
     """Return the bundle files whose sha256 differs from MANIFEST.tsv (empty list = intact)."""
     d = bundle_dir()
-    man = pd.read_csv(d / "MANIFEST.tsv", sep="\t")
-    bad = []
-    for rel, sha in zip(man["file"], man["sha256"]):
-        p = d / rel
-        if not p.exists() or hashlib.sha256(p.read_bytes()).hexdigest() != sha:
-            bad.append(rel)
-    return bad
+    return [rel for rel, sha in manifest_sha256(d).items()
+            if not (d / rel).is_file() or file_sha256(d / rel) != sha]
 
 
-def require_intact() -> None:
-    """Raise ReferenceError_ naming the first bundle file whose sha256 differs from MANIFEST.tsv."""
-    bad = verify_checksums()
+def builds() -> list[str]:
+    """The genome builds the bundle has (a folder with chrom_sizes.tsv), in params.GENOMES order."""
+    d = bundle_dir()
+    return [g for g in params.GENOMES if (d / g / "chrom_sizes.tsv").is_file()]
+
+
+def require_intact(bad: list[str] | None = None) -> None:
+    """Raise ReferenceError_ naming the first bundle file whose sha256 differs from MANIFEST.tsv
+    (``bad``: the result of `verify_checksums` when the caller has it already)."""
+    bad = verify_checksums() if bad is None else bad
     if bad:
         raise ReferenceError_(f"{bundle_dir() / bad[0]}: missing or changed since the bundle was built "
-                              f"({len(bad)} file(s) differ from MANIFEST.tsv); restore it or rebuild the bundle "
-                              "with reference/build/build_bundle.py")
+                              f"({len(bad)} file(s) differ from MANIFEST.tsv); restore it (reinstall dnadx) or "
+                              "rebuild the bundle with reference/build/build_bundle.py")
 
 
 def manifest() -> pd.DataFrame:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dnadx.core.errors import InputError
@@ -23,6 +24,7 @@ class Sample:
     patient: str
     timepoint: str
     type: str
+    line: int = field(default=0, compare=False)  # the row's line in the samplesheet (0: not from a file)
 
 
 def _index_for(bam: Path) -> Path | None:
@@ -33,35 +35,106 @@ def _index_for(bam: Path) -> Path | None:
     return None
 
 
-def read_samplesheet(path) -> list[Sample]:
-    """Parse and validate ``path`` (CSV: sample,bam[,index][,patient][,timepoint][,type]).
+# How to save a sheet dnadx reads; every format/encoding error ends with it.
+SAVE_AS = ("save it as CSV UTF-8 (Excel: File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'; "
+           "LibreOffice: Text CSV, character set UTF-8) or as tab-separated UTF-8 text (.tsv)")
+DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon"}
+_BY_EXTENSION = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+# (leading bytes, what the file is), longest first: UTF-32 BOMs start like UTF-16 ones
+_NOT_TEXT = (
+    (b"\xff\xfe\x00\x00", "UTF-32 text"), (b"\x00\x00\xfe\xff", "UTF-32 text"),
+    (b"\xff\xfe", "UTF-16 text (Excel 'Unicode Text')"), (b"\xfe\xff", "UTF-16 text"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls), not a text table"),
+    (b"PK\x03\x04", "a spreadsheet workbook (.xlsx/.ods: a zip archive), not a text table"),
+)
 
-    Relative paths are resolved against the samplesheet's folder. Raises InputError listing every
-    problem as `row N: field: problem`.
+
+def _decode(path: Path, raw: bytes) -> str:
+    """The file's text: UTF-8 with or without a byte-order mark; anything else raises naming what it is."""
+    what = next((name for magic, name in _NOT_TEXT if raw.startswith(magic)), None)
+    if what is None and raw[:200].count(b"\x00") * 4 >= len(raw[:200]) > 0:  # every other byte NUL: ASCII as UTF-16
+        what = "UTF-16 text without a byte-order mark"
+    if what:
+        raise InputError(f"{path}: the samplesheet is {what}; {SAVE_AS}")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InputError(f"{path}: line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8 (probably Windows-1252/"
+                         f"Latin-1, Excel's plain 'CSV (Comma delimited)'); {SAVE_AS}") from None
+
+
+def _delimiter(path: Path, first_line: str) -> str:
+    """The delimiter whose split of the header line names both `sample` and `bam`, else by file extension."""
+    for d in DELIMITERS:
+        cells = {c.strip().strip('"') for c in first_line.split(d)}
+        if set(REQUIRED) <= cells:
+            return d
+    return _BY_EXTENSION.get(path.suffix.lower(), ",")
+
+
+def read_rows(path) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
+    """Read a samplesheet as people write them: (header, [(line number, row)], problems).
+
+    UTF-8 with or without a byte-order mark, LF or CRLF line ends, comma, tab or semicolon delimited
+    (sniffed from the header line, else by extension: .tsv/.tab tab, otherwise comma), quoted fields;
+    blank lines and empty trailing columns are ignored. Cells are stripped; a row's missing cells are
+    empty. UTF-16, non-UTF-8 text and spreadsheet files raise InputError naming the format and how to save
+    it. ``problems`` lists unnamed or repeated columns and rows with more cells than the header.
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: samplesheet not found")
+    text = _decode(path, path.read_bytes())
+    delim = _delimiter(path, text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     try:
-        text = path.read_text()
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not a text CSV file ({exc})") from exc
-    rows = list(csv.DictReader(text.splitlines()))
-    header = next(csv.reader(text.splitlines()), [])
-    problems = []
+        records = [(reader.line_num, [c.strip() for c in rec]) for rec in reader]
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {reader.line_num}: {exc} (a quote opened and never closed?); "
+                         f"fix the quoting or {SAVE_AS}") from None
+    records = [(n, rec) for n, rec in records if any(rec)]  # blank lines, and Excel's ",,," rows
+    if not records:
+        raise InputError(f"{path}: empty samplesheet; expected a header sample,bam[,index][,patient][,timepoint]"
+                         "[,type] and one row per sample")
+    header = records[0][1]
+    while header and not header[-1]:
+        header.pop()
+    problems = [f"header: column {i} has no name" for i, c in enumerate(header, start=1) if not c]
+    problems += [f"header: column {c!r} appears more than once" for c in sorted({c for c in header if c and
+                                                                                    header.count(c) > 1})]
+    rows = []
+    for line, rec in records[1:]:
+        extra = [c for c in rec[len(header):] if c]
+        if extra:
+            problems.append(f"row {line}: {len(header) + len(extra)} {DELIMITERS[delim]}-separated fields, the header "
+                            f"has {len(header)} (an unquoted {DELIMITERS[delim]} inside a field?)")
+        rows.append((line, {c: (rec[i] if i < len(rec) else "") for i, c in enumerate(header) if c}))
+    return header, rows, problems
+
+
+def read_samplesheet(path) -> list[Sample]:
+    """Parse and validate ``path`` (sample,bam[,index][,patient][,timepoint][,type]; see `read_rows` for the
+    encodings and delimiters accepted).
+
+    Relative paths are resolved against the samplesheet's folder. Raises InputError listing every
+    problem as `row N: field: problem` (N: the line in the file).
+    """
+    path = Path(path)
+    header, rows, problems = read_rows(path)
     missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
+    unknown = [c for c in header if c and c not in REQUIRED + OPTIONAL]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected "
-                         f"sample,bam[,index][,patient][,timepoint][,type]")
+                         f"sample,bam[,index][,patient][,timepoint][,type] (header read: {', '.join(header)})")
     if unknown:
         problems.append(f"header: unknown column(s) {', '.join(unknown)} (allowed: {', '.join(REQUIRED + OPTIONAL)})")
     if not rows:
         raise InputError(f"{path}: no samples (only a header)")
     seen: dict[str, int] = {}
     out = []
-    for i, row in enumerate(rows, start=2):
-        sid = (row.get("sample") or "").strip()
+    for i, row in rows:
+        sid = row["sample"]
         if not sid:
             problems.append(f"row {i}: sample: empty")
         elif not SAMPLE_ID.match(sid):
@@ -71,8 +144,8 @@ def read_samplesheet(path) -> list[Sample]:
             problems.append(f"row {i}: sample: {sid!r} duplicates row {seen[sid]}")
         else:
             seen[sid] = i
-        bam_txt = (row.get("bam") or "").strip()
-        idx_txt = (row.get("index") or "").strip()
+        bam_txt = row["bam"]
+        idx_txt = row.get("index", "")
         bam = index = None
         if "\x00" in bam_txt + idx_txt:  # os.stat would raise ValueError on it
             problems.append(f"row {i}: bam/index: path contains a NUL byte")
@@ -88,13 +161,13 @@ def read_samplesheet(path) -> list[Sample]:
                 index = (path.parent / idx_txt).resolve() if idx_txt else _index_for(bam)
                 if index is None or not index.exists():
                     problems.append(f"row {i}: index: no index for {bam_txt}; run `samtools index {bam_txt}`")
-        kind = (row.get("type") or "plasma").strip() or "plasma"
+        kind = row.get("type") or "plasma"
         if kind not in TYPES:
             problems.append(f"row {i}: type: {kind!r} must be one of {', '.join(TYPES)}")
-        patient = (row.get("patient") or "").strip() or sid
+        patient = row.get("patient") or sid
         if patient and not SAMPLE_ID.match(patient):
             problems.append(f"row {i}: patient: {patient!r} is not a safe id")
-        out.append(Sample(sid, bam or Path(), index, patient, (row.get("timepoint") or "").strip(), kind))
+        out.append(Sample(sid, bam or Path(), index, patient, row.get("timepoint", ""), kind, i))
     if problems:
         raise InputError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
     return out
@@ -106,12 +179,12 @@ def check_builds(sheet, samples: list[Sample], builds: dict[str, str | None], ge
     Parameters
     ----------
     sheet : the samplesheet path (named in the message).
-    samples : the validated rows, in samplesheet order (row number = position + 2).
+    samples : the validated rows, in samplesheet order (row number: `Sample.line`, else position + 2).
     builds : sample id -> build detected from its BAM header contig lengths; None when the header
         could not be read or matches no build (that sample's `count` step then reports why).
     genome : the batch build (`dnadx run --genome`).
     """
-    off = [(i, s.sample, builds[s.sample]) for i, s in enumerate(samples, start=2)
+    off = [(s.line or i, s.sample, builds[s.sample]) for i, s in enumerate(samples, start=2)
            if builds.get(s.sample) not in (None, genome)]
     if not off:
         return

@@ -20,6 +20,7 @@ import pysam
 
 from dnadx.core import params
 from dnadx.core.builds import genome_from_lengths, normalise_chrom
+from dnadx.count import bgzf
 from dnadx.count.text import FineCounts, contig_rows, deflate_piece
 from dnadx.core.errors import DataError, InputError
 
@@ -95,12 +96,20 @@ def _count_task(args):
     return _count_and_encode(_WORKER["bam"], *args)
 
 
-def _count_and_encode(bam, path, contig, length, opts, ucsc, encode):
-    """One contig's counts; with ``encode`` also its table rows, deflated (in the worker, so formatting
-    and compressing run in parallel with the other contigs' counting)."""
-    res = _count_contig(bam, path, contig, length, opts)
+def _count_and_encode(bam, path, contig, length, opts, ucsc, encode, span=False):
+    """One contig's counts and the reader that made them; with ``encode`` also its table rows, deflated (in
+    the worker, so formatting and compressing run in parallel with the other contigs' counting).
+    ``span``: the contig's record span from the .bai for the BGZF reader (None: no records), False: pysam."""
+    res, reader = None, "pysam"
+    if span is not False:
+        try:
+            res, reader = _count_contig_bgzf(path, bam.get_tid(contig), span, contig, length, opts), bgzf.READER
+        except bgzf.Fallback:
+            res = None
+    if res is None:
+        res = _count_contig(bam, path, contig, length, opts)
     piece = deflate_piece(contig_rows(ucsc, res[1], opts.bin_size, length)) if encode else None
-    return (*res, piece)
+    return (*res, reader, piece)
 
 
 def _load_fast():
@@ -147,6 +156,29 @@ def _count_contig_fast(bam, path, contig, length, opts):
     t = dict(zip(_TALLY, tally.tolist()))
     drops = {k: t[k] for k in FILTERS}
     return contig, counts, hist, drops, t["records"], t["mates"], t["single"], t["paired"]
+
+
+def _count_contig_bgzf(path, tid, span, contig, length, opts):
+    """Same as _count_contig_fast, reading the BAM with dnadx/count/bgzf.py; raises bgzf.Fallback."""
+    counts, hist, tally = bgzf.count_contig(Path(path), tid, span, -(-length // opts.bin_size), opts,
+                                            params.FRAGMENT_HIST_MAX)
+    if tally is None:
+        raise InputError(_beyond_contig(path, contig, length))
+    t = dict(zip(_TALLY, tally.tolist()))
+    drops = {k: t[k] for k in FILTERS}
+    return contig, counts, hist, drops, t["records"], t["mates"], t["single"], t["paired"]
+
+
+def count_reader(path=None, *, fasta=None) -> str:
+    """``bgzf-libdeflate`` when `dnadx count` reads BAMs with dnadx/count/bgzf.py (needs the `deflate` wheel and
+    the compiled loop; with ``path``: and that file is a BAM with a .bai index), else ``pysam``. Per contig the
+    reader still hands anything it does not expect to pysam; count-qc.json's ``reader`` says what ran."""
+    if not bgzf.available():
+        return "pysam"
+    if path is None:
+        return bgzf.READER
+    with open_alignment(path, fasta=fasta) as f:
+        return bgzf.READER if _magic(Path(path))[:4] != b"CRAM" and bgzf.spans(Path(path), f.nreferences) else "pysam"
 
 
 def _beyond_contig(path, contig, length) -> str:
@@ -245,8 +277,11 @@ def _count_open(bam, path: Path, fasta, options: CountOptions, threads: int, pro
     if not is_cram and sum(stats.values()) + nocoord == 0:  # CRAM indexes carry no counts
         raise DataError(f"{path}: contains no reads")
     order = sorted(canonical, key=lambda c: (-stats.get(canonical[c], 0), -lengths[canonical[c]]))
+    # the BGZF reader's start per contig (BAM with a .bai); False: the contig is read with pysam
+    spans = None if is_cram else bgzf.spans(path, bam.nreferences)
+    span = {c: spans[bam.get_tid(c)] if spans is not None else False for c in canonical.values()}
     # largest contigs first: with imap_unordered (one contig per task) the workers then finish together
-    tasks = [(str(path), canonical[c], lengths[canonical[c]], options, c, encode) for c in order]
+    tasks = [(str(path), canonical[c], lengths[canonical[c]], options, c, encode, span[canonical[c]]) for c in order]
     show = sys.stderr.isatty() if progress is None else progress
     results = {}
     if threads > 1:
@@ -262,9 +297,10 @@ def _count_open(bam, path: Path, fasta, options: CountOptions, threads: int, pro
     hist = np.zeros(params.FRAGMENT_HIST_MAX + 1, dtype=np.int64)
     drops = dict.fromkeys(FILTERS, 0)
     records = mates = single = paired = 0
-    per_contig, pieces = [], []
+    per_contig, pieces, readers = [], [], set()
     for ucsc in chroms:
-        _, c, h, d, rec, m, s, p, piece = results[canonical[ucsc]]
+        _, c, h, d, rec, m, s, p, reader, piece = results[canonical[ucsc]]
+        readers.add(reader)
         per_contig.append(c)
         pieces.append(piece)
         hist += h
@@ -277,7 +313,8 @@ def _count_open(bam, path: Path, fasta, options: CountOptions, threads: int, pro
     if records + nocoord + other_records == 0:
         raise DataError(f"{path}: contains no reads")
     qc = _qc(kept, drops, hist, records, mates, single, paired, nocoord, other_records, options)
-    qc.update({"genome": genome, "chrom_naming": naming, "input": path.name})
+    qc.update({"genome": genome, "chrom_naming": naming, "input": path.name,
+               "reader": " + ".join(sorted(readers)) or "pysam"})
     if kept == 0:
         detail = ", ".join(f"{k} {v}" for k, v in drops.items() if v)
         raise DataError(f"{path}: no reads passed the filters (dropped: {detail or 'none seen on chr1-22/X/Y'}); "

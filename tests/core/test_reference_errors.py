@@ -7,7 +7,7 @@ import shutil
 import time
 
 from dnadx.core import reference
-from tests.helpers import run_proc
+from tests.helpers import assert_fails, run_proc
 
 
 def _bundle_copy(tmp_path):
@@ -48,3 +48,34 @@ def test_stale_index(small_bam, tmp_path):
     os.utime(str(bam) + ".bai", (old, old))
     r = run_proc("count", bam, "--prefix", tmp_path / "x")
     assert r.returncode == 2 and "older than the alignment file" in r.stderr and "samtools index" in r.stderr
+
+
+def test_changed_file_caught_at_first_use(small_bam, tmp_path, monkeypatch):
+    """Any command checks a bundle file's sha256 against MANIFEST.tsv when it first reads it."""
+    ref = _bundle_copy(tmp_path)
+    with open(ref / "GRCh38" / "chrom_sizes.tsv", "a") as fh:
+        fh.write("chrUn\t10\n")
+    monkeypatch.setenv("DNADX_REFERENCE", str(ref))
+    r = run_proc("count", small_bam, "--prefix", tmp_path / "x")
+    assert_fails(r, 3, "chrom_sizes.tsv: changed since the bundle was built", "MANIFEST.tsv")
+
+
+def test_reference_command_reports_bundle_and_checksums(tmp_path, monkeypatch):
+    r = run_proc("reference")
+    assert r.returncode == 0, r.stderr
+    assert f"bundle: {reference.bundle_dir()}" in r.stdout and "builds: GRCh38, GRCh37" in r.stdout
+    assert "checksums: 17/17 files match MANIFEST.tsv" in r.stdout
+    ref = _bundle_copy(tmp_path)
+    os.unlink(ref / "GRCh37" / "arms.tsv")
+    monkeypatch.setenv("DNADX_REFERENCE", str(ref))
+    r = run_proc("reference")
+    assert "found via: DNADX_REFERENCE" in r.stdout and "checksums: 16/17 files match" in r.stdout
+    assert_fails(r, 3, "GRCh37/arms.tsv: missing or changed")
+
+
+def test_version_names_the_bundle(tmp_path, monkeypatch):
+    r = run_proc("--version")
+    assert r.returncode == 0 and f"reference bundle: {reference.bundle_dir()} (source checkout" in r.stderr
+    monkeypatch.setenv("DNADX_REFERENCE", str(tmp_path))
+    r = run_proc("--version")
+    assert r.returncode == 0 and f"reference bundle: {tmp_path} (DNADX_REFERENCE, not found" in r.stderr

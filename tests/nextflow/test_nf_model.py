@@ -149,7 +149,9 @@ def test_container_tag_is_package_version(processes, nf_model):
         assert _unquote(container[len("container "):]) == f"ghcr.io/dnadx/dnadx:{dnadx.__version__}", name
     dockerfile = (REPO / "containers/Dockerfile").read_text()
     assert f'org.opencontainers.image.version="{dnadx.__version__}"' in dockerfile
-    assert "procps" in dockerfile and "COPY reference/" in dockerfile and "DNADX_REFERENCE=" in dockerfile
+    # the bundle goes into the wheel (setup.py), so the wheel build context needs reference/ and MANIFEST.in
+    assert "procps" in dockerfile and "COPY reference/ /tmp/dnadx-src/reference/" in dockerfile
+    assert "MANIFEST.in" in dockerfile and "&& dnadx reference" in dockerfile
     pyproject = (REPO / "pyproject.toml").read_text()
     assert f'version = "{dnadx.__version__}"' in pyproject
 

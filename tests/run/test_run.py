@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from dnadx.report.summary import COLUMNS
-from tests.helpers import run_cli, run_proc
+from tests.helpers import assert_fails, run_cli, run_proc
 
 BATCH = [("N1", "normal", "flat", 0.0, 11), ("N2", "normal", "flat", 0.0, 12), ("N3", "normal", "flat", 0.0, 13),
          ("P1", "plasma", "erbb2", 0.3, 21), ("P2", "plasma", "flat", 0.0, 22)]
@@ -61,14 +61,18 @@ def test_outputs_and_summary_contract(batch):
     assert sum(cnv["dropped_bins"].values()) == int((bins["usable"] == 0).sum())
 
 
-def test_resume_skips_and_reproduces(batch):
-    d, out = batch
+def _rerun_skips_all_and_reproduces(sheet, out):
     before = _digest(out)
-    r = run_proc("run", "--input", d / "samplesheet.csv", "--outdir", out, "--cores", 2)
+    r = run_proc("run", "--input", sheet, "--outdir", out, "--cores", 2)
     assert r.returncode == 0, r.stderr
     steps = [line for line in r.stderr.splitlines() if line.startswith("[")]
     assert len(steps) >= 2 * len(BATCH) + 1 and all(line.endswith("up to date, skipped") for line in steps)
     assert _digest(out) == before
+
+
+def test_resume_skips_and_reproduces(batch):
+    d, out = batch
+    _rerun_skips_all_and_reproduces(d / "samplesheet.csv", out)
 
 
 def test_fresh_run_gives_identical_outputs(batch, tmp_path):
@@ -99,6 +103,28 @@ def test_samplesheet_problems_reported_together(batch, tmp_path):
     for needle in ("row 3: sample: 'ok' duplicates row 2", "row 4: sample", "row 5: bam", "row 5: type"):
         assert needle in r.stderr, r.stderr
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("name, encode", [
+    ("excel.csv", lambda text: ("\ufeff" + text.replace("\n", "\r\n")).encode()),  # Excel "CSV UTF-8": BOM + CRLF
+    ("sheet.tsv", lambda text: text.replace(",", "\t").encode()),
+])
+def test_samplesheet_as_people_save_it(batch, name, encode):
+    """The batch's own sheet saved by Excel (BOM + CRLF) or as TSV describes the same batch: every step is
+    up to date and the outputs (report included, re-made from the sheet) are unchanged."""
+    d, out = batch
+    sheet = d / name
+    sheet.write_bytes(encode((d / "samplesheet.csv").read_text()))
+    _rerun_skips_all_and_reproduces(sheet, out)
+
+
+def test_utf16_samplesheet_is_one_clear_error(batch, tmp_path):
+    d, _ = batch
+    sheet = d / "unicode-text.csv"
+    sheet.write_bytes((d / "samplesheet.csv").read_text().encode("utf-16"))
+    r = run_proc("run", "--input", sheet, "--outdir", tmp_path / "o")
+    assert_fails(r, 2, "unicode-text.csv: the samplesheet is UTF-16 text", "CSV UTF-8")
+    assert r.stderr.startswith("dnadx run: error: ") and not (tmp_path / "o").exists()
 
 
 def test_cnv_and_pon_command_lines(batch, tmp_path):
