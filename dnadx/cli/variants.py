@@ -32,7 +32,9 @@ def register(sub) -> None:
     p.add_argument("--build-error-model", nargs="+", metavar="NORMAL_BAM", help="build a background error model "
                    "from healthy-donor BAMs and exit")
     p.add_argument("--cnv", help="PREFIX.cnv.json of this sample (`dnadx cnv`) for copy-number events")
-    p.add_argument("--previous-cnv", help="cnv.json of an earlier sample of the same patient (HER2 switching)")
+    p.add_argument("--previous-cnv", nargs="+", metavar="EARLIER.cnv.json",
+                   help="cnv.json of the earlier timepoints of the same patient, earliest first (each with its "
+                        "bins table beside it): HER2 switching / ERBB2 loss against the latest assessable one")
     p.add_argument("--matched-blood", help="BAM of matched blood cells: TP53 calls present there are flagged as "
                    "clonal haematopoiesis")
     p.add_argument("--sample", help="sample id (default: prefix file name)")
@@ -115,7 +117,7 @@ def run(args) -> int:
     sample = args.sample or Path(args.prefix).name
     model = vcf_io.read_error_model(args.error_model) if args.error_model else None
     cnv, bins = _read_cnv(args.cnv)
-    previous = _read_cnv(args.previous_cnv) if args.previous_cnv else None
+    previous = [_read_cnv(p) for p in args.previous_cnv] if args.previous_cnv else None
     genome, targets, fetch, depth, alleles = _pile(args.bam, args.fasta, opts)
     kb = vcf_io.read_kb()
     hot = _hotspots(kb, genome)

@@ -10,10 +10,13 @@ COLUMNS = ["sample", "patient", "timepoint", "type", "reads_kept", "tumor_fracti
 
 
 def summary_row(sample: dict, cnv: dict | None, score: dict | None, group: dict | None,
-                resistance: str | None, failure: str | None = None, *, qc: dict | None = None) -> dict:
+                resistance: str | None, failure: str | None = None, *, qc: dict | None = None,
+                erbb2_state: dict | None = None) -> dict:
     """One summary row. ``sample`` holds sample/patient/timepoint/type; missing stages give NA.
 
     ``qc`` (from ``dnadx.report.qc.assess``), when given, supplies qc_status and qc_reasons.
+    ``erbb2_state`` (``dnadx.report.longitudinal.sample_state``: the one ERBB2 rule), when given, supplies
+    erbb2_call, erbb2_log2 and erbb2_copy_number, so they match the report and resistance.tsv.
     """
     row = {c: None for c in COLUMNS}
     row.update({k: sample.get(k) for k in ("sample", "patient", "timepoint", "type")})
@@ -29,6 +32,9 @@ def summary_row(sample: dict, cnv: dict | None, score: dict | None, group: dict 
         for key in ("erbb2_log2", "erbb2_copy_number", "erbb2_call", "erbb2_amplicon_score", "her2_dna_probability"):
             if key in score:
                 row[key] = score[key]
+    if cnv and erbb2_state:
+        row.update(erbb2_call=erbb2_state["call"], erbb2_log2=erbb2_state.get("erbb2_log2"),
+                   erbb2_copy_number=erbb2_state.get("erbb2_copy_number"))
     if group:
         row["group"] = group.get("group")
     row["resistance"] = resistance

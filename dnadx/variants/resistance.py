@@ -1,15 +1,19 @@
 """Resistance annotation: point-mutation assessment + copy-number events + knowledge base.
 
 Copy-number events are read from the `dnadx cnv` outputs (cnv.json + bins table) at the
-sample's tumour fraction p and ploidy phi; the tumour copy state c of a gene is the one `genes_of_interest`
-reports (else, like a region such as 17p, the median `copy_number` of its usable bins). Calls:
-  amplification   c / phi >= AMP_RATIO (the ISH HER2/CEP17 >= 2.0 threshold, ASCO/CAP)
-  loss            c < round(phi)  (17p arm, TP53, ARID1B, ERBB2)
-  HER2 switching  ERBB2 amplified or gained in the earlier sample of the patient and neither
-                  now (both samples assessable)
-A copy-number event is `not_assessable` when p < MIN_TUMOUR_FRACTION (the diluted signal is
-within noise; ichorCNA's ~3% detection floor), the cnv QC failed, or the locus has no usable
-bin. Every event row carries the tumour fraction it was read at.
+sample's tumour fraction p and ploidy phi.
+
+ERBB2 follows the one rule of `dnadx.scores.erbb2` (the same call `dnadx score` writes and
+`dnadx report` shows): ``amplification`` is called when the sample's ERBB2 call is amplified,
+``copy loss`` when it is loss, both not_assessable when the call is; with earlier timepoints
+(``--previous-cnv``, earliest first) one more row compares with the latest assessable one
+(``erbb2.change``): called, and named by its event, when a HER2 switch or ERBB2 loss is flagged.
+
+17p, TP53 and ARID1B: the tumour copy state c of a gene is the one `genes_of_interest` reports
+(else, like a region such as 17p, the median `copy_number` of its usable bins); loss when
+c < round(phi). Not_assessable when no tumour is detected (tumour-fraction interval reaching 0),
+p < MIN_TUMOUR_FRACTION (ichorCNA's ~3% detection floor), the cnv QC failed, or the locus has
+no usable bin. Every event row carries the tumour fraction it was read at.
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-AMP_RATIO = 2.0
+from dnadx.scores import erbb2
+
+# resistance.tsv alteration of the ERBB2 row comparing with an earlier timepoint (when nothing is flagged;
+# a flagged change is named by its event, dnadx.scores.erbb2.EVENTS)
+CHANGE_ALTERATION = "ERBB2 change since the earlier timepoint (HER2 switching)"
 MIN_TUMOUR_FRACTION = 0.03
 # Clonal haematopoiesis: TP53 is a common CH gene, and CH clones in plasma are mostly below
 # 10% VAF (Razavi et al., Nat Med 2019); without matched blood such calls may not be tumour.
@@ -56,8 +64,6 @@ def _cn_call(state: dict, cnv: dict) -> str:
     cn, phi = state["copy_number"], float(cnv.get("ploidy") or 2.0)
     if not np.isfinite(cn):
         return "not_assessable"
-    if cn / phi >= AMP_RATIO:
-        return "amplified"
     if cn < round(phi):
         return "loss"
     return "gain" if cn > round(phi) else "neutral"
@@ -72,6 +78,8 @@ def _assessable(cnv: dict | None, state: dict) -> str | None:
         return "copy-number QC failed: " + "; ".join(cnv.get("qc_reasons") or [])
     if tf is None or tf < MIN_TUMOUR_FRACTION:
         return f"tumour fraction {tf} below {MIN_TUMOUR_FRACTION}: copy-number events not readable"
+    if cnv.get("tumor_detected") is False:
+        return f"no tumour detected (tumour fraction {tf:.3f}, interval reaches 0): copy-number events not readable"
     if state["usable_bins"] == 0:
         return "no usable bin at this locus"
     return None
@@ -97,24 +105,27 @@ def copy_number_events(cnv: dict | None, bins: pd.DataFrame | None, loci: dict, 
                     "tumor_fraction": tf, "log2": state["log2"], "copy_number": state["copy_number"],
                     "detail": reason or detail, "_kind": kind})
 
-    e = gene_state(cnv, bins, "ERBB2", loci["ERBB2"])
-    reason = _assessable(cnv, e)
-    call = _cn_call(e, cnv or {})
-    row("ERBB2", "amplification", e, call == "amplified", reason,
-        f"ERBB2 copy state {e['copy_number']:g} (ploidy {(cnv or {}).get('ploidy')}, log2 {e['log2']:.3f}): {call}", "amp")
-    if previous is not None:
-        pcnv, pbins = previous
-        pe = gene_state(pcnv, pbins, "ERBB2", loci["ERBB2"])
-        preason = _assessable(pcnv, pe)
-        pcall = _cn_call(pe, pcnv)
-        switched = pcall in ("amplified", "gain") and call in ("neutral", "loss")
-        why = reason or (f"earlier sample: {preason}" if preason else None)
-        row("ERBB2", "loss relative to earlier sample (HER2 switching)", e, switched, why,
-            f"earlier sample {pcnv.get('sample', '')} ERBB2 {pcall} (copy {pe['copy_number']:g}, tumour fraction "
-            f"{pcnv.get('tumor_fraction')}) -> now {call} (copy {e['copy_number']:g}, tumour fraction {tf})", "switch")
-    else:
-        row("ERBB2", "copy loss", e, call == "loss", reason,
-            f"ERBB2 copy state {e['copy_number']:g}: {call} (no earlier sample given for HER2 switching)", "loss")
+    # ERBB2: the one rule of dnadx.scores.erbb2 (as `dnadx score` and `dnadx report`)
+    cur = erbb2.sample_state(cnv, bins)
+    e = {"log2": cur["erbb2_log2"] if cur["erbb2_log2"] is not None else np.nan,
+         "copy_number": cur["erbb2_copy_number"] if cur["erbb2_copy_number"] is not None else np.nan}
+    na = None if cnv is not None else "no copy-number input (--cnv)"
+    if na is None and cur["call"] == "not_assessable":
+        na = f"ERBB2 not assessable: {cur['call_reason']}"
+    for label, want in (("amplification", "amplified"), ("copy loss", "loss")):
+        row("ERBB2", label, e, cur["call"] == want, na, f"ERBB2 {cur['call']}: {cur['call_reason']}",
+            "amp" if want == "amplified" else "loss")
+    if previous:
+        earlier = [erbb2.sample_state(pc, pb) for pc, pb in previous]
+        prev = erbb2.last_assessable(earlier)
+        if prev is None:
+            event, flagged, detail = "not_assessable", False, "no earlier timepoint with an assessable ERBB2 call"
+        else:
+            event, flagged, detail = erbb2.change(prev, cur)
+        why = "no copy-number input (--cnv)" if cnv is None else (
+            f"{event}: {detail}" if event == "not_assessable" else None)
+        row("ERBB2", erbb2.EVENTS[event] if flagged else CHANGE_ALTERATION, e, flagged, why,
+            f"{event}: {detail}", "switch")
     p17 = arms[(arms["chrom"] == "chr17") & (arms["arm"] == "p")].iloc[0]
     for gene, label, locus in (("TP53", "17p loss", ("chr17", int(p17["start"]), int(p17["end"]))),
                                ("TP53", "TP53 copy loss", loci["TP53"]),

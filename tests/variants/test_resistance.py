@@ -6,14 +6,16 @@ import numpy as np
 import pandas as pd
 
 from dnadx.core import reference
+from dnadx.scores import erbb2
 from dnadx.variants import resistance, vcf as vcf_io
 
 LOCI = resistance.gene_loci(vcf_io.read_targets("GRCh38"))
 ARMS = reference.arms("GRCh38")
 
 
-def _bins(erbb2_cn: int, p17_cn: int, arid1b_cn: int = 2) -> pd.DataFrame:
-    """500 kb bins on chr17 and chr6 with the contract's columns; copy states set per region."""
+def _bins(erbb2_cn: int, p17_cn: int, arid1b_cn: int = 2, tf: float = 0.4) -> pd.DataFrame:
+    """500 kb bins on chr17 and chr6 with the contract's columns; copy states set per region, log2 the
+    contract's expectation at tumour fraction ``tf`` (no noise), segments = runs of equal copy state."""
     rows = []
     for chrom, length in (("chr17", 83_000_000), ("chr6", 170_000_000)):
         for s in range(0, length, 500_000):
@@ -24,24 +26,28 @@ def _bins(erbb2_cn: int, p17_cn: int, arid1b_cn: int = 2) -> pd.DataFrame:
                 cn = erbb2_cn
             if chrom == "chr6" and 156_500_000 <= s < 157_500_000:
                 cn = arid1b_cn
-            rows.append((chrom, s, s + 500_000, 1, np.log2(max(cn, 0.5) / 2), cn))
-    return pd.DataFrame(rows, columns=["chrom", "start", "end", "usable", "segment_log2", "copy_number"])
+            rows.append((chrom, s, s + 500_000, 1, erbb2.expected_log2(cn, tf, 2.0), cn))
+    b = pd.DataFrame(rows, columns=["chrom", "start", "end", "usable", "log2", "copy_number"])
+    b["segment"] = np.cumsum((b["chrom"] != b["chrom"].shift()) | (b["copy_number"] != b["copy_number"].shift()))
+    return b.assign(segment_log2=b["log2"])
 
 
 def _cnv(tf: float, erbb2_cn: int, sample="S1", qc="pass") -> dict:
     return {"sample": sample, "tumor_fraction": tf, "tumor_fraction_ci": [tf * 0.8, tf * 1.2], "ploidy": 2.0,
-            "qc_status": qc, "qc_reasons": [],
-            "genes_of_interest": {"ERBB2": {"usable_bins": 1, "log2": 1.0, "copy_number": erbb2_cn}}}
+            "qc_status": qc, "qc_reasons": [], "noise_mad": 0.1, "bin_size": 500_000,
+            "genes_of_interest": {"ERBB2": {"chrom": "chr17", "start": 39688093, "end": 39728658, "usable_bins": 1,
+                                            "log2": 1.0, "copy_number": erbb2_cn}}}
 
 
-def _events(tf, erbb2, p17, arid1b=2, previous=None):
-    ev = resistance.copy_number_events(_cnv(tf, erbb2), _bins(erbb2, p17, arid1b), LOCI, ARMS, previous=previous)
+def _events(tf, erbb2_cn, p17, arid1b=2, previous=None):
+    ev = resistance.copy_number_events(_cnv(tf, erbb2_cn), _bins(erbb2_cn, p17, arid1b, tf), LOCI, ARMS,
+                                       previous=previous)
     return {e["alteration"]: e for e in ev}
 
 
 def test_amplification_and_losses_carry_their_tumour_fraction():
     ev = _events(0.4, 9, 1, arid1b=1)
-    assert ev["amplification"]["status"] == "called" and ev["amplification"]["copy_number"] == 9
+    assert ev["amplification"]["status"] == "called" and abs(ev["amplification"]["copy_number"] - 9) < 0.01
     assert ev["17p loss"]["status"] == "called" and ev["TP53 copy loss"]["status"] == "called"
     assert ev["ARID1B copy loss"]["status"] == "called"
     assert ev["copy loss"]["status"] == "not_detected"
@@ -54,14 +60,17 @@ def test_neutral_sample_reports_nothing():
 
 
 def test_her2_switching_relative_to_earlier_sample():
-    earlier = (_cnv(0.35, 10, sample="S0"), _bins(10, 2))
+    earlier = [(_cnv(0.35, 10, sample="S0"), _bins(10, 2, tf=0.35))]
     ev = _events(0.3, 2, 2, previous=earlier)
-    sw = ev["loss relative to earlier sample (HER2 switching)"]
-    assert sw["status"] == "called" and "S0" in sw["detail"] and "0.35" in sw["detail"]
-    assert _events(0.3, 9, 2, previous=earlier)["loss relative to earlier sample (HER2 switching)"]["status"] == "not_detected"
+    sw = ev["HER2 switching: amplified -> not amplified"]
+    assert sw["status"] == "called" and "S0" in sw["detail"] and sw["detail"].startswith("her2_switch_amplified_to_not")
+    assert _events(0.3, 9, 2, previous=earlier)[resistance.CHANGE_ALTERATION]["status"] == "not_detected"
     # the earlier sample unreadable -> switching not assessable (not 'absent')
-    low_earlier = (_cnv(0.01, 10, sample="S0"), _bins(10, 2))
-    assert _events(0.3, 2, 2, previous=low_earlier)["loss relative to earlier sample (HER2 switching)"]["status"] == "not_assessable"
+    low_earlier = [(_cnv(0.01, 10, sample="S0"), _bins(10, 2, tf=0.01))]
+    assert _events(0.3, 2, 2, previous=low_earlier)[resistance.CHANGE_ALTERATION]["status"] == "not_assessable"
+    # ... but an assessable timepoint before it is used (the latest assessable one, as in the report)
+    ev = _events(0.3, 2, 2, previous=earlier + low_earlier)
+    assert ev["HER2 switching: amplified -> not amplified"]["status"] == "called"
 
 
 def test_low_tumour_fraction_or_failed_qc_not_assessable():
