@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dnadx.variants import hgvs, resistance, vcf as vcf_io
+from dnadx.variants import evidence, hgvs, origin, resistance, vcf as vcf_io
 from dnadx.core import io, reference
 from dnadx.variants import calling as vc
 from dnadx.count.bam import open_alignment
@@ -66,13 +66,6 @@ def _pile(path, fasta, opts, positions: pd.DataFrame | None = None):
     return genome, targets, fetch, depth, alleles
 
 
-def _hotspots(kb: pd.DataFrame, genome: str) -> pd.DataFrame:
-    h = kb[kb["kind"].isin(["snv", "indel"]) & (kb[f"{genome}_pos"] != "")]
-    return pd.DataFrame({"kb_id": h["kb_id"], "gene": h["gene"], "alteration": h["alteration"],
-                         "chrom": h[f"{genome}_chrom"], "pos": h[f"{genome}_pos"].astype(int),
-                         "alt": h[f"{genome}_alt"]}).reset_index(drop=True)
-
-
 def _annotate_records(rec: pd.DataFrame, targets, fetch, hot: pd.DataFrame) -> pd.DataFrame:
     if not len(rec):
         return rec.assign(vcf_ref=[], vcf_alt=[], hgvs_c=[], hgvs_p=[], consequence=[], kb_ids=[])
@@ -81,7 +74,7 @@ def _annotate_records(rec: pd.DataFrame, targets, fetch, hot: pd.DataFrame) -> p
     for r in rec.itertuples(index=False):
         ref, alt = vc.vcf_alleles(r.ref, r.allele, fetch, r.chrom, int(r.pos))
         ann = hgvs.annotate(tx[r.gene], int(r.pos), ref, alt, fetch)
-        ids = hot[(hot["chrom"] == r.chrom) & (hot["pos"] == int(r.pos))]["kb_id"]
+        ids = evidence.matching_kb_ids(hot, r.chrom, int(r.pos), r.allele)
         rows.append((ref, alt, ann["hgvs_c"], ann["hgvs_p"], ann["consequence"], ",".join(ids)))
     extra = pd.DataFrame(rows, columns=["vcf_ref", "vcf_alt", "hgvs_c", "hgvs_p", "consequence", "kb_ids"])
     return pd.concat([rec.reset_index(drop=True), extra], axis=1)
@@ -120,7 +113,7 @@ def run(args) -> int:
     previous = [_read_cnv(p) for p in args.previous_cnv] if args.previous_cnv else None
     genome, targets, fetch, depth, alleles = _pile(args.bam, args.fasta, opts)
     kb = vcf_io.read_kb()
-    hot = _hotspots(kb, genome)
+    hot = evidence.hotspots(kb, genome)
     copt = vc.CallOptions()
     limits = vc.position_limits(depth, model, len(vc.ALLELE_CLASSES) * len(depth), copt)
     tested = vc.score_alleles(depth, alleles, hot, model, copt)
@@ -129,7 +122,7 @@ def run(args) -> int:
     calls = records[records["called"]] if len(records) else records
     genes = list(dict.fromkeys(targets["gene"]))
     at_hot = depth.merge(hot[["chrom", "pos"]].drop_duplicates(), on=["chrom", "pos"])
-    hot_limits = vc.position_limits(at_hot, model, len(vc.ALLELE_CLASSES) * max(len(hot), 1), copt)
+    hot_limits = vc.position_limits(at_hot, model, max(len(evidence.hotspot_alleles(hot)), 1), copt)
     assessment = vc.assess(limits, calls, hot, genes, hotspot_limits=hot_limits)
     blood = None
     if args.matched_blood and len(calls):
@@ -140,9 +133,13 @@ def run(args) -> int:
                  for c, p, a, n in zip(balleles["chrom"], balleles["pos"], balleles["allele"], balleles["alt_fragments"])}
         blood.update({(c, int(p), a): blood.get((c, int(p), a), (0, int(bd.get((c, p), 0))))
                       for c, p, a in zip(calls["chrom"], calls["pos"], calls["allele"])})
+    if fetch:  # origin of every tested allele (germline / CH / somatic), with the blood seen above
+        records = origin.annotate(records, cnv=cnv, bins=bins, model=model,
+                                  polymorphisms=vcf_io.read_polymorphisms(genome), blood=blood)
+        calls = records[records["called"]] if len(records) else records
     loci = resistance.gene_loci(targets)
     events = resistance.copy_number_events(cnv, bins, loci, reference.arms(genome), previous=previous)
-    table = resistance.annotate(sample, assessment, calls, events, kb, matched_blood=blood)
+    table = resistance.annotate(sample, assessment, calls, events, kb)
     io.write_tsv(table, f"{args.prefix}.resistance.tsv")
     if fetch:
         sizes = reference.chrom_sizes(genome)

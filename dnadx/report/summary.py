@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dnadx.variants.resistance import reported_calls
+
 COLUMNS = ["sample", "patient", "timepoint", "type", "reads_kept", "tumor_fraction", "tumor_fraction_low",
            "tumor_fraction_high", "ploidy", "erbb2_log2", "erbb2_copy_number", "erbb2_call", "erbb2_amplicon_score",
            "her2_dna_probability", "group", "resistance", "qc_status", "qc_reasons", "sex", "noise_mad"]
@@ -57,14 +59,9 @@ def resistance_summary(table: pd.DataFrame | None) -> str | None:
     """One line from `<id>.resistance.tsv`: the called alterations, else what could not be read."""
     if table is None or "status" not in table:
         return None
-    called = table[table["status"] == "called"]
-    if len(called):
-        names = []
-        for r in called.to_dict("records"):
-            name = r.get("hgvs_p") if isinstance(r.get("hgvs_p"), str) and r.get("hgvs_p") else r.get("alteration")
-            gene = str(r.get("gene") or "")
-            names.append(name if gene and gene in str(name) else f"{gene} {name}".strip())
-        return "; ".join(dict.fromkeys(names))
+    names = reported_calls(table) if {"level", "gene", "alteration", "hgvs_p"} <= set(table.columns) else []
+    if names:
+        return "; ".join(names)
     if "level" in table and ((table["level"] == "sample") & (table["status"] == "not_assessable")).any():
         return "none called (point mutations not assessable)"
     return "none called"

@@ -7,7 +7,8 @@ Model, per position i and allele class a (each of the three non-reference bases,
   test              p = P(X >= k | n, alpha, beta),  X ~ BetaBinomial  (k alt fragments of depth n)
   correction        Bonferroni over the family: every allele class of every target position
                     (m = 5 x positions: 4 bases + indel), and separately the listed hotspot alleles (prior
-                    knowledge, a family of their own, as hotspot-aware ctDNA callers do)
+                    knowledge, a family of their own, as hotspot-aware ctDNA callers do; m = number of
+                    listed alleles, matched by allele, not position)
   call              p * m < ALPHA, k >= MIN_ALT_FRAGMENTS and no filter (strand, read end, mismatch)
   detection limit   LoD95(n) = smallest VAF f with P(Bin(n, f) >= k_crit(n)) >= 0.95, where
                     k_crit(n) is the smallest k significant at depth n
@@ -23,6 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, gammaln
 from scipy.stats import binom
+
+from dnadx.variants.evidence import hotspot_alleles
 
 # Per-allele background rates after Q20 and fragment collapsing (Illumina substitution ~1e-3
 # per base, a third per specific base; indels ~10x rarer); conservative defaults.
@@ -179,10 +182,11 @@ def score_alleles(depth: pd.DataFrame, alleles: pd.DataFrame, hotspots: pd.DataF
     k = d["alt_fragments"].to_numpy()
     n = np.maximum(d["depth"].to_numpy(), k)
     p = np.where(k > 0, upper_tail(k, n, a, b), 1.0)
-    hot = set(zip(hotspots["chrom"], hotspots["pos"].astype(int))) if len(hotspots) else set()
-    is_hot = np.array([(c, int(x)) in hot for c, x in zip(d["chrom"], d["pos"])], dtype=bool)
+    # the hotspot family holds the listed alleles only (another base at a hotspot position is a target test)
+    hot = hotspot_alleles(hotspots) if len(hotspots) else set()
+    is_hot = np.array([(c, int(x), a) in hot for c, x, a in zip(d["chrom"], d["pos"], d["allele"])], dtype=bool)
     m_all = len(ALLELE_CLASSES) * max(len(depth), 1)
-    m_hot = max(len(hot) * len(ALLELE_CLASSES), 1)
+    m_hot = max(len(hot), 1)
     padj = np.minimum(np.where(is_hot, p * m_hot, p * m_all), 1.0)
     d = d.assign(vaf=k / np.maximum(n, 1), p_value=p, p_adjusted=padj,
                  family=np.where(is_hot, "hotspot", "target"))
@@ -218,7 +222,8 @@ def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, ge
     ----------
     limits : `position_limits` output (chrom, pos, gene, depth, lod95, assessable).
     calls : `score_alleles` output (only rows with ``called`` count).
-    hotspots : kb_id, gene, alteration, chrom, pos, alt (comma-separated, may be empty).
+    hotspots : `evidence.hotspots` (kb_id, gene, alteration, chrom, pos, alleles); a hotspot is called
+        only by a call of one of its alleles.
     genes : target genes to report.
     hotspot_limits : limits computed in the hotspot family (smaller Bonferroni m), used for the
         hotspot rows; default ``limits``.
@@ -252,7 +257,8 @@ def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, ge
         at = hl[(hl["chrom"] == h.chrom) & (hl["pos"] == int(h.pos))]
         dep = float(at["depth"].iloc[0]) if len(at) else 0.0
         lod = float(at["lod95"].iloc[0]) if len(at) else np.inf
-        hc = called[(called["chrom"] == h.chrom) & (called["pos"] == int(h.pos))] if len(called) else called
+        hc = called[(called["chrom"] == h.chrom) & (called["pos"] == int(h.pos))
+                    & called["allele"].isin(h.alleles)] if len(called) else called
         if len(hc):
             r = hc.iloc[0]
             rows.append(("hotspot", h.gene, h.alteration, h.kb_id, "called", dep, lod, np.nan,

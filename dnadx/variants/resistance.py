@@ -22,14 +22,12 @@ import numpy as np
 import pandas as pd
 
 from dnadx.scores import erbb2
+from dnadx.variants import evidence
 
 # resistance.tsv alteration of the ERBB2 row comparing with an earlier timepoint (when nothing is flagged;
 # a flagged change is named by its event, dnadx.scores.erbb2.EVENTS)
 CHANGE_ALTERATION = "ERBB2 change since the earlier timepoint (HER2 switching)"
 MIN_TUMOUR_FRACTION = 0.03
-# Clonal haematopoiesis: TP53 is a common CH gene, and CH clones in plasma are mostly below
-# 10% VAF (Razavi et al., Nat Med 2019); without matched blood such calls may not be tumour.
-CH_MAX_VAF = 0.10
 # How a point mutation in each gene is labelled (resistance_evidence.md interpretation notes):
 # HER2-mutant tumours respond to T-DXd, so ERBB2 mutations are not called "T-DXd resistance".
 MUTATION_LABEL = {
@@ -39,7 +37,7 @@ MUTATION_LABEL = {
     "TOP1": "TOP1 (payload target) alteration: plausible cross-resistance to DXd, not proven",
 }
 COLUMNS = ("sample", "level", "gene", "alteration", "status", "depth", "lod95", "vaf", "alt_fragments",
-           "hgvs_c", "hgvs_p", "tumor_fraction", "log2", "copy_number", "kb_id", "verification",
+           "hgvs_c", "hgvs_p", "origin", "tumor_fraction", "log2", "copy_number", "kb_id", "verification",
            "background_knowledge", "evidence", "caveat", "detail")
 
 
@@ -154,16 +152,20 @@ def _gene_wide(kb, gene, kinds=("gene_wide",)):
     return kb[(kb["gene"] == gene) & kb["kind"].isin(kinds)]["kb_id"].tolist()
 
 
-def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events: list[dict], kb: pd.DataFrame,
-             *, matched_blood: dict | None = None) -> pd.DataFrame:
+def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events: list[dict],
+             kb: pd.DataFrame) -> pd.DataFrame:
     """The `<id>.resistance.tsv` table: one row per sample/gene/hotspot/called variant/copy-number event.
 
     Parameters
     ----------
     assessment : `variant_calling.assess` output.
-    calls : called variants with hgvs_c, hgvs_p, kb_ids (may be empty).
+    calls : called variants with hgvs_c, hgvs_p, consequence, kb_ids (the hotspot rows of this exact
+        allele, `evidence.matching_kb_ids`) and origin, origin_reason (`origin.annotate`); may be empty.
     events : `copy_number_events` output.
-    matched_blood : {(chrom, pos, allele): (alt_fragments, depth)} in a matched blood sample, or None.
+
+    A call carries resistance evidence only when `evidence.is_evidence` allows it (protein-altering,
+    origin neither germline_likely nor ch_possible); otherwise its evidence is empty and the caveat
+    says why. Germline and CH calls are still listed.
     """
     rows = []
     for a in assessment.itertuples(index=False):
@@ -171,22 +173,20 @@ def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events:
         rows.append(dict(level=a.level, gene=a.gene, alteration=a.alteration, status=a.status, depth=a.depth,
                          lod95=a.lod95, detail=a.detail, **_kb_fields(kb, ids)))
     for c in calls.itertuples(index=False) if len(calls) else ():
-        ids = [k for k in str(c.kb_ids).split(",") if k] or _gene_wide(kb, c.gene)
-        caveat = ""
-        if c.gene == "TP53" and c.vaf < CH_MAX_VAF:
-            if matched_blood is None:
-                caveat = (f"low-VAF TP53 call ({c.vaf:.3f}) without a matched blood sample: may come from clonal "
-                          "haematopoiesis, not the tumour")
-            else:
-                alt, dp = matched_blood.get((c.chrom, int(c.pos), c.allele), (0, 0))
-                caveat = (f"also in matched blood ({alt}/{dp} fragments): likely clonal haematopoiesis" if alt >= 2
-                          else f"absent from matched blood ({alt}/{dp} fragments)")
-        fields = _kb_fields(kb, ids)
-        fields["evidence"] = f"{MUTATION_LABEL.get(c.gene, '')}. {fields['evidence']}".strip(". ")
+        origin_, why = getattr(c, "origin", "unknown"), getattr(c, "origin_reason", "")
+        if evidence.is_evidence(c.consequence, origin_):
+            ids = [k for k in str(c.kb_ids).split(",") if k] or evidence.gene_wide_ids(kb, c.gene, c.consequence)
+            fields = _kb_fields(kb, ids)
+            fields["evidence"] = f"{MUTATION_LABEL.get(c.gene, '')}. {fields['evidence']}".strip(". ")
+            caveat = why if origin_ != "somatic" else ""
+        else:
+            fields = _kb_fields(kb, [])
+            caveat = (f"{origin_}: {why}; not resistance evidence" if origin_ in evidence.NO_EVIDENCE_ORIGINS else
+                      f"{c.consequence} change: not resistance evidence")
         rows.append(dict(level="variant", gene=c.gene, alteration=f"{c.chrom}:{int(c.pos)} {c.vcf_ref}>{c.vcf_alt}",
                          status="called", depth=c.depth, vaf=c.vaf, alt_fragments=c.alt_fragments, hgvs_c=c.hgvs_c,
-                         hgvs_p=c.hgvs_p, caveat=caveat, detail=f"{c.consequence}; adjusted p {c.p_adjusted:.2g}",
-                         **fields))
+                         hgvs_p=c.hgvs_p, origin=origin_, caveat=caveat,
+                         detail=f"{c.consequence}; adjusted p {c.p_adjusted:.2g}", **fields))
     for e in events:
         kind = e.pop("_kind")
         ids = {"amp": [], "switch": _gene_wide(kb, "ERBB2", ("copy_number_loss",)),
@@ -202,14 +202,25 @@ def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events:
     return out
 
 
+def reported_calls(table: pd.DataFrame) -> list[str]:
+    """Names of the called variants and copy-number events for a one-line summary: germline_likely
+    variants are left out (not resistance findings), possible CH is marked."""
+    called = table[(table["status"] == "called") & table["level"].isin(["variant", "copy_number"])]
+    names = []
+    for r in called.to_dict("records"):
+        origin_ = r.get("origin") if isinstance(r.get("origin"), str) else ""
+        if origin_ == "germline_likely":
+            continue
+        what = r["hgvs_p"] if isinstance(r.get("hgvs_p"), str) and r["hgvs_p"] else r["alteration"]
+        gene = str(r.get("gene") or "")
+        name = what if gene and gene in str(what) else f"{gene} {what}".strip()
+        names.append(name + (" (possible CH)" if origin_ == "ch_possible" else ""))
+    return list(dict.fromkeys(names))
+
+
 def summarise(table: pd.DataFrame) -> str:
     """One line for `summary.tsv`'s `resistance` column: the called events, then what could not be read."""
-    called = table[(table["status"] == "called") & table["level"].isin(["variant", "copy_number"])]
-    parts = []
-    for r in called.itertuples(index=False):
-        what = r.hgvs_p if isinstance(r.hgvs_p, str) and r.hgvs_p else r.alteration
-        ch = " (possible CH)" if isinstance(r.caveat, str) and "may come from clonal" in r.caveat else ""
-        parts.append(f"{r.gene} {what}{ch}")
+    parts = reported_calls(table)
     if (table["level"] == "sample").any():
         parts.append("point mutations not assessable")
     return "; ".join(parts) if parts else "none called"

@@ -40,6 +40,19 @@ def read_kb() -> pd.DataFrame:
     return io.read_tsv(path, KB_COLUMNS, kind="knowledge base", dtype=str).fillna("")
 
 
+def read_polymorphisms(genome: str) -> pd.DataFrame:
+    """`reference/polymorphisms.tsv` rows of ``genome``: chrom, pos, ref, alt, rsid, hgvs_p (known common
+    germline polymorphisms; built by reference/build/build_polymorphisms.py)."""
+    path = reference.bundle_dir() / "polymorphisms.tsv"
+    if not path.exists():
+        raise ReferenceError_(f"{path}: missing; rebuild with reference/build/build_polymorphisms.py")
+    g = reference.check_genome(genome)
+    df = io.read_tsv(path, ("rsid", "hgvs_p", f"{g}_chrom", f"{g}_pos", f"{g}_ref", f"{g}_alt"), kind="polymorphisms",
+                     dtype=str)
+    return pd.DataFrame({"chrom": df[f"{g}_chrom"], "pos": df[f"{g}_pos"].astype(int), "ref": df[f"{g}_ref"],
+                         "alt": df[f"{g}_alt"], "rsid": df["rsid"], "hgvs_p": df["hgvs_p"]})
+
+
 def read_error_model(path) -> pd.DataFrame:
     df = io.read_tsv(path, ERROR_MODEL_SCHEMA, kind="error model", dtype={"chrom": str})
     bad = df[list(ERROR_MODEL_SCHEMA[1:])].apply(pd.to_numeric, errors="coerce")
@@ -79,7 +92,8 @@ INFO_LINES = (
     '##INFO=<ID=HGVSP,Number=1,Type=String,Description="HGVS p. name">',
     '##INFO=<ID=CSQ,Number=1,Type=String,Description="Consequence (missense, synonymous, stop_gained, frameshift, ...)">',
     '##INFO=<ID=FAMILY,Number=1,Type=String,Description="Multiple-testing family: hotspot or target">',
-    '##INFO=<ID=KB,Number=.,Type=String,Description="resistance_kb.tsv row ids at this position">',
+    '##INFO=<ID=KB,Number=.,Type=String,Description="resistance_kb.tsv hotspot rows of this exact allele">',
+    '##INFO=<ID=ORIGIN,Number=1,Type=String,Description="somatic, germline_likely, ch_possible or unknown (VAF vs tumour fraction and local copy number, batch normals, matched blood, known polymorphisms)">',
 )
 FORMAT_LINES = (
     '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Fragment depth (overlapping mates counted once)">',
@@ -111,7 +125,8 @@ def vcf_text(records: pd.DataFrame, *, sample: str, contigs: dict[str, int], sou
     body = []
     for r in recs.itertuples(index=False):
         info = [f"GENE={r.gene}", f"FAMILY={r.family}"]
-        for key, val in (("HGVSC", r.hgvs_c), ("HGVSP", r.hgvs_p), ("CSQ", r.consequence), ("KB", r.kb_ids)):
+        for key, val in (("HGVSC", r.hgvs_c), ("HGVSP", r.hgvs_p), ("CSQ", r.consequence), ("KB", r.kb_ids),
+                         ("ORIGIN", getattr(r, "origin", ""))):
             if isinstance(val, str) and val:
                 info.append(f"{key}={val}")
         qual = min(999.0, -10 * np.log10(max(float(r.p_value), 1e-100)))

@@ -81,27 +81,46 @@ def test_low_tumour_fraction_or_failed_qc_not_assessable():
     assert {e["status"] for e in ev} == {"not_assessable"} and "--cnv" in ev[0]["detail"]
 
 
-def _call(gene, vaf, pos=7674221, allele="A"):
+def _call(gene, vaf, pos=7674221, allele="A", origin="somatic", consequence="missense", kb_ids="KB010"):
     return pd.DataFrame([{"chrom": "chr17", "pos": pos, "gene": gene, "allele": allele, "vcf_ref": "G", "vcf_alt": allele,
                           "depth": 500, "vaf": vaf, "alt_fragments": int(vaf * 500), "hgvs_c": "NM_000546.6:c.742C>T",
-                          "hgvs_p": "p.Arg248Trp", "consequence": "missense", "p_adjusted": 1e-9, "kb_ids": "KB010"}])
+                          "hgvs_p": "p.Arg248Trp", "consequence": consequence, "p_adjusted": 1e-9, "kb_ids": kb_ids,
+                          "origin": origin, "origin_reason": f"{origin} because"}])
 
 
-def test_ch_caveat_on_low_vaf_tp53_without_blood():
+EMPTY = pd.DataFrame(columns=["level", "gene", "alteration", "kb_id", "status", "depth", "lod95", "assessable_share",
+                              "detail"])
+
+
+def test_evidence_only_for_somatic_protein_altering_calls():
     kb = vcf_io.read_kb()
-    empty = pd.DataFrame(columns=["level", "gene", "alteration", "kb_id", "status", "depth", "lod95", "assessable_share", "detail"])
-    t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb)
-    assert "clonal haematopoiesis" in t["caveat"].iloc[0] and t["kb_id"].iloc[0] == "KB010"
-    assert t["evidence"].iloc[0].startswith("TP53 alteration")
-    erbb2 = resistance.annotate("S1", empty, _call("ERBB2", 0.05, pos=39723967, allele="C").assign(kb_ids="KB003"), [], kb)
-    assert erbb2["evidence"].iloc[0].startswith("HER2 pathway alteration (not T-DXd resistance")
-    assert "background knowledge" in erbb2["evidence"].iloc[0] and erbb2["background_knowledge"].iloc[0] == "yes"
-    t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb, matched_blood={("chr17", 7674221, "A"): (6, 400)})
-    assert "likely clonal haematopoiesis" in t["caveat"].iloc[0]
-    t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb, matched_blood={})
-    assert "absent from matched blood" in t["caveat"].iloc[0]
-    t = resistance.annotate("S1", empty, _call("TP53", 0.30), [], kb)
-    assert pd.isna(t["caveat"].iloc[0]) or t["caveat"].iloc[0] == ""
+    t = resistance.annotate("S1", EMPTY, _call("TP53", 0.2), [], kb)
+    assert t["kb_id"].iloc[0] == "KB010" and t["evidence"].iloc[0].startswith("TP53 alteration")
+    assert t["origin"].iloc[0] == "somatic" and t["caveat"].iloc[0] == ""
+    erbb2_call = _call("ERBB2", 0.05, pos=39723967, allele="C", kb_ids="KB003")
+    e = resistance.annotate("S1", EMPTY, erbb2_call, [], kb)
+    assert e["evidence"].iloc[0].startswith("HER2 pathway alteration (not T-DXd resistance")
+    assert "background knowledge" in e["evidence"].iloc[0] and e["background_knowledge"].iloc[0] == "yes"
+    for origin in ("germline_likely", "ch_possible"):
+        t = resistance.annotate("S1", EMPTY, _call("TP53", 0.03, origin=origin), [], kb)
+        assert t["evidence"].iloc[0] == "" and t["kb_id"].iloc[0] == "", origin
+        assert t["caveat"].iloc[0].startswith(origin) and "not resistance evidence" in t["caveat"].iloc[0]
+    # TP53 p.Arg248= (c.744G>A): synonymous, never evidence, even beside a KB hotspot
+    syn = _call("TP53", 0.2, pos=7674219, consequence="synonymous", kb_ids="").assign(hgvs_p="p.Arg248=")
+    t = resistance.annotate("S1", EMPTY, syn, [], kb)
+    assert t["evidence"].iloc[0] == "" and t["kb_id"].iloc[0] == "" and "synonymous" in t["caveat"].iloc[0]
+    # ARID1B gene-wide evidence is for truncating changes only
+    arid = _call("ARID1B", 0.2, kb_ids="", consequence="missense")
+    assert resistance.annotate("S1", EMPTY, arid, [], kb)["kb_id"].iloc[0] == ""
+    assert resistance.annotate("S1", EMPTY, arid.assign(consequence="frameshift"), [], kb)["kb_id"].iloc[0] == "KB012"
+
+
+def test_summary_leaves_out_germline_and_marks_ch():
+    kb = vcf_io.read_kb()
+    calls = pd.concat([_call("TP53", 0.5, origin="germline_likely").assign(hgvs_p="p.Pro72Arg"),
+                       _call("TP53", 0.03, origin="ch_possible")])
+    t = resistance.annotate("S1", EMPTY, calls, [], kb)
+    assert resistance.summarise(t) == "TP53 p.Arg248Trp (possible CH)"
 
 
 def test_background_knowledge_rows_are_labelled():
@@ -125,7 +144,7 @@ def test_summary_line_lists_called_events_and_unreadable_mutations():
                                 "status": "not_assessable", "depth": 0, "lod95": np.inf, "assessable_share": 0.0,
                                 "detail": "too low"}])
     events = resistance.copy_number_events(_cnv(0.4, 9), _bins(9, 1), LOCI, ARMS)
-    t = resistance.annotate("S1", sample_row, _call("TP53", 0.03), events, kb)
+    t = resistance.annotate("S1", sample_row, _call("TP53", 0.03, origin="ch_possible"), events, kb)
     line = resistance.summarise(t)
     assert line.startswith("TP53 p.Arg248Trp (possible CH); ERBB2 amplification; TP53 17p loss")
     assert line.endswith("point mutations not assessable")

@@ -101,7 +101,7 @@ def test_error_model_raises_the_bar_at_noisy_positions():
     model = vc.build_error_model([(depth, noisy), (depth, noisy)])
     assert model.set_index("pos").loc[1, "G"] == 30 and model.set_index("pos").loc[1, "samples"] == 2
     sample = pd.concat([noisy, noisy.assign(pos=2)], ignore_index=True)
-    hot = pd.DataFrame(columns=["chrom", "pos"])
+    hot = pd.DataFrame(columns=["chrom", "pos", "alleles"])
     without = vc.score_alleles(depth, sample, hot, None)
     with_model = vc.score_alleles(depth, sample, hot, model)
     assert without["called"].all()                        # 15/500 is far above the default rate
