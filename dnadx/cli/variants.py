@@ -49,6 +49,7 @@ def _pile(path, fasta, opts, positions: pd.DataFrame | None = None):
     try:
         genome = reference.genome_from_lengths(dict(zip(bam.references, bam.lengths)))
         names = {reference.normalise_chrom(n): n for n in bam.references}
+        lengths = dict(zip(bam.references, bam.lengths))
         targets = vcf_io.read_targets(genome)
         regions = coding_regions(targets) if positions is None else pd.DataFrame(
             {"chrom": positions["chrom"], "start": positions["pos"] - 1, "end": positions["pos"], "gene": positions["gene"]})
@@ -63,20 +64,32 @@ def _pile(path, fasta, opts, positions: pd.DataFrame | None = None):
             depth = pd.concat([depth, d2], ignore_index=True)
     finally:
         bam.close()
-    return genome, targets, fetch, depth, alleles
+    return genome, targets, fetch, depth, alleles, {"names": names, "lengths": lengths}
+
+
+def _duplicates(path, fasta, regions: pd.DataFrame) -> int:
+    """Reads flagged duplicate (0x400) over the target regions: excluded from the pileup, counted for the QC."""
+    bam = open_alignment(path, fasta=fasta)
+    try:
+        names = {reference.normalise_chrom(n): n for n in bam.references}
+        return int(sum(bam.count(names[r.chrom], r.start, r.end, read_callback=lambda a: a.is_duplicate)
+                       for r in regions.itertuples(index=False) if r.chrom in names))
+    finally:
+        bam.close()
 
 
 def _annotate_records(rec: pd.DataFrame, targets, fetch, hot: pd.DataFrame) -> pd.DataFrame:
     if not len(rec):
-        return rec.assign(vcf_ref=[], vcf_alt=[], hgvs_c=[], hgvs_p=[], consequence=[], kb_ids=[])
+        return rec.assign(vcf_pos=[], vcf_ref=[], vcf_alt=[], hgvs_c=[], hgvs_p=[], consequence=[], kb_ids=[])
     tx = hgvs.transcripts(targets)
     rows = []
     for r in rec.itertuples(index=False):
         ref, alt = vc.vcf_alleles(r.ref, r.allele, fetch, r.chrom, int(r.pos))
-        ann = hgvs.annotate(tx[r.gene], int(r.pos), ref, alt, fetch)
+        pos, ref, alt = vc.left_normalise(fetch, r.chrom, int(r.pos), ref, alt)
+        ann = hgvs.annotate(tx[r.gene], pos, ref, alt, fetch)
         ids = evidence.matching_kb_ids(hot, r.chrom, int(r.pos), r.allele)
-        rows.append((ref, alt, ann["hgvs_c"], ann["hgvs_p"], ann["consequence"], ",".join(ids)))
-    extra = pd.DataFrame(rows, columns=["vcf_ref", "vcf_alt", "hgvs_c", "hgvs_p", "consequence", "kb_ids"])
+        rows.append((pos, ref, alt, ann["hgvs_c"], ann["hgvs_p"], ann["consequence"], ",".join(ids)))
+    extra = pd.DataFrame(rows, columns=["vcf_pos", "vcf_ref", "vcf_alt", "hgvs_c", "hgvs_p", "consequence", "kb_ids"])
     return pd.concat([rec.reset_index(drop=True), extra], axis=1)
 
 
@@ -93,7 +106,7 @@ def _read_cnv(path):
 def _build_model(args, opts) -> int:
     if not args.fasta:
         raise InputError("--build-error-model needs --fasta (errors are judged against the reference)")
-    piles = [_pile(b, args.fasta, opts)[3:] for b in args.build_error_model]
+    piles = [_pile(b, args.fasta, opts)[3:5] for b in args.build_error_model]
     model = vc.build_error_model(piles)
     io.write_tsv(model, f"{args.prefix}.error_model.tsv.gz")
     info(f"dnadx variants: error model from {len(piles)} normal(s), {len(model):,} positions -> "
@@ -111,7 +124,8 @@ def run(args) -> int:
     model = vcf_io.read_error_model(args.error_model) if args.error_model else None
     cnv, bins = _read_cnv(args.cnv)
     previous = [_read_cnv(p) for p in args.previous_cnv] if args.previous_cnv else None
-    genome, targets, fetch, depth, alleles = _pile(args.bam, args.fasta, opts)
+    genome, targets, fetch, depth, alleles, header = _pile(args.bam, args.fasta, opts)
+    dups = _duplicates(args.bam, args.fasta, coding_regions(targets))
     kb = vcf_io.read_kb()
     hot = evidence.hotspots(kb, genome)
     copt = vc.CallOptions()
@@ -126,7 +140,7 @@ def run(args) -> int:
     assessment = vc.assess(limits, calls, hot, genes, hotspot_limits=hot_limits)
     blood = None
     if args.matched_blood and len(calls):
-        _, _, _, bdepth, balleles = _pile(args.matched_blood, args.fasta, opts,
+        _, _, _, bdepth, balleles, _ = _pile(args.matched_blood, args.fasta, opts,
                                           positions=calls[["chrom", "pos", "gene"]].drop_duplicates())
         bd = bdepth.set_index(["chrom", "pos"])["depth"]
         blood = {(c, int(p), a): (int(n), int(bd.get((c, p), 0)))
@@ -142,8 +156,9 @@ def run(args) -> int:
     table = resistance.annotate(sample, assessment, calls, events, kb)
     io.write_tsv(table, f"{args.prefix}.resistance.tsv")
     if fetch:
-        sizes = reference.chrom_sizes(genome)
-        vcf_io.write_vcf(vcf_io.vcf_text(records, sample=sample, contigs=dict(zip(sizes["chrom"], sizes["length"])),
+        # contigs as the BAM names them (`17` or `chr17`), in its header order and lengths
+        vcf_io.write_vcf(vcf_io.vcf_text(records.assign(chrom=records["chrom"].map(header["names"])),
+                                         sample=sample, contigs=header["lengths"], fasta=Path(args.fasta).name,
                                          source_bam=Path(args.bam).name,
                                          options={"genome": genome, "min_mapq": opts.min_mapq, "min_baseq": opts.min_baseq,
                                                   "error_model": Path(args.error_model).name if args.error_model else "default"}),
@@ -154,7 +169,12 @@ def run(args) -> int:
                    "median_depth": float(np.median(depth["depth"])) if len(depth) else 0.0,
                    "assessable_share": float(limits["assessable"].mean()) if len(limits) else 0.0,
                    "tested_alleles": int(len(tested)), "calls": int(len(calls)),
-                   "filtered": {k: int(v) for k, v in records["filters"].value_counts().items()} if len(records) else {}},
+                   # every tested allele per FILTER (declared in the VCF header), and how reads were counted
+                   "filters": vc.filter_counts(tested), "filter_thresholds": vc.FILTERS,
+                   "reads": {"duplicate_reads_excluded": dups, "mate_overlaps_counted_once":
+                             int(depth["reads"].sum() - depth["depth"].sum() - 2 * depth["discordant"].sum()),
+                             "discordant_mates_dropped": int(depth["discordant"].sum()),
+                             "min_mapq": opts.min_mapq, "min_baseq": opts.min_baseq}},
                   f"{args.prefix}.variants-qc.json")
     info(f"dnadx variants: {len(calls)} call(s); median fragment depth {float(np.median(depth['depth'])) if len(depth) else 0:g} "
          f"-> {args.prefix}.resistance.tsv")

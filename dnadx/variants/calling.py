@@ -9,7 +9,8 @@ Model, per position i and allele class a (each of the three non-reference bases,
                     (m = 5 x positions: 4 bases + indel), and separately the listed hotspot alleles (prior
                     knowledge, a family of their own, as hotspot-aware ctDNA callers do; m = number of
                     listed alleles, matched by allele, not position)
-  call              p * m < ALPHA, k >= MIN_ALT_FRAGMENTS and no filter (strand, read end, mismatch)
+  call              p * m < ALPHA, k >= MIN_ALT_FRAGMENTS and no artefact filter (FILTERS: strand bias,
+                    read position, base quality, mismatches)
   detection limit   LoD95(n) = smallest VAF f with P(Bin(n, f) >= k_crit(n)) >= 0.95, where
                     k_crit(n) is the smallest k significant at depth n
   assessable        LoD95 <= MAX_ASSESSABLE_LOD (0.5): a clonal heterozygous variant of a pure
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, gammaln
-from scipy.stats import binom
+from scipy.stats import binom, fisher_exact
 
 from dnadx.variants.evidence import hotspot_alleles
 
@@ -38,10 +39,26 @@ MODEL_PRIOR_WEIGHT = 1000
 ALPHA = 0.05
 MIN_ALT_FRAGMENTS = 3
 MAX_ASSESSABLE_LOD = 0.5
-# Strand/read-end/mismatch filters need this many alt reads before they can judge.
-MIN_READS_FOR_FILTERS = 8
-READ_END_MAX_SHARE = 0.8
+# Artefact filters (named VCF FILTERs, counted in the QC json) need this many alt reads to judge.
+MIN_READS_FOR_FILTERS = 4
+# strand_bias: GATK's hard-filter thresholds for SNVs, FS (Phred-scaled Fisher exact p of the
+# ref/alt x forward/reverse table) > 60 or SOR (symmetric odds ratio) > 3.
+STRAND_FS_MAX = 60.0
+STRAND_SOR_MAX = 3.0
+# read_position: median distance of the alt base from the nearer read end below this (end-repair
+# and adapter artefacts sit in the last bases of reads; Mutect2's median read-position filter).
+MIN_MEDIAN_READ_POSITION = 5
+# base_quality: median base quality of the alt bases below this (bases < --min-baseq never count).
+MIN_MEDIAN_ALT_BASEQ = 25
 HIGH_MISMATCH_MAX_SHARE = 0.5
+FILTERS = {  # name -> VCF header description
+    "not_significant": "Adjusted p-value >= alpha",
+    "low_alt": "Fewer alt fragments than the minimum (3)",
+    "strand_bias": f"Strand bias: FS > {STRAND_FS_MAX:g} or SOR > {STRAND_SOR_MAX:g} (GATK definitions)",
+    "read_position": f"Median distance of the alt base from the nearer read end < {MIN_MEDIAN_READ_POSITION}",
+    "base_quality": f"Median alt base quality < {MIN_MEDIAN_ALT_BASEQ}",
+    "mismatch": "Most alt fragments from reads with many other mismatches",
+}
 # Gene status: 'not_detected' needs this share of coding positions assessable.
 GENE_MIN_ASSESSABLE_SHARE = 0.8
 ALLELE_CLASSES = ("A", "C", "G", "T", "indel")
@@ -175,8 +192,9 @@ def score_alleles(depth: pd.DataFrame, alleles: pd.DataFrame, hotspots: pd.DataF
                  opt: CallOptions = CallOptions()) -> pd.DataFrame:
     """p-values, Bonferroni-adjusted p-values, filters and the call for every observed alt allele."""
     if not len(alleles):
-        return alleles.assign(depth=[], vaf=[], p_value=[], p_adjusted=[], family=[], filters=[], called=[])
-    d = alleles.merge(depth[["chrom", "pos", "depth"]], on=["chrom", "pos"], how="left")
+        return alleles.assign(depth=[], ref_fragments=[], vaf=[], p_value=[], p_adjusted=[], family=[], fs=[], sor=[], filters=[],
+                              called=[])
+    d = alleles.merge(depth[["chrom", "pos", "depth", "ref_fragments"]], on=["chrom", "pos"], how="left")
     cls = d["allele"].map(allele_class).to_numpy()
     a, b = _beta_params(d["chrom"], d["pos"], cls, model, opt)
     k = d["alt_fragments"].to_numpy()
@@ -190,9 +208,22 @@ def score_alleles(depth: pd.DataFrame, alleles: pd.DataFrame, hotspots: pd.DataF
     padj = np.minimum(np.where(is_hot, p * m_hot, p * m_all), 1.0)
     d = d.assign(vaf=k / np.maximum(n, 1), p_value=p, p_adjusted=padj,
                  family=np.where(is_hot, "hotspot", "target"))
+    sb = [strand_bias(*x) if x[2] + x[3] else (0.0, 0.0)
+          for x in zip(d["ref_fwd"], d["ref_rev"], d["alt_fwd"], d["alt_rev"])]
+    d["fs"], d["sor"] = [x[0] for x in sb], [x[1] for x in sb]
     d["filters"] = [_filters(r, opt) for r in d.itertuples(index=False)]
     d["called"] = d["filters"] == "PASS"
     return d
+
+
+def strand_bias(ref_fwd: int, ref_rev: int, alt_fwd: int, alt_rev: int) -> tuple[float, float]:
+    """GATK's FS (Phred-scaled two-sided Fisher exact p) and SOR (symmetric odds ratio, +1 pseudocounts)."""
+    p = fisher_exact([[ref_fwd, ref_rev], [alt_fwd, alt_rev]])[1]
+    fs = max(0.0, float(min(-10 * np.log10(max(p, 1e-300)), 999.0)))
+    rf, rr, af, ar = ref_fwd + 1, ref_rev + 1, alt_fwd + 1, alt_rev + 1
+    ratio = rf * ar / (rr * af)
+    sor = np.log(ratio + 1 / ratio) + np.log(min(rf, rr) / max(rf, rr)) - np.log(min(af, ar) / max(af, ar))
+    return fs, float(sor)
 
 
 def _filters(r, opt: CallOptions) -> str:
@@ -201,14 +232,25 @@ def _filters(r, opt: CallOptions) -> str:
         f.append("not_significant")
     if r.alt_fragments < opt.min_alt_fragments:
         f.append("low_alt")
-    reads = r.alt_fwd + r.alt_rev
-    if reads >= MIN_READS_FOR_FILTERS and min(r.alt_fwd, r.alt_rev) == 0:
-        f.append("strand_bias")
-    if reads >= MIN_READS_FOR_FILTERS and r.alt_read_end / reads > READ_END_MAX_SHARE:
-        f.append("read_end")
+    if r.alt_fwd + r.alt_rev >= MIN_READS_FOR_FILTERS:
+        if r.fs > STRAND_FS_MAX or r.sor > STRAND_SOR_MAX:
+            f.append("strand_bias")
+        if r.alt_pos_median < MIN_MEDIAN_READ_POSITION:
+            f.append("read_position")
+        if r.alt_bq_median < MIN_MEDIAN_ALT_BASEQ:
+            f.append("base_quality")
     if r.alt_fragments and r.alt_high_mismatch / r.alt_fragments > HIGH_MISMATCH_MAX_SHARE:
         f.append("mismatch")
     return ";".join(f) if f else "PASS"
+
+
+def filter_counts(tested: pd.DataFrame) -> dict[str, int]:
+    """Tested alleles failing each FILTER (an allele can fail several) and PASS, for the QC json."""
+    out = {name: 0 for name in ("PASS", *FILTERS)}
+    for value in tested["filters"] if len(tested) else ():
+        for name in value.split(";"):
+            out[name] += 1
+    return out
 
 
 ASSESS_COLUMNS = ("level", "gene", "alteration", "kb_id", "status", "depth", "lod95", "assessable_share", "detail")
@@ -280,3 +322,20 @@ def vcf_alleles(ref_base: str, allele: str, fetch, chrom: str, pos: int) -> tupl
         n = int(allele[1:])
         return fetch(chrom, pos - 1, pos + n).upper(), ref_base
     return ref_base, allele
+
+
+def left_normalise(fetch, chrom: str, pos: int, ref: str, alt: str) -> tuple[int, str, str]:
+    """Left-aligned, parsimonious VCF allele (Tan et al., Bioinformatics 2015; what `bcftools norm` does):
+    trim a shared last base, extend to the left while an allele is empty, then trim shared first bases."""
+    changed = True
+    while changed:
+        changed = False
+        if ref and alt and ref[-1] == alt[-1] and len(ref) + len(alt) > 2:
+            ref, alt, changed = ref[:-1], alt[:-1], True
+        if not ref or not alt:
+            pos -= 1
+            base = fetch(chrom, pos - 1, pos).upper()
+            ref, alt, changed = base + ref, base + alt, True
+    while len(ref) > 1 and len(alt) > 1 and ref[0] == alt[0]:
+        ref, alt, pos = ref[1:], alt[1:], pos + 1
+    return pos, ref, alt

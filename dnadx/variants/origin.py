@@ -120,5 +120,5 @@ def annotate(records, *, cnv: dict | None, bins, model, polymorphisms, blood: di
             nrm = (int(row[cls]), int(row["depth"]))
         bl = None if blood is None else blood.get((r.chrom, int(r.pos), r.allele), (0, 0))
         out.append(classify(r.gene, float(r.vaf), int(r.depth), tumour_at(cnv, bins, r.chrom, int(r.pos)),
-                            polymorphism=known.get((r.chrom, int(r.pos), r.vcf_ref, r.vcf_alt)), normals=nrm, blood=bl))
+                            polymorphism=known.get((r.chrom, int(getattr(r, "vcf_pos", r.pos)), r.vcf_ref, r.vcf_alt)), normals=nrm, blood=bl))
     return records.assign(origin=[o for o, _ in out], origin_reason=[w for _, w in out])

@@ -183,7 +183,7 @@ def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events:
             fields = _kb_fields(kb, [])
             caveat = (f"{origin_}: {why}; not resistance evidence" if origin_ in evidence.NO_EVIDENCE_ORIGINS else
                       f"{c.consequence} change: not resistance evidence")
-        rows.append(dict(level="variant", gene=c.gene, alteration=f"{c.chrom}:{int(c.pos)} {c.vcf_ref}>{c.vcf_alt}",
+        rows.append(dict(level="variant", gene=c.gene, alteration=f"{c.chrom}:{int(getattr(c, 'vcf_pos', c.pos))} {c.vcf_ref}>{c.vcf_alt}",
                          status="called", depth=c.depth, vaf=c.vaf, alt_fragments=c.alt_fragments, hgvs_c=c.hgvs_c,
                          hgvs_p=c.hgvs_p, origin=origin_, caveat=caveat,
                          detail=f"{c.consequence}; adjusted p {c.p_adjusted:.2g}", **fields))

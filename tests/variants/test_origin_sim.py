@@ -35,7 +35,7 @@ def test_germline_alleles_are_germline_likely_and_not_resistance(called, variant
     row = res.loc[f"{chrom}:{pos} {change}"]
     assert row["origin"] == "germline_likely" and vaf_reason in row["caveat"], row["caveat"]
     assert row["evidence"] == "" and row["kb_id"] == ""
-    assert info[(int(pos), change.split(">")[1])]["ORIGIN"] == "germline_likely"
+    assert info[(int(pos), change.split(">")[1])]["ORIGIN"] == ("germline_likely",)
 
 
 def test_synonymous_r248_carries_no_resistance_evidence(called):

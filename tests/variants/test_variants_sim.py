@@ -54,7 +54,7 @@ def deep(tmp_path_factory):
 def _vcf(path) -> pd.DataFrame:
     with pysam.VariantFile(str(path)) as vf:
         rows = [(r.chrom, r.pos, r.ref, r.alts[0], list(r.filter.keys()), r.samples[0]["DP"], r.samples[0]["AD"][1],
-                 r.info.get("HGVSP", "")) for r in vf]
+                 r.info.get("HGVSP", ("",))[0]) for r in vf]
     return pd.DataFrame(rows, columns=["chrom", "pos", "ref", "alt", "filter", "dp", "alt_fragments", "hgvs_p"])
 
 

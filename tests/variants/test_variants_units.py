@@ -65,6 +65,40 @@ def test_pileup_counts_fragments_once_and_applies_filters(tmp_path):
     assert alleles[["allele", "alt_fragments", "alt_fwd", "alt_rev"]].values.tolist() == [["T", 1, 1, 1]]
 
 
+def _filter_case(tmp_path, alt_strands, alt_offset, alt_q=30, n_alt=20):
+    """80 reference fragments (both strands) and ``n_alt`` alt fragments over 0-based 100 (REF 'A'),
+    40 bp single-end reads; the alt base at ``alt_offset`` within its read, read strands as given."""
+    reads = [(f"r{i}", 0x10 * (i % 2), 80, REF[80:120], 60, 30) for i in range(80)]
+    for i in range(n_alt):
+        start = 100 - alt_offset
+        reads.append((f"a{i}", 0x10 if alt_strands[i % len(alt_strands)] == "-" else 0, start,
+                      _alt(REF[start:start + 40], alt_offset, "T"), 60, alt_q))
+    tmp_path.mkdir()
+    path = _bam(tmp_path, reads)
+    regions = pd.DataFrame({"chrom": ["chrT"], "start": [100], "end": [101], "gene": ["TOY"]})
+    with pysam.AlignmentFile(str(path)) as bam:
+        depth, alleles = pileup(bam, regions, fetch_ref=lambda c, s, e: REF[s:e])
+    return vc.score_alleles(depth, alleles, pd.DataFrame(columns=["chrom", "pos", "alleles"]), None).iloc[0]
+
+
+def test_artefact_filters_strand_read_position_base_quality(tmp_path):
+    good = _filter_case(tmp_path / "good", "+-", 20)
+    assert good["filters"] == "PASS" and (good["ref_fwd"], good["ref_rev"], good["alt_fwd"]) == (40, 40, 10)
+    one_strand = _filter_case(tmp_path / "strand", "+", 20)   # every alt read forward, reference balanced
+    assert one_strand["filters"] == "strand_bias" and one_strand["sor"] > 3
+    from scipy.stats import fisher_exact
+    assert one_strand["fs"] == pytest.approx(-10 * np.log10(fisher_exact([[40, 40], [20, 0]])[1]))
+    read_end = _filter_case(tmp_path / "end", "+-", 37)       # alt base 2 bases from the read end
+    assert read_end["filters"] == "read_position" and read_end["alt_pos_median"] == 2
+    start = _filter_case(tmp_path / "start", "+-", 3)         # ... or 3 bases from its start
+    assert start["filters"] == "read_position"
+    lowq = _filter_case(tmp_path / "bq", "+-", 20, alt_q=22)   # kept by --min-baseq 20, median 22 < 25
+    assert lowq["filters"] == "base_quality"
+    counts = vc.filter_counts(pd.DataFrame([good, one_strand, read_end, start, lowq]))
+    assert counts == {"PASS": 1, "not_significant": 0, "low_alt": 0, "strand_bias": 1, "read_position": 2,
+                      "base_quality": 1, "mismatch": 0}
+
+
 def test_positions_without_reads_are_reported_with_depth_zero(tmp_path):
     path = _bam(tmp_path, [("x", 0, 0, REF[0:20], 60, 30)])
     regions = pd.DataFrame({"chrom": ["chrT"], "start": [15], "end": [30], "gene": ["TOY"]})
@@ -95,9 +129,10 @@ def test_tail_probabilities_match_scipy_and_limits_fall_with_depth():
 
 def test_error_model_raises_the_bar_at_noisy_positions():
     depth = pd.DataFrame({"chrom": "chrT", "pos": [1, 2], "gene": "TOY", "ref": "A", "depth": [500, 500],
-                          "reads": 600, "discordant": 0})
+                          "reads": 600, "discordant": 0, "ref_fragments": 480})
     noisy = pd.DataFrame({"chrom": ["chrT"], "pos": [1], "gene": ["TOY"], "ref": ["A"], "allele": ["G"],
-                          "alt_fragments": [15], "alt_fwd": [9], "alt_rev": [9], "alt_read_end": [1], "alt_high_mismatch": [0]})
+                          "alt_fragments": [15], "alt_fwd": [9], "alt_rev": [9], "ref_fwd": [240], "ref_rev": [245],
+                          "alt_pos_median": [30.0], "alt_bq_median": [35.0], "alt_high_mismatch": [0]})
     model = vc.build_error_model([(depth, noisy), (depth, noisy)])
     assert model.set_index("pos").loc[1, "G"] == 30 and model.set_index("pos").loc[1, "samples"] == 2
     sample = pd.concat([noisy, noisy.assign(pos=2)], ignore_index=True)
@@ -111,8 +146,10 @@ def test_error_model_raises_the_bar_at_noisy_positions():
 def test_vcf_is_valid_bgzipped_and_indexed(tmp_path):
     rec = pd.DataFrame([{"chrom": "chr17", "pos": 7674221, "vcf_ref": "G", "vcf_alt": "A", "gene": "TP53", "family": "hotspot",
                          "hgvs_c": "NM_000546.6:c.742C>T", "hgvs_p": "p.Arg248Trp", "consequence": "missense", "kb_ids": "KB010",
-                         "p_value": 1e-80, "p_adjusted": 1e-10, "depth": 500, "alt_fragments": 20, "vaf": 0.04,
-                         "alt_fwd": 12, "alt_rev": 11, "alt_read_end": 1, "alt_high_mismatch": 0, "filters": "PASS"}])
+                         "p_value": 1e-80, "p_adjusted": 1e-10, "depth": 500, "ref_fragments": 478, "alt_fragments": 20,
+                         "vaf": 0.04,
+                         "alt_fwd": 12, "alt_rev": 11, "ref_fwd": 240, "ref_rev": 240, "alt_pos_median": 31.0,
+                         "alt_bq_median": 37.0, "alt_high_mismatch": 0, "fs": 0.0, "sor": 0.7, "filters": "PASS"}])
     text = vcf_io.vcf_text(rec, sample="S1", contigs={"chr1": 248956422, "chr17": 83257441}, source_bam="S1.bam", options={"genome": "GRCh38"})
     path = tmp_path / "S1.variants.vcf.gz"
     vcf_io.write_vcf(text, path)
@@ -121,8 +158,27 @@ def test_vcf_is_valid_bgzipped_and_indexed(tmp_path):
     with pysam.VariantFile(str(path)) as vf:
         assert vf.header.version == "VCFv4.3"
         r = next(vf.fetch("chr17", 7674220, 7674221))
-        assert r.info["HGVSP"] == "p.Arg248Trp" and r.samples["S1"]["AD"] == (480, 20) and list(r.filter) == ["PASS"]
+        assert r.info["HGVSP"] == ("p.Arg248Trp",) and r.samples["S1"]["AD"] == (478, 20) and list(r.filter) == ["PASS"]
+        assert r.samples["S1"]["DP"] == 498 and r.samples["S1"]["FDP"] == 500 and r.samples["S1"]["GT"] == (0, 1)
         assert r.samples["S1"]["PV"][0] == pytest.approx(1e-37, rel=1e-3)  # floored, not underflowed to 0
+
+
+def test_multiallelic_site_is_one_record_whose_ad_sums_to_dp(tmp_path):
+    base = {"chrom": "chr17", "pos": 7674221, "vcf_ref": "G", "gene": "TP53", "family": "target", "hgvs_c": "c.x",
+            "hgvs_p": "p.Arg248=", "consequence": "synonymous", "kb_ids": "", "p_value": 1e-9, "p_adjusted": 1e-5,
+            "depth": 99, "ref_fragments": 80, "ref_fwd": 40, "ref_rev": 40, "alt_pos_median": 30.0,
+            "alt_bq_median": 37.0, "alt_high_mismatch": 0, "fs": 0.0, "sor": 0.7}
+    rec = pd.DataFrame([dict(base, vcf_alt="A", alt_fragments=12, vaf=12 / 99, alt_fwd=6, alt_rev=6, filters="PASS"),
+                        dict(base, vcf_alt="C", alt_fragments=5, vaf=5 / 99, alt_fwd=5, alt_rev=0,
+                             filters="strand_bias", kb_ids="KB1,KB2")])
+    path = tmp_path / "m.vcf.gz"
+    vcf_io.write_vcf(vcf_io.vcf_text(rec, sample="S", contigs={"chr17": 83257441}, source_bam="b", options={}), path)
+    with pysam.VariantFile(str(path)) as vf:
+        [r] = list(vf)
+    s = r.samples["S"]
+    assert r.alts == ("A", "C") and s["AD"] == (80, 12, 5) and s["DP"] == sum(s["AD"]) == 97 and s["FDP"] == 99
+    assert list(r.filter) == ["PASS"] and r.info["AFILT"] == ("PASS", "strand_bias") and s["GT"] == (0, 1, 2)
+    assert r.info["KB"] == (".", "KB1|KB2") and r.info["HGVSP"][0] == "p.Arg248%3D"  # '=' percent-encoded
 
 
 def test_build_targets_is_deterministic(tmp_path):
