@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dnadx.variants import evidence, hgvs, origin, resistance, vcf as vcf_io
+from dnadx.variants import background, evidence, hgvs, origin, resistance, vcf as vcf_io
 from dnadx.core import io, reference
 from dnadx.variants import calling as vc
 from dnadx.count.bam import open_alignment
@@ -121,7 +121,7 @@ def run(args) -> int:
     if not args.bam:
         raise InputError("give a BAM to call, or --build-error-model NORMAL_BAM ...")
     sample = args.sample or Path(args.prefix).name
-    model = vcf_io.read_error_model(args.error_model) if args.error_model else None
+    model = vc.fit_background(vcf_io.read_error_model(args.error_model) if args.error_model else None)
     cnv, bins = _read_cnv(args.cnv)
     previous = [_read_cnv(p) for p in args.previous_cnv] if args.previous_cnv else None
     genome, targets, fetch, depth, alleles, header = _pile(args.bam, args.fasta, opts)
@@ -129,15 +129,20 @@ def run(args) -> int:
     kb = vcf_io.read_kb()
     hot = evidence.hotspots(kb, genome)
     copt = vc.CallOptions()
-    limits = vc.position_limits(depth, model, len(vc.ALLELE_CLASSES) * len(depth), copt)
+    # TF-aware assessability: the VAF of a clonal heterozygous mutation at the low end of the tumour-fraction
+    # interval (0 when no tumour is detected), at diploid copy number
+    tf_low = ((cnv.get("tumor_fraction_ci") or [None])[0] if cnv.get("tumor_detected", True) else 0.0) if cnv else None
+    clonal = vc.clonal_het_vaf(tf_low)
+    limits = vc.position_limits(depth, model, len(vc.ALLELE_CLASSES) * len(depth), copt, clonal)
     tested = vc.score_alleles(depth, alleles, hot, model, copt)
     records = tested[tested["p_adjusted"] < copt.alpha] if len(tested) else tested
     records = _annotate_records(records, targets, fetch, hot) if fetch else records
     calls = records[records["called"]] if len(records) else records
     genes = list(dict.fromkeys(targets["gene"]))
     at_hot = depth.merge(hot[["chrom", "pos"]].drop_duplicates(), on=["chrom", "pos"])
-    hot_limits = vc.position_limits(at_hot, model, max(len(evidence.hotspot_alleles(hot)), 1), copt)
-    assessment = vc.assess(limits, calls, hot, genes, hotspot_limits=hot_limits)
+    hot_limits = vc.position_limits(at_hot, model, max(len(evidence.hotspot_alleles(hot)), 1), copt, clonal)
+    assessment = vc.assess(limits, calls, hot, genes, hotspot_limits=hot_limits,
+                           tumour=None if clonal is None else (tf_low, clonal))
     blood = None
     if args.matched_blood and len(calls):
         _, _, _, bdepth, balleles, _ = _pile(args.matched_blood, args.fasta, opts,
@@ -169,6 +174,7 @@ def run(args) -> int:
                    "median_depth": float(np.median(depth["depth"])) if len(depth) else 0.0,
                    "assessable_share": float(limits["assessable"].mean()) if len(limits) else 0.0,
                    "tested_alleles": int(len(tested)), "calls": int(len(calls)),
+                   "background": background.describe(model),
                    # every tested allele per FILTER (declared in the VCF header), and how reads were counted
                    "filters": vc.filter_counts(tested), "filter_thresholds": vc.FILTERS,
                    "reads": {"duplicate_reads_excluded": dups, "mate_overlaps_counted_once":

@@ -2,8 +2,8 @@
 
 Model, per position i and allele class a (each of the three non-reference bases, or 'indel'):
   background rate   e_ia ~ Beta(S m_ia, S (1 - m_ia)),  m_ia = (W mu_a + x_ia) / (W + n_ia)
-  (mu_a the default rate, W its weight in pseudo-fragments, x_ia / n_ia error / total fragments
-  summed over the normals of the error model (x = n = 0 without one), S the fixed spread)
+  (dnadx.variants.background: mu_a, S and W learned from the normals of the error model when they
+  cover enough sites, else defaults; x_ia / n_ia error / total fragments summed over the normals)
   test              p = P(X >= k | n, alpha, beta),  X ~ BetaBinomial  (k alt fragments of depth n)
   correction        Bonferroni over the family: every allele class of every target position
                     (m = 5 x positions: 4 bases + indel), and separately the listed hotspot alleles (prior
@@ -26,19 +26,15 @@ import pandas as pd
 from scipy.special import betaln, gammaln
 from scipy.stats import binom, fisher_exact
 
+from dnadx.variants import background
+from dnadx.variants.background import ALLELE_CLASSES, DEFAULT_INDEL_RATE, DEFAULT_SNV_RATE
 from dnadx.variants.evidence import hotspot_alleles
 
-# Per-allele background rates after Q20 and fragment collapsing (Illumina substitution ~1e-3
-# per base, a third per specific base; indels ~10x rarer); conservative defaults.
-DEFAULT_SNV_RATE = 5e-4
-DEFAULT_INDEL_RATE = 1e-4
-# Prior strength (pseudo-fragments): Beta(5, 9995) allows position-to-position overdispersion.
-PRIOR_STRENGTH = 1e4
-# Weight (pseudo-fragments) of the default rate against the normals' observed errors.
-MODEL_PRIOR_WEIGHT = 1000
 ALPHA = 0.05
 MIN_ALT_FRAGMENTS = 3
 MAX_ASSESSABLE_LOD = 0.5
+# With a tumour fraction: 'not_detected' needs this probability of seeing a clonal heterozygous mutation.
+DETECTION_MIN_PROBABILITY = 0.8
 # Artefact filters (named VCF FILTERs, counted in the QC json) need this many alt reads to judge.
 MIN_READS_FOR_FILTERS = 4
 # strand_bias: GATK's hard-filter thresholds for SNVs, FS (Phred-scaled Fisher exact p of the
@@ -61,7 +57,6 @@ FILTERS = {  # name -> VCF header description
 }
 # Gene status: 'not_detected' needs this share of coding positions assessable.
 GENE_MIN_ASSESSABLE_SHARE = 0.8
-ALLELE_CLASSES = ("A", "C", "G", "T", "indel")
 ERROR_MODEL_COLUMNS = ("chrom", "pos", "depth", "samples") + ALLELE_CLASSES
 
 
@@ -71,7 +66,6 @@ class CallOptions:
     min_alt_fragments: int = MIN_ALT_FRAGMENTS
     snv_rate: float = DEFAULT_SNV_RATE
     indel_rate: float = DEFAULT_INDEL_RATE
-    prior_strength: float = PRIOR_STRENGTH
 
 
 def allele_class(allele: str) -> str:
@@ -95,25 +89,6 @@ def build_error_model(pileups: list[tuple[pd.DataFrame, pd.DataFrame]]) -> pd.Da
         frames.append(d.assign(samples=1))
     model = pd.concat(frames).groupby(["chrom", "pos"], sort=True, as_index=False).sum()
     return model[list(ERROR_MODEL_COLUMNS)]
-
-
-def _beta_params(chrom, pos, cls, model: pd.DataFrame | None, opt: CallOptions):
-    """Beta(a, b) of the background rate: mean from the prior and the normals, spread from S.
-
-    mean = (W mu + x) / (W + n)   (W = MODEL_PRIOR_WEIGHT pseudo-fragments of the default rate)
-    a = S mean, b = S (1 - mean)  (S = prior_strength: fixed overdispersion across positions)
-    """
-    mean = np.where(np.asarray(cls) == "indel", opt.indel_rate, opt.snv_rate).astype(float)
-    if model is not None and len(chrom):
-        m = model.set_index(["chrom", "pos"])
-        key = pd.MultiIndex.from_arrays([np.asarray(chrom), np.asarray(pos)])
-        found = key.isin(m.index)
-        if found.any():
-            sub = m.reindex(key[found])
-            x = np.array([sub[c].iloc[j] for j, c in enumerate(np.asarray(cls)[found])], dtype=float)
-            n = sub["depth"].to_numpy(dtype=float)
-            mean[found] = (MODEL_PRIOR_WEIGHT * mean[found] + x) / (MODEL_PRIOR_WEIGHT + n)
-    return opt.prior_strength * mean, opt.prior_strength * (1 - mean)
 
 
 def _tails(n: np.ndarray, a: np.ndarray, b: np.ndarray, kmax: int) -> np.ndarray:
@@ -175,17 +150,41 @@ def lod95(n: np.ndarray, k: np.ndarray) -> np.ndarray:
     return out
 
 
-def position_limits(depth: pd.DataFrame, model, m: int, opt: CallOptions) -> pd.DataFrame:
-    """Critical alt count and LoD95 per position for an SNV (the most common class)."""
-    mean = np.full(len(depth), opt.snv_rate)
-    if model is not None:  # the normals' SNV errors averaged over the three bases
-        mm = model.set_index(["chrom", "pos"]).reindex(pd.MultiIndex.from_frame(depth[["chrom", "pos"]]))
-        x = mm[["A", "C", "G", "T"]].fillna(0).sum(axis=1).to_numpy() / 3
-        mean = (MODEL_PRIOR_WEIGHT * mean + x) / (MODEL_PRIOR_WEIGHT + mm["depth"].fillna(0).to_numpy())
-    a, b = opt.prior_strength * mean, opt.prior_strength * (1 - mean)
+def clonal_het_vaf(p: float | None, copy_number: float = 2.0) -> float | None:
+    """VAF of a clonal heterozygous tumour mutation (one mutant copy of ``copy_number``) at tumour
+    fraction p: p / (2 (1 - p) + p c). None without a tumour fraction."""
+    if p is None or not np.isfinite(p):
+        return None
+    return float(p / (2 * (1 - p) + p * copy_number)) if p > 0 else 0.0
+
+
+def fit_background(model, opt: CallOptions = None) -> background.Background:
+    """The background of ``model``: a fitted Background as is, an error-model table fitted, None the defaults."""
+    if isinstance(model, background.Background):
+        return model
+    opt = opt or CallOptions()
+    return background.fit(model, opt.snv_rate, opt.indel_rate)
+
+
+def position_limits(depth: pd.DataFrame, model, m: int, opt: CallOptions,
+                    clonal_vaf: float | None = None) -> pd.DataFrame:
+    """Critical alt count and LoD95 per position for an SNV (the most common class).
+
+    Without ``clonal_vaf`` a position is assessable when LoD95 <= MAX_ASSESSABLE_LOD (a clonal het
+    mutation of a pure tumour would be seen). With it (the expected VAF of a clonal heterozygous
+    mutation at the sample's tumour fraction, `clonal_het_vaf`), ``p_detect`` = P(Binomial(depth,
+    clonal_vaf) >= k_crit) and a position is assessable when p_detect >= DETECTION_MIN_PROBABILITY.
+    """
+    # the normals' SNV errors averaged over the three bases
+    a, b = background.beta(fit_background(model, opt), depth["chrom"], depth["pos"], ["snv"] * len(depth))
     k = critical_k(depth["depth"].to_numpy(), a, b, m, opt)
     out = depth.assign(k_crit=k, lod95=lod95(depth["depth"].to_numpy(), k))
-    return out.assign(assessable=out["lod95"] <= MAX_ASSESSABLE_LOD)
+    if clonal_vaf is None:
+        return out.assign(p_detect=np.nan, assessable=out["lod95"] <= MAX_ASSESSABLE_LOD)
+    n = out["depth"].to_numpy(dtype=np.int64)
+    kk = np.minimum(np.asarray(k, dtype=np.int64), n + 1)  # k_crit above the depth: never detected
+    p_detect = np.where(k <= n, binom.sf(kk - 1, n, clonal_vaf), 0.0) if clonal_vaf > 0 else np.zeros(len(n))
+    return out.assign(p_detect=p_detect, assessable=p_detect >= DETECTION_MIN_PROBABILITY)
 
 
 def score_alleles(depth: pd.DataFrame, alleles: pd.DataFrame, hotspots: pd.DataFrame, model,
@@ -196,7 +195,7 @@ def score_alleles(depth: pd.DataFrame, alleles: pd.DataFrame, hotspots: pd.DataF
                               called=[])
     d = alleles.merge(depth[["chrom", "pos", "depth", "ref_fragments"]], on=["chrom", "pos"], how="left")
     cls = d["allele"].map(allele_class).to_numpy()
-    a, b = _beta_params(d["chrom"], d["pos"], cls, model, opt)
+    a, b = background.beta(fit_background(model, opt), d["chrom"], d["pos"], cls)
     k = d["alt_fragments"].to_numpy()
     n = np.maximum(d["depth"].to_numpy(), k)
     p = np.where(k > 0, upper_tail(k, n, a, b), 1.0)
@@ -256,8 +255,24 @@ def filter_counts(tested: pd.DataFrame) -> dict[str, int]:
 ASSESS_COLUMNS = ("level", "gene", "alteration", "kb_id", "status", "depth", "lod95", "assessable_share", "detail")
 
 
+def _detect_text(p_detect: float, tumour: tuple[float, float] | None) -> str:
+    if tumour is None or not np.isfinite(p_detect):
+        return ""
+    p, vaf = tumour
+    return (f"; a clonal heterozygous mutation (VAF {vaf:.3f} at tumour fraction {p:.3f}) would be seen with "
+            f"probability {p_detect:.2f} (needed: {DETECTION_MIN_PROBABILITY:g})")
+
+
+def _share_text(tumour: tuple[float, float] | None) -> str:
+    if tumour is None:
+        return ""
+    return (f": a clonal heterozygous mutation, VAF {tumour[1]:.3f} at tumour fraction {tumour[0]:.3f}, seen with "
+            f"probability >= {DETECTION_MIN_PROBABILITY:g}")
+
+
 def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, genes: list[str],
-           hotspot_limits: pd.DataFrame | None = None) -> pd.DataFrame:
+           hotspot_limits: pd.DataFrame | None = None,
+           tumour: tuple[float, float] | None = None) -> pd.DataFrame:
     """called / not_detected / not_assessable per sample, gene and hotspot (never 'wild type').
 
     Parameters
@@ -269,6 +284,8 @@ def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, ge
     genes : target genes to report.
     hotspot_limits : limits computed in the hotspot family (smaller Bonferroni m), used for the
         hotspot rows; default ``limits``.
+    tumour : (tumour fraction, clonal heterozygous VAF) when the limits were computed with
+        ``clonal_vaf`` (TF-aware assessability), for the row details.
     """
     rows = []
     called = calls[calls["called"]] if len(calls) else calls
@@ -276,9 +293,15 @@ def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, ge
     share = float(limits["assessable"].mean()) if len(limits) else 0.0
     gene_share = limits.groupby("gene")["assessable"].mean() if len(limits) else pd.Series(dtype=float)
     if not (gene_share >= GENE_MIN_ASSESSABLE_SHARE).any() and not len(called):  # no gene readable
-        rows.append(("sample", "", "point mutations", "", "not_assessable", med, np.nan, share,
-                     f"median fragment depth {med:g} over the target coding regions: too low to call point "
-                     "mutations; only copy-number events can be read from this sample"))
+        why = (f"median fragment depth {med:g} over the target coding regions: too low to call point "
+               "mutations; only copy-number events can be read from this sample")
+        if tumour is not None and share == 0 and tumour[1] == 0:
+            why = ("no tumour detected (tumour fraction interval reaches 0): absence of a tumour mutation cannot be "
+                   f"read at any depth (median fragment depth {med:g}); a mutation that is present is still called")
+        elif tumour is not None:
+            why = (f"median fragment depth {med:g}: a clonal heterozygous mutation (VAF {tumour[1]:.3f} at tumour "
+                   f"fraction {tumour[0]:.3f}) would be missed at most positions; only copy-number events can be read")
+        rows.append(("sample", "", "point mutations", "", "not_assessable", med, np.nan, share, why))
     for gene in genes:
         g = limits[limits["gene"] == gene]
         gd = float(g["depth"].median()) if len(g) else 0.0
@@ -290,10 +313,10 @@ def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, ge
         elif gs >= GENE_MIN_ASSESSABLE_SHARE:
             rows.append(("gene", gene, "point mutation", "", "not_detected", gd, glod, gs,
                          f"none detected; 95% detection limit VAF {glod:.3f} at median depth {gd:g} "
-                         f"({gs:.0%} of coding positions assessable)"))
+                         f"({gs:.0%} of coding positions assessable{_share_text(tumour)})"))
         else:
             rows.append(("gene", gene, "point mutation", "", "not_assessable", gd, glod, gs,
-                         f"only {gs:.0%} of coding positions assessable (median depth {gd:g})"))
+                         f"only {gs:.0%} of coding positions assessable{_share_text(tumour)} (median depth {gd:g})"))
     for h in hotspots.itertuples(index=False):
         hl = limits if hotspot_limits is None else hotspot_limits
         at = hl[(hl["chrom"] == h.chrom) & (hl["pos"] == int(h.pos))]
@@ -307,10 +330,13 @@ def assess(limits: pd.DataFrame, calls: pd.DataFrame, hotspots: pd.DataFrame, ge
                          f"allele {r['allele']} in {int(r['alt_fragments'])}/{int(r['depth'])} fragments"))
         elif len(at) and bool(at["assessable"].iloc[0]):
             rows.append(("hotspot", h.gene, h.alteration, h.kb_id, "not_detected", dep, lod, np.nan,
-                         f"not detected; 95% detection limit VAF {lod:.3f} at depth {dep:g}"))
+                         f"not detected; 95% detection limit VAF {lod:.3f} at depth {dep:g}"
+                         + _detect_text(at["p_detect"].iloc[0], tumour)))
         else:
-            rows.append(("hotspot", h.gene, h.alteration, h.kb_id, "not_assessable", dep, lod, np.nan,
-                         f"depth {dep:g} fragments: too low for any call"))
+            why = (f"depth {dep:g} fragments: too low for any call" if not len(at) or not np.isfinite(lod) or
+                   not np.isfinite(at["p_detect"].iloc[0]) else
+                   f"95% detection limit VAF {lod:.3f} at depth {dep:g}" + _detect_text(at["p_detect"].iloc[0], tumour))
+            rows.append(("hotspot", h.gene, h.alteration, h.kb_id, "not_assessable", dep, lod, np.nan, why))
     return pd.DataFrame(rows, columns=ASSESS_COLUMNS)
 
 

@@ -101,7 +101,7 @@ def tumour_at(cnv: dict | None, bins, chrom: str, pos: int) -> Tumour:
 def annotate(records, *, cnv: dict | None, bins, model, polymorphisms, blood: dict | None):
     """``records`` (tested alleles with vcf_ref/vcf_alt) with columns origin and origin_reason.
 
-    model : error model of the batch normals (or None); polymorphisms : `polymorphisms.tsv` rows of
+    model : error model of the batch normals (table or fitted Background, or None); polymorphisms : `polymorphisms.tsv` rows of
     the build (chrom, pos, ref, alt, rsid); blood : {(chrom, pos, allele): (alt, depth)} or None.
     """
     if not len(records):
@@ -109,7 +109,10 @@ def annotate(records, *, cnv: dict | None, bins, model, polymorphisms, blood: di
     known = {(c, int(p), r, a): f"{rs} {hp}" for c, p, r, a, rs, hp in zip(
         polymorphisms["chrom"], polymorphisms["pos"], polymorphisms["ref"], polymorphisms["alt"],
         polymorphisms["rsid"], polymorphisms["hgvs_p"])}
-    normals = model.set_index(["chrom", "pos"]) if model is not None and len(model) else None
+    if hasattr(model, "table"):  # a fitted dnadx.variants.background.Background
+        normals = model.table
+    else:
+        normals = model.set_index(["chrom", "pos"]) if model is not None and len(model) else None
     out = []
     for r in records.itertuples(index=False):
         key = (r.chrom, int(r.pos))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pysam
 import pytest
-from scipy.stats import betabinom
+from scipy.stats import betabinom, binom
 
 from dnadx.variants import calling as vc
 from dnadx.variants import vcf as vcf_io
@@ -204,3 +204,28 @@ def test_cli_errors_are_one_clear_message(tmp_path, capsys):
     assert run_cli("variants", tmp_path / "missing.bam", "--prefix", tmp_path / "x", "--error-model", bad) == 2
     assert "missing column" in capsys.readouterr().err
     assert not list(tmp_path.glob("x.*"))  # nothing half-written
+
+
+def test_tumour_fraction_aware_assessability():
+    """A hotspot is not_detected only when a clonal heterozygous mutation would likely have been seen
+    at this depth and tumour fraction: VAF p / (2(1 - p) + 2p) = p / 2 at diploid copy number."""
+    depth = pd.DataFrame({"chrom": "chrT", "pos": [10, 11], "gene": "TOY", "depth": [500, 500]})
+    hot = pd.DataFrame({"kb_id": ["K1"], "gene": ["TOY"], "alteration": ["X1Y"], "chrom": ["chrT"], "pos": [10],
+                        "alleles": [("T",)]})
+    none = pd.DataFrame(columns=["chrom", "pos", "gene", "allele", "called"])
+    assert vc.clonal_het_vaf(0.3) == pytest.approx(0.15) and vc.clonal_het_vaf(0.3, 4) == pytest.approx(0.3 / 2.6)
+    rows = {}
+    for tf in (0.3, 0.02, 0.0):
+        vaf = vc.clonal_het_vaf(tf)
+        lim = vc.position_limits(depth, None, 5 * 15000, vc.CallOptions(), vaf)  # the target family
+        expect = binom.sf(lim["k_crit"].iloc[0] - 1, 500, vaf) if vaf else 0.0
+        assert lim["p_detect"].iloc[0] == pytest.approx(expect)
+        a = vc.assess(lim, none, hot, ["TOY"], tumour=(tf, vaf)).set_index("level")
+        rows[tf] = a.loc["hotspot"]
+    assert rows[0.3]["status"] == "not_detected" and "probability 1.00" in rows[0.3]["detail"]
+    # 1% VAF at depth 500: a few alt fragments expected, below the critical count too often
+    assert rows[0.02]["status"] == "not_assessable" and "tumour fraction 0.020" in rows[0.02]["detail"]
+    assert rows[0.0]["status"] == "not_assessable"
+    # without a tumour fraction the old rule holds: LoD95 <= 0.5 (a pure tumour's clonal het mutation)
+    plain = vc.position_limits(depth, None, 10, vc.CallOptions())
+    assert plain["assessable"].all() and plain["p_detect"].isna().all()
