@@ -9,6 +9,8 @@ x / n the error / total fragments summed over the normals at that site. What is 
 
 * mu_a, the global rate of the class: the normals' pooled errors, themselves shrunk towards the
   default (DEFAULT_SNV_RATE per base, DEFAULT_INDEL_RATE) with GLOBAL_PRIOR_FRAGMENTS pseudo-fragments;
+  sites where the normals show > 5% non-reference fragments (a germline allele, or a reference that
+  is not theirs) are left out of this global fit (they keep their own, high, per-site rate);
 * S, the between-site spread, by the method of moments for a beta-binomial over the sites the
   normals cover (E[n_i (r_i - mu)^2] = mu (1 - mu) (1 + (n_i - 1) / (S + 1))), clipped to
   [SPREAD_MIN, SPREAD_MAX]; W = S, so a site's rate is shrunk to mu_a by as many pseudo-fragments
@@ -38,6 +40,8 @@ GLOBAL_PRIOR_FRAGMENTS = 100_000
 MIN_SITES = 200
 MIN_SITE_DEPTH = 20
 SPREAD_MIN, SPREAD_MAX = 100.0, 1e6
+# A site whose normals show more than this share of non-reference fragments carries a real allele.
+ERROR_SITE_MAX_SHARE = 0.05
 ALLELE_CLASSES = ("A", "C", "G", "T", "indel")
 
 
@@ -50,6 +54,7 @@ class Background:
     normals: int = 0
     sites: int = 0
     learned: bool = False
+    allelic_sites: int = 0  # covered sites where the normals carry a real allele (left out of the fit)
     table: pd.DataFrame | None = None  # the error model indexed by (chrom, pos)
 
 
@@ -72,16 +77,21 @@ def fit(model: pd.DataFrame | None, snv_rate: float = DEFAULT_SNV_RATE,
     n = model["depth"].to_numpy(dtype=float)
     snv_x = model[["A", "C", "G", "T"]].to_numpy(dtype=float).sum(axis=1) / 3  # per specific base
     ind_x = model["indel"].to_numpy(dtype=float)
+    # sites where the normals carry a real allele (germline polymorphism, or a reference that is not
+    # theirs) are kept per site but left out of the global fit, which is about sequencing errors
+    alt_share = (3 * snv_x + ind_x) / np.maximum(n, 1)
+    err = alt_share <= ERROR_SITE_MAX_SHARE
     w0 = GLOBAL_PRIOR_FRAGMENTS
-    mu_snv = (w0 * snv_rate + snv_x.sum()) / (w0 + n.sum())
-    mu_ind = (w0 * indel_rate + ind_x.sum()) / (w0 + n.sum())
-    spread = _spread(snv_x, n, mu_snv)
+    mu_snv = (w0 * snv_rate + snv_x[err].sum()) / (w0 + n[err].sum())
+    mu_ind = (w0 * indel_rate + ind_x[err].sum()) / (w0 + n[err].sum())
+    spread = _spread(snv_x[err], n[err], mu_snv)
     table = model.set_index(["chrom", "pos"])
     normals = int(model["samples"].max()) if "samples" in model else 0
-    sites = int((n >= MIN_SITE_DEPTH).sum())
+    covered = n >= MIN_SITE_DEPTH
+    sites, allelic = int(covered.sum()), int((covered & ~err).sum())
     if spread is None:
-        return Background(snv_rate, indel_rate, normals=normals, sites=sites, table=table)
-    return Background(mu_snv, mu_ind, spread, spread, normals, sites, True, table)
+        return Background(snv_rate, indel_rate, normals=normals, sites=sites, allelic_sites=allelic, table=table)
+    return Background(mu_snv, mu_ind, spread, spread, normals, sites, True, allelic, table)
 
 
 def beta(bg: Background, chrom, pos, cls) -> tuple[np.ndarray, np.ndarray]:
@@ -104,6 +114,7 @@ def beta(bg: Background, chrom, pos, cls) -> tuple[np.ndarray, np.ndarray]:
 def describe(bg: Background) -> dict:
     """What the background is and where it came from (for the QC json)."""
     return {"learned_from_normals": bg.learned, "normals": bg.normals, "sites_covered": bg.sites,
+            "sites_with_an_allele_in_the_normals": bg.allelic_sites,
             "snv_rate_per_base": bg.snv_rate, "indel_rate": bg.indel_rate, "spread": bg.spread,
             "site_weight": bg.weight,
             "note": ("global rates and between-site spread fitted to the normals (method of moments), each site "

@@ -46,3 +46,12 @@ def test_a_noisy_site_is_shrunk_towards_the_global_rate():
     assert mean[0] == pytest.approx(site1) and bg.snv_rate < mean[0] < 20 / 3000
     assert mean[2] == pytest.approx(bg.snv_rate)  # a site the normals never saw: the global rate
     assert (a + b) == pytest.approx(np.full(3, bg.spread))
+
+
+def test_sites_with_a_real_allele_in_the_normals_stay_out_of_the_global_fit():
+    model = _model(3000, 3000, 2e-3, 2000)
+    model.loc[:299, ["C", "G"]] = [750, 750]  # 10% of sites heterozygous in the normals
+    bg = bgm.fit(model)
+    assert bg.allelic_sites == 300 and bg.snv_rate == pytest.approx(2e-3, rel=0.1) and 1000 < bg.spread < 4000
+    a, b = bgm.beta(bg, ["chr17"], [1], ["C"])
+    assert a[0] / (a[0] + b[0]) > 0.1  # ... but keep their own, high rate there
