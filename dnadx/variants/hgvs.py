@@ -235,17 +235,57 @@ def annotate(tx: Transcript, pos: int, ref: str, alt: str, fetch: Fetch) -> dict
     return _annotate_indel(tx, pos, ref, alt, fetch, region)
 
 
+def _c_span(tx: Transcript, first0: int, last0: int) -> str:
+    """c. position or range ('a' or 'a_b', 5' to 3' on the transcript) of genomic bases first0..last0."""
+    a, b = c_position(tx, first0 + 1), c_position(tx, last0 + 1)
+    a, b = (a, b) if tx.strand == "+" else (b, a)
+    return a if a == b else f"{a}_{b}"
+
+
+def _splice_or_none(tx: Transcript, first0: int, last0: int) -> str:
+    """'p.?' when any of the bases (or the pair flanking an insertion) is a canonical splice site."""
+    return "p.?" if any(region_of(tx, g + 1) == "splice_site" for g in range(first0, last0 + 1)) else ""
+
+
+def _annotate_complex(tx, pos, ref, alt, fetch, region) -> dict:
+    """delins (MNV / complex allele): c.a_bdelinsSEQ; p. from the mutated CDS when it lies in the CDS."""
+    while ref and alt and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    while ref and alt and ref[0] == alt[0]:
+        ref, alt, pos = ref[1:], alt[1:], pos + 1
+    if len(ref) == len(alt) == 1:  # a substitution written with extra bases
+        return annotate(tx, pos, ref, alt, fetch)
+    first0, last0 = pos - 1, pos - 2 + len(ref)
+    ins = alt if tx.strand == "+" else revcomp(alt)
+    c = f"c.{_c_span(tx, first0, last0)}delins{ins}"
+    idx = [_cds_index(tx, g) for g in range(first0, last0 + 1)]
+    if any(i is None for i in idx):
+        return _named(tx, c, _splice_or_none(tx, first0, last0), region, "complex")
+    seq, i = cds_sequence(tx, fetch), min(idx)
+    mut = seq[:i] + ins + seq[i + len(ref):]
+    frameshift = (len(ins) - len(ref)) % 3 != 0
+    p = _protein_change(translate(seq), translate(mut + (fetch_tail(tx, fetch) if frameshift else "")), frameshift)
+    cons = ("frameshift" if frameshift else "stop_gained" if p.endswith("Ter") else
+            "synonymous" if p == "p.=" else "missense" if len(ins) == len(ref) == 1 else "complex")
+    return _named(tx, c, p, region, cons)
+
+
 def _annotate_indel(tx, pos, ref, alt, fetch, region) -> dict:
     if ref[0] != alt[0] or (len(ref) > 1 and len(alt) > 1):
-        return _named(tx, f"g.{pos}{ref}>{alt}", "", region, "complex")
+        return _annotate_complex(tx, pos, ref, alt, fetch, region)
     dele = len(ref) - 1
     ins_g = alt[1:]
     if dele:  # deleted bases are 0-based pos .. pos+dele-1
         idx = [_cds_index(tx, pos), _cds_index(tx, pos + dele - 1)]
     else:     # inserted between 0-based pos-1 (anchor) and pos
         idx = [_cds_index(tx, pos - 1), _cds_index(tx, pos)]
-    if any(i is None for i in idx):
-        return _named(tx, f"g.{pos}{ref}>{alt}", "p.?", region, "indel_outside_cds")
+    if any(i is None for i in idx):  # UTR, intron or splice region: named on c. offsets, no 3' shift
+        if dele:
+            c = f"c.{_c_span(tx, pos, pos + dele - 1)}del"
+            return _named(tx, c, _splice_or_none(tx, pos, pos + dele - 1), region, "indel_outside_cds")
+        ins = ins_g if tx.strand == "+" else revcomp(ins_g)
+        c = f"c.{_c_span(tx, pos - 1, pos)}ins{ins}"
+        return _named(tx, c, _splice_or_none(tx, pos - 1, pos), region, "indel_outside_cds")
     seq = cds_sequence(tx, fetch)
     if dele:
         i = min(idx)

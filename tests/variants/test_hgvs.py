@@ -196,3 +196,19 @@ def test_3prime_shift_stays_within_the_exon():
     # an A inserted before the run: a duplication of c.12, not c.14
     ann = hgvs.annotate(tx, 110, "G", "GA", fetch)
     assert ann["hgvs_c"] == "NM_TOY2.1:c.12dup"
+
+
+def test_complex_and_non_coding_indels_get_c_names_not_g():
+    """HGVS deletion-insertion (c.6_7delinsTT), intronic deletion (c.12+3_12+4del) and splice-site
+    insertion names on c. offsets; never the invalid 'g.POSREF>ALT'."""
+    tx, fetch = _toy("+")
+    # c.6_7 AT -> TT: the shared T trimmed, a substitution written with an extra base (GCA -> GCT, Ala2=)
+    ann = hgvs.annotate(tx, 106, "AT", "TT", fetch)
+    assert (ann["hgvs_c"], ann["hgvs_p"], ann["consequence"]) == ("NM_TOY.1:c.6A>T", "p.Ala2=", "synonymous")
+    ann = hgvs.annotate(tx, 106, "ATA", "TTT", fetch)  # c.6_8 ATA -> TTT: GCT TTC = Ala2= Tyr3Phe
+    assert (ann["hgvs_c"], ann["hgvs_p"]) == ("NM_TOY.1:c.6_8delinsTTT", "p.Tyr3Phe"), ann
+    tx2, fetch2 = _two_exons()  # exon 1 ends at c.12 = chrT:112; intron GT C C ...
+    ann = hgvs.annotate(tx2, 114, fetch2("chrT", 113, 116), fetch2("chrT", 113, 114), fetch2)  # delete chrT:115-116
+    assert (ann["hgvs_c"], ann["hgvs_p"]) == ("NM_TOY2.1:c.12+3_12+4del", ""), ann
+    ann = hgvs.annotate(tx2, 113, "G", "GA", fetch2)  # insertion between c.12+1 and c.12+2 (splice site)
+    assert (ann["hgvs_c"], ann["hgvs_p"]) == ("NM_TOY2.1:c.12+1_12+2insA", "p.?"), ann
