@@ -37,6 +37,8 @@ class Step:
     outputs: list[Path]
     sample: str | None = None
     drop_missing: bool = False  # batch step: run over the inputs that exist (failed samples left out)
+    # inputs that may be missing (an earlier timepoint that failed): left out of argv, the step still runs
+    optional: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -93,13 +95,18 @@ def score_step(cfg, s: Sample) -> Step:
                 [Path(f"{p}.dnadx.tsv"), Path(f"{p}.score.json"), Path(f"{p}.genes.tsv.gz")], s.sample)
 
 
-def variants_step(cfg, s: Sample) -> Step:
+def variants_step(cfg, s: Sample, earlier: list[str] = ()) -> Step:
+    """`dnadx variants`; ``earlier``: the patient's earlier timepoints (earliest first), passed as
+    --previous-cnv for HER2 switching / ERBB2 loss (docs/variants.md)."""
     p = sample_prefix(cfg, s.sample)
     argv = ["variants", str(s.bam), "--prefix", str(p), "--cnv", f"{p}.cnv.json"]
     if cfg.fasta:
         argv += ["--fasta", str(cfg.fasta)]
+    previous = [Path(f"{sample_prefix(cfg, e)}.{kind}") for e in earlier for kind in ("cnv.json", "bins.tsv.gz")]
+    if previous:
+        argv += ["--previous-cnv", *(str(x) for x in previous[::2])]
     outputs = [Path(f"{p}.resistance.tsv")] + ([Path(f"{p}.variants.vcf.gz")] if cfg.fasta else [])
-    return Step(f"variants:{s.sample}", argv, [s.bam, Path(f"{p}.cnv.json")], outputs, s.sample)
+    return Step(f"variants:{s.sample}", argv, [s.bam, Path(f"{p}.cnv.json")], outputs, s.sample, optional=previous)
 
 
 def cluster_step(cfg, samples: list[Sample]) -> Step:
@@ -126,7 +133,9 @@ def plan(samples: list[Sample], cfg: RunConfig) -> list[list[Step]]:
     if "score" in cfg.available:
         later += [score_step(cfg, s) for s in samples]
     if "variants" in cfg.available:
-        later += [variants_step(cfg, s) for s in samples]
+        from dnadx.report.longitudinal import earlier_timepoints
+        earlier = earlier_timepoints([vars(s) for s in samples])
+        later += [variants_step(cfg, s, earlier.get(s.sample, [])) for s in samples]
     if later:
         waves.append(later)
     if "score" in cfg.available and "cluster" in cfg.available:
@@ -153,9 +162,21 @@ def detect_builds(samples: list[Sample], fasta: Path | None = None) -> dict[str,
     return builds
 
 
+def _drop_missing_optional(step: Step) -> None:
+    """Leave optional inputs that do not exist (an earlier timepoint whose cnv failed) out of the step's
+    argv; the optional inputs' option comes last in argv and is dropped when it is left without values."""
+    gone = {str(p) for p in step.optional if not Path(p).exists()}
+    if not gone:
+        return
+    step.optional = [p for p in step.optional if str(p) not in gone]
+    step.argv = [a for a in step.argv if a not in gone]
+    if step.argv[-1].startswith("--"):
+        step.argv.pop()
+
+
 def _fingerprint(step: Step) -> str:
     h = hashlib.sha256(json.dumps(step.argv).encode())
-    for p in step.inputs:
+    for p in step.inputs + step.optional:
         st = Path(p).stat()
         h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()
@@ -277,6 +298,7 @@ def run_steps(cfg: RunConfig, waves: list[list[Step]], *, execute: Callable[[lis
         for step in wave:
             if step.sample and step.sample in failed:
                 continue
+            _drop_missing_optional(step)
             missing = [p for p in step.inputs if not Path(p).exists()]
             if missing and step.drop_missing and len(missing) < len(step.inputs):
                 gone = {str(p) for p in missing}

@@ -39,19 +39,6 @@ class Report:
     problems: list[str] = field(default_factory=list)
 
 
-def erbb2_segment_bins(bins: pd.DataFrame | None, cnv: dict | None) -> int | None:
-    """Usable bins of the segment that holds ERBB2 (the width of an ERBB2 event in this sample)."""
-    g = ((cnv or {}).get("genes_of_interest") or {}).get("ERBB2")
-    if bins is None or not g or not {"segment", "usable"} <= set(bins.columns):
-        return None
-    over = bins[(bins["chrom"] == g["chrom"]) & (bins["end"] > g["start"]) & (bins["start"] < g["end"])]
-    seg = over.loc[over["segment"] >= 0, "segment"]
-    if seg.empty:
-        return None
-    n = int(((bins["segment"] == seg.iloc[0]) & (bins["usable"] == 1)).sum())
-    return n or None
-
-
 def highlights(dnadx: pd.DataFrame | None, n: int = N_HIGHLIGHTS) -> tuple[pd.DataFrame | None, str]:
     """The ``n`` DNADX segments with the largest |score|: adjusted when available, else raw."""
     if dnadx is None or "score_raw" not in dnadx:
@@ -112,9 +99,9 @@ def build_report(samples: list[dict], batch: dict, *, models: pd.DataFrame | Non
         meta, cnv, score = s["meta"], s.get("cnv"), s.get("score")
         q = qc.assess(meta, cnv, failure=failed.get(meta["sample"]))
         group = group_of(clusters, meta["sample"])
+        st = longitudinal.sample_state(meta, cnv, score, s.get("bins"))
         rows.append(summary_row(meta, cnv, score, group, resistance_summary(s.get("resistance")),
-                                failed.get(meta["sample"]), qc=q))
-        st = longitudinal.sample_state(meta, cnv, score, erbb2_bins=erbb2_segment_bins(s.get("bins"), cnv))
+                                failed.get(meta["sample"]), qc=q, erbb2_state=st))
         states.append(st)
         hl, hl_col = highlights(s.get("dnadx"))
         out.append({**s, "qc": q, "group": group, "erbb2": st, "highlights": hl, "highlights_column": hl_col,

@@ -99,8 +99,7 @@ def overview(rep: Report) -> str:
         "sample": s["sample"], "patient": s["patient"], "timepoint": s["timepoint"], "type": s["type"],
         "reads kept": s["reads_kept"], "tumour fraction [95% CI]": [_interval(r) for r in s.to_dict("records")],
         "ploidy": s["ploidy"],
-        "ERBB2 call": [esc(calls[x]["call"]) + (" <small>(copy state)</small>" if calls[x]["call_source"].startswith(
-            "copy state") else "") for x in s["sample"]],
+        "ERBB2 call": [esc(calls[x]["call"]) for x in s["sample"]],
         "ERBB2 copy": s["erbb2_copy_number"], "amplicon score": s["erbb2_amplicon_score"],
         "HER2 DNA prob.": s["her2_dna_probability"], "group": s["group"], "resistance": s["resistance"],
         "QC": [badge(q) for q in s["qc_status"]], "QC reasons": s["qc_reasons"],
@@ -108,9 +107,10 @@ def overview(rep: Report) -> str:
     return ("<h2 id='overview'>Batch overview</h2>"
             + img(report_plots.tumour_fraction_overview(s), "tumour fraction with 95% intervals")
             + table(view, raw=("ERBB2 call", "QC"))
-            + "<p class='note'>ERBB2 call from <code>dnadx score</code> when it ran; otherwise from the "
-              "copy-number state of <code>dnadx cnv</code> (marked <i>copy state</i>). Calls below tumour fraction "
-              "0.05, or where an amplification would not be detectable, are <i>not_assessable</i>.</p>")
+            + "<p class='note'>ERBB2 call: one rule for every output (<code>dnadx score</code>, "
+              "<code>dnadx variants</code>, this report), from the ERBB2 log2 of <code>dnadx cnv</code> at the "
+              "sample's tumour fraction. Samples with no tumour detected, tumour fraction below 0.05, or where an "
+              "amplification would not be detectable, are <i>not_assessable</i>.</p>")
 
 
 def longitudinal_section(rep: Report) -> str:

@@ -63,7 +63,7 @@ def tumour_fraction_overview(summary: pd.DataFrame) -> bytes:
 
 
 def patient_timeline(patient: str, states: list[dict], transitions: pd.DataFrame) -> bytes:
-    """Tumour fraction (with interval) and ERBB2-amplicon score (or copy state) over timepoints."""
+    """Tumour fraction (with interval) and ERBB2-amplicon score (or copy number) over timepoints."""
     plt = _plt()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.2))
     x = np.arange(len(states))
@@ -79,7 +79,7 @@ def patient_timeline(patient: str, states: list[dict], transitions: pd.DataFrame
     a1.set_ylim(bottom=0)
     use_score = any(math.isfinite(_num(s.get("amplicon_score"))) for s in states)
     key, ylabel = ("amplicon_score", "ERBB2-amplicon score (adjusted log2)") if use_score else \
-        ("erbb2_copy_number", "ERBB2 tumour copy state (score not run)")
+        ("erbb2_copy_number", "ERBB2 tumour copy number (score not run)")
     vals = [_num(s.get(key)) for s in states]
     a2.plot(x, vals, color="#a0aec0", lw=0.8)
     for xi, v, s in zip(x, vals, states):

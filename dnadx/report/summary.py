@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dnadx.variants.resistance import reported_calls
+
 COLUMNS = ["sample", "patient", "timepoint", "type", "reads_kept", "tumor_fraction", "tumor_fraction_low",
            "tumor_fraction_high", "ploidy", "erbb2_log2", "erbb2_copy_number", "erbb2_call", "erbb2_amplicon_score",
            "her2_dna_probability", "group", "resistance", "qc_status", "qc_reasons", "sex", "noise_mad", "ploidy_ambiguous"]
@@ -18,10 +20,13 @@ def _ambiguity(cnv: dict) -> str | None:
 
 
 def summary_row(sample: dict, cnv: dict | None, score: dict | None, group: dict | None,
-                resistance: str | None, failure: str | None = None, *, qc: dict | None = None) -> dict:
+                resistance: str | None, failure: str | None = None, *, qc: dict | None = None,
+                erbb2_state: dict | None = None) -> dict:
     """One summary row. ``sample`` holds sample/patient/timepoint/type; missing stages give NA.
 
     ``qc`` (from ``dnadx.report.qc.assess``), when given, supplies qc_status and qc_reasons.
+    ``erbb2_state`` (``dnadx.report.longitudinal.sample_state``: the one ERBB2 rule), when given, supplies
+    erbb2_call, erbb2_log2 and erbb2_copy_number, so they match the report and resistance.tsv.
     """
     row = {c: None for c in COLUMNS}
     row.update({k: sample.get(k) for k in ("sample", "patient", "timepoint", "type")})
@@ -38,6 +43,9 @@ def summary_row(sample: dict, cnv: dict | None, score: dict | None, group: dict 
         for key in ("erbb2_log2", "erbb2_copy_number", "erbb2_call", "erbb2_amplicon_score", "her2_dna_probability"):
             if key in score:
                 row[key] = score[key]
+    if cnv and erbb2_state:
+        row.update(erbb2_call=erbb2_state["call"], erbb2_log2=erbb2_state.get("erbb2_log2"),
+                   erbb2_copy_number=erbb2_state.get("erbb2_copy_number"))
     if group:
         row["group"] = group.get("group")
     row["resistance"] = resistance
@@ -60,14 +68,9 @@ def resistance_summary(table: pd.DataFrame | None) -> str | None:
     """One line from `<id>.resistance.tsv`: the called alterations, else what could not be read."""
     if table is None or "status" not in table:
         return None
-    called = table[table["status"] == "called"]
-    if len(called):
-        names = []
-        for r in called.to_dict("records"):
-            name = r.get("hgvs_p") if isinstance(r.get("hgvs_p"), str) and r.get("hgvs_p") else r.get("alteration")
-            gene = str(r.get("gene") or "")
-            names.append(name if gene and gene in str(name) else f"{gene} {name}".strip())
-        return "; ".join(dict.fromkeys(names))
+    names = reported_calls(table) if {"level", "gene", "alteration", "hgvs_p"} <= set(table.columns) else []
+    if names:
+        return "; ".join(names)
     if "level" in table and ((table["level"] == "sample") & (table["status"] == "not_assessable")).any():
         return "none called (point mutations not assessable)"
     return "none called"

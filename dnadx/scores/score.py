@@ -40,7 +40,8 @@ def score_sample(bins: pd.DataFrame, cnv: dict, *, genes: pd.DataFrame, segment_
     scores = segment_scores(gtab, segment_genes, tumour_fraction=tf, ranges=ranges)
     noise = float(cnv.get("noise_mad") or 0.0)
     erbb2 = call_erbb2(bins, gtab, scores, tumour_fraction=tf, tumour_fraction_ci=cnv.get("tumor_fraction_ci"),
-                       ploidy=cnv.get("ploidy"), noise_sd=noise)
+                       ploidy=cnv.get("ploidy"), noise_sd=noise, tumour_detected=cnv.get("tumor_detected"),
+                       qc_status=cnv.get("qc_status"))
     x = scores["score_adjusted"].to_numpy(dtype=float)
     if np.isfinite(x).any():
         preds, status = predict_all(models, x), "ok"

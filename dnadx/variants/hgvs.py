@@ -5,8 +5,11 @@ Coordinates: genomic positions are 1-based (VCF POS); exon/CDS spans in the targ
 c.-N, 3' UTR bases c.*N; an intronic base is named from the nearest exonic base,
 c.N+d (downstream of exon end in transcript orientation) or c.N-d. Minus-strand transcripts
 (TP53) are read on the reverse complement, so a genomic G>A is a transcript C>T.
-Indels are shifted 3' in transcript orientation (the HGVS 3' rule) before naming;
-an insertion equal to the preceding bases is a duplication.
+Indels are shifted 3' in transcript orientation (the HGVS 3' rule), within their exon only,
+before naming; an insertion equal to the preceding bases is a duplication. A change whose first
+altered residue is a stop is named as nonsense (p.Trp3Ter, also for frameshifts); an in-frame
+indel creating a stop is stop_gained (p.Ala2_Tyr3insGlyTer, p.Tyr3delinsTrpTer); a stop loss
+reads the 3' UTR to the next stop (p.Ter9GlnextTer2, extTer? when none follows).
 """
 
 from __future__ import annotations
@@ -140,13 +143,25 @@ def _cds_index(tx: Transcript, pos0: int) -> int | None:
     return int(c) - 1 if c.isdigit() else None
 
 
-def _shift_3prime(seq: str, i: int, ins: str, dele: int) -> tuple[int, str]:
-    """Shift an indel at CDS index ``i`` (insertion before i, or deletion of seq[i:i+dele]) 3'."""
+def _exon_end(tx: Transcript, i: int) -> int:
+    """CDS index (exclusive) where the coding part of the exon holding CDS index ``i`` ends."""
+    end = 0
+    for s, e in tx._tx_order(tx.cds):
+        end += e - s
+        if i < end:
+            return end
+    return end
+
+
+def _shift_3prime(seq: str, i: int, ins: str, dele: int, limit: int | None = None) -> tuple[int, str]:
+    """Shift an indel at CDS index ``i`` (insertion before i, or deletion of seq[i:i+dele]) 3', not past
+    ``limit`` (the end of its exon: HGVS shifts within the exon only)."""
+    limit = len(seq) if limit is None else limit
     if dele:
-        while i + dele < len(seq) and seq[i] == seq[i + dele]:
+        while i + dele < limit and seq[i] == seq[i + dele]:
             i += 1
         return i, ""
-    while i < len(seq) and ins and ins[0] == seq[i]:
+    while i < limit and ins and ins[0] == seq[i]:
         ins = ins[1:] + seq[i]
         i += 1
     return i, ins
@@ -159,11 +174,23 @@ def _protein_change(ref_p: str, mut_p: str, frameshift: bool) -> str:
         n += 1
     if n == len(ref_p) == len(mut_p):
         return "p.="
+    new = mut_p[n] if n < len(mut_p) else "*"
+    if new == "*" and n < len(ref_p):
+        # the first changed residue is a stop: a nonsense change, also for a frameshift or an
+        # in-frame insertion (HGVS: p.Trp24Ter, not p.Trp24TerfsTer1)
+        return f"p.{AA3[ref_p[n]]}{n + 1}Ter"
     if frameshift:
-        new = mut_p[n] if n < len(mut_p) else "*"
         stop = mut_p.find("*", n)
         ter = f"Ter{stop - n + 1}" if stop >= 0 else "Ter?"
         return f"p.{AA3[ref_p[n]]}{n + 1}{AA3[new]}fs{ter}"
+    stop = mut_p.find("*", n)
+    if 0 <= stop < len(ref_p) - 1 and "*" not in ref_p[n:len(ref_p) - 1]:
+        # an in-frame change creating a stop: the residues up to the new stop replace the changed ones
+        new_aa = "".join(AA3[x] for x in mut_p[n:stop + 1])
+        k = len(mut_p) - len(ref_p)
+        if k > 0 and mut_p[:n] == ref_p[:n] and mut_p[n + k:n + k + 1] == ref_p[n:n + 1] and n > 0:
+            return f"p.{AA3[ref_p[n - 1]]}{n}_{AA3[ref_p[n]]}{n + 1}ins{new_aa}"
+        return f"p.{AA3[ref_p[n]]}{n + 1}delins{new_aa}"
     k = len(mut_p) - len(ref_p)
     if k > 0 and mut_p[n + k:] == ref_p[n:]:
         ins = mut_p[n:n + k]
@@ -203,32 +230,72 @@ def annotate(tx: Transcript, pos: int, ref: str, alt: str, fetch: Fetch) -> dict
         if seq[i] != r:
             raise InputError(f"{tx.gene} {tx.chrom}:{pos}: reference base {ref} disagrees with the FASTA "
                              f"({seq[i] if tx.strand == '+' else revcomp(seq[i])}); wrong build or FASTA?")
-        p, cons = _codon_change(seq, i, a)
+        p, cons = _codon_change(seq, i, a, lambda: fetch_tail(tx, fetch))
         return _named(tx, c, p, region, cons)
     return _annotate_indel(tx, pos, ref, alt, fetch, region)
 
 
+def _c_span(tx: Transcript, first0: int, last0: int) -> str:
+    """c. position or range ('a' or 'a_b', 5' to 3' on the transcript) of genomic bases first0..last0."""
+    a, b = c_position(tx, first0 + 1), c_position(tx, last0 + 1)
+    a, b = (a, b) if tx.strand == "+" else (b, a)
+    return a if a == b else f"{a}_{b}"
+
+
+def _splice_or_none(tx: Transcript, first0: int, last0: int) -> str:
+    """'p.?' when any of the bases (or the pair flanking an insertion) is a canonical splice site."""
+    return "p.?" if any(region_of(tx, g + 1) == "splice_site" for g in range(first0, last0 + 1)) else ""
+
+
+def _annotate_complex(tx, pos, ref, alt, fetch, region) -> dict:
+    """delins (MNV / complex allele): c.a_bdelinsSEQ; p. from the mutated CDS when it lies in the CDS."""
+    while ref and alt and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    while ref and alt and ref[0] == alt[0]:
+        ref, alt, pos = ref[1:], alt[1:], pos + 1
+    if len(ref) == len(alt) == 1:  # a substitution written with extra bases
+        return annotate(tx, pos, ref, alt, fetch)
+    first0, last0 = pos - 1, pos - 2 + len(ref)
+    ins = alt if tx.strand == "+" else revcomp(alt)
+    c = f"c.{_c_span(tx, first0, last0)}delins{ins}"
+    idx = [_cds_index(tx, g) for g in range(first0, last0 + 1)]
+    if any(i is None for i in idx):
+        return _named(tx, c, _splice_or_none(tx, first0, last0), region, "complex")
+    seq, i = cds_sequence(tx, fetch), min(idx)
+    mut = seq[:i] + ins + seq[i + len(ref):]
+    frameshift = (len(ins) - len(ref)) % 3 != 0
+    p = _protein_change(translate(seq), translate(mut + (fetch_tail(tx, fetch) if frameshift else "")), frameshift)
+    cons = ("frameshift" if frameshift else "stop_gained" if p.endswith("Ter") else
+            "synonymous" if p == "p.=" else "missense" if len(ins) == len(ref) == 1 else "complex")
+    return _named(tx, c, p, region, cons)
+
+
 def _annotate_indel(tx, pos, ref, alt, fetch, region) -> dict:
     if ref[0] != alt[0] or (len(ref) > 1 and len(alt) > 1):
-        return _named(tx, f"g.{pos}{ref}>{alt}", "", region, "complex")
+        return _annotate_complex(tx, pos, ref, alt, fetch, region)
     dele = len(ref) - 1
     ins_g = alt[1:]
     if dele:  # deleted bases are 0-based pos .. pos+dele-1
         idx = [_cds_index(tx, pos), _cds_index(tx, pos + dele - 1)]
     else:     # inserted between 0-based pos-1 (anchor) and pos
         idx = [_cds_index(tx, pos - 1), _cds_index(tx, pos)]
-    if any(i is None for i in idx):
-        return _named(tx, f"g.{pos}{ref}>{alt}", "p.?", region, "indel_outside_cds")
+    if any(i is None for i in idx):  # UTR, intron or splice region: named on c. offsets, no 3' shift
+        if dele:
+            c = f"c.{_c_span(tx, pos, pos + dele - 1)}del"
+            return _named(tx, c, _splice_or_none(tx, pos, pos + dele - 1), region, "indel_outside_cds")
+        ins = ins_g if tx.strand == "+" else revcomp(ins_g)
+        c = f"c.{_c_span(tx, pos - 1, pos)}ins{ins}"
+        return _named(tx, c, _splice_or_none(tx, pos - 1, pos), region, "indel_outside_cds")
     seq = cds_sequence(tx, fetch)
     if dele:
         i = min(idx)
-        i, _ = _shift_3prime(seq, i, "", dele)
+        i, _ = _shift_3prime(seq, i, "", dele, _exon_end(tx, i))
         mut = seq[:i] + seq[i + dele:]
         c = f"c.{i + 1}del" if dele == 1 else f"c.{i + 1}_{i + dele}del"
     else:
         ins = ins_g if tx.strand == "+" else revcomp(ins_g)
         i = max(idx)  # CDS index the insertion precedes (the later of the two flanking bases)
-        i, ins = _shift_3prime(seq, i, ins, 0)
+        i, ins = _shift_3prime(seq, i, ins, 0, _exon_end(tx, i - 1) if i else None)
         mut = seq[:i] + ins + seq[i:]
         k = len(ins)
         if i >= k and seq[i - k:i] == ins:
@@ -238,7 +305,8 @@ def _annotate_indel(tx, pos, ref, alt, fetch, region) -> dict:
     frameshift = (len(mut) - len(seq)) % 3 != 0
     # whole translations are compared (no cut at the first stop: simulated CDSs have random stops)
     p = _protein_change(translate(seq), translate(mut + (fetch_tail(tx, fetch) if frameshift else "")), frameshift)
-    return _named(tx, c, p, region, "frameshift" if frameshift else "inframe_indel")
+    cons = "frameshift" if frameshift else ("stop_gained" if p.endswith("Ter") else "inframe_indel")
+    return _named(tx, c, p, region, cons)
 
 
 def fetch_tail(tx: Transcript, fetch: Fetch, n: int = 600) -> str:
@@ -250,8 +318,9 @@ def fetch_tail(tx: Transcript, fetch: Fetch, n: int = 600) -> str:
     return revcomp(fetch(tx.chrom, max(0, start - n), start).upper())
 
 
-def _codon_change(seq: str, i: int, alt: str) -> tuple[str, str]:
-    """p. name and consequence of the substitution of CDS base i by ``alt``."""
+def _codon_change(seq: str, i: int, alt: str, tail=lambda: "") -> tuple[str, str]:
+    """p. name and consequence of the substitution of CDS base i by ``alt``; ``tail()`` gives the 3' UTR
+    (a stop loss reads through it to the next stop)."""
     n = i // 3
     codon = seq[3 * n:3 * n + 3]
     mut = codon[:i % 3] + alt + codon[i % 3 + 1:]
@@ -263,7 +332,9 @@ def _codon_change(seq: str, i: int, alt: str) -> tuple[str, str]:
     if ma == "*":
         return f"p.{AA3[ra]}{n + 1}Ter", "stop_gained"
     if ra == "*":
-        return f"p.Ter{n + 1}{AA3[ma]}ext*?", "stop_lost"
+        # HGVS extension p.Ter110GlnextTer17: the new stop counted from the first codon after the old one
+        stop = translate(tail()).find("*")
+        return f"p.Ter{n + 1}{AA3[ma]}extTer{stop + 1 if stop >= 0 else '?'}", "stop_lost"
     return f"p.{AA3[ra]}{n + 1}{AA3[ma]}", "missense"
 
 

@@ -13,9 +13,12 @@ evidence for every base, errors included. Per position and fragment:
 * alleles: ``A/C/G/T``; ``+SEQ`` insertion after the base; ``-N`` deletion of the next N
   bases; ``*`` a base inside a deletion (covered, counted in depth, never an allele).
 
-For every non-reference allele it also records the evidence the filters of
-`variant_calling` need: alt reads per strand, alt reads within ``end_distance`` bases of a
-read end, and alt fragments whose read carries more than ``max_mismatches`` other mismatches.
+For every non-reference allele with enough fragments it also records the evidence the filters
+of `calling` need: alt and ref reads per strand (strand bias: Fisher's test and GATK's symmetric
+odds ratio), the median distance of the alt base from the nearer read end (read position), the
+median base quality of the alt bases, and alt fragments whose read carries more than
+``max_mismatches`` other mismatches. Duplicates never reach the pileup (flag 0x400), and the
+overlapping mates of a fragment count once, so neither can inflate these counts.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ import pandas as pd
 from dnadx.core import params
 from dnadx.variants.hgvs import SPLICE_SITE_BASES
 
-DEPTH_COLUMNS = ("chrom", "pos", "gene", "ref", "depth", "reads", "discordant")
-ALLELE_COLUMNS = ("chrom", "pos", "gene", "ref", "allele", "alt_fragments", "alt_fwd", "alt_rev",
-                  "alt_read_end", "alt_high_mismatch")
+DEPTH_COLUMNS = ("chrom", "pos", "gene", "ref", "depth", "reads", "discordant", "ref_fragments")
+ALLELE_COLUMNS = ("chrom", "pos", "gene", "ref", "allele", "alt_fragments", "alt_fwd", "alt_rev", "ref_fwd", "ref_rev",
+                  "alt_pos_median", "alt_bq_median", "alt_high_mismatch")
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,6 @@ class PileupOptions:
     # Q20: 1% error; cfDNA callers (e.g. bcftools -Q 20, UMI-less ctDNA pipelines) use 20-30.
     min_baseq: int = 20
     exclude_flags: int = params.EXCLUDE_FLAGS
-    # Alt bases this close to a read end are flagged: end-repair/adapter artefacts cluster there.
-    end_distance: int = 5
     # Reads with more mismatches than this (besides the allele itself) are likely mis-mapped.
     max_mismatches: int = 4
     # Alleles with fewer fragments cannot be called (variant_calling.MIN_ALT_FRAGMENTS = 3), so
@@ -142,7 +143,8 @@ def pileup(alignments, regions: pd.DataFrame, *, fetch_ref: Callable[[str, int, 
             ok = ((np.asarray(col.get_query_qualities()) >= options.min_baseq)
                   & (np.asarray(col.get_mapping_qualities()) >= options.min_mapq))
             frag_alleles, frag_idx, discordant = _fragments(col.get_query_names(), alleles, ok)
-            depth_rows.append((reg.chrom, pos0 + 1, reg.gene, ref, len(frag_alleles), int(ok.sum()), discordant))
+            depth_rows.append((reg.chrom, pos0 + 1, reg.gene, ref, len(frag_alleles), int(ok.sum()), discordant,
+                               int((frag_alleles == ref).sum())))
             if not ref_win:
                 continue
             alt_mask = (frag_alleles != ref) & (frag_alleles != "*")
@@ -153,7 +155,7 @@ def pileup(alignments, regions: pd.DataFrame, *, fetch_ref: Callable[[str, int, 
                 # alleles with enough fragments to be called at all; the rest get counts only
                 vals, counts = np.unique(frag_alleles[alt_mask], return_counts=True)
                 few = set(vals[counts < options.evidence_min_fragments].tolist())
-                allele_rows.extend((reg.chrom, pos0 + 1, reg.gene, ref, a, int(c), 0, 0, 0, 0)
+                allele_rows.extend((reg.chrom, pos0 + 1, reg.gene, ref, a, int(c), 0, 0, 0, 0, np.nan, np.nan, 0)
                                    for a, c in zip(vals.tolist(), counts.tolist()) if a in few)
                 alt_mask &= ~np.isin(frag_alleles, list(few))
                 if not alt_mask.any():
@@ -162,36 +164,37 @@ def pileup(alignments, regions: pd.DataFrame, *, fetch_ref: Callable[[str, int, 
                                              alleles, ok, options, ref_win, win0))
         for pos0 in range(reg.start, reg.end):  # zero-coverage positions are reported, not skipped
             if pos0 not in covered:
-                depth_rows.append((reg.chrom, pos0 + 1, reg.gene, ref_win[pos0 - win0] if ref_win else "N", 0, 0, 0))
+                depth_rows.append((reg.chrom, pos0 + 1, reg.gene, ref_win[pos0 - win0] if ref_win else "N", 0, 0, 0, 0))
     depth = pd.DataFrame(depth_rows, columns=DEPTH_COLUMNS).sort_values(["chrom", "pos"], kind="stable")
     alleles = pd.DataFrame(allele_rows, columns=ALLELE_COLUMNS)
     return depth.drop_duplicates(["chrom", "pos"]).reset_index(drop=True), alleles
 
 
 def _alt_evidence(col, reg, pos0, ref, frag_alleles, frag_idx, read_alleles, ok, options, ref_win, win0):
-    """Per alt allele: fragments, alt reads per strand, near read ends, from high-mismatch reads."""
+    """Per alt allele: fragments; alt and ref reads per strand; median alt distance from the nearer
+    read end and median alt base quality; alt fragments from high-mismatch reads."""
     reads = col.pileups
     names = np.asarray(col.get_query_names())
     read_alleles = np.asarray(read_alleles, dtype=object)
+    quals = np.asarray(col.get_query_qualities())
+    reverse = np.array([pr.alignment.is_reverse for pr in reads], dtype=bool)
+    is_ref = ok & (read_alleles == ref)
+    ref_fwd, ref_rev = int((is_ref & ~reverse).sum()), int((is_ref & reverse).sum())
     out = []
     for allele in sorted(set(frag_alleles.tolist())):
         frag_reads = frag_idx[frag_alleles == allele]
         # only the reads of this allele's fragments are visited (vectorised selection: deep BAMs)
         sel = np.flatnonzero(ok & (read_alleles == allele) & np.isin(names, names[frag_reads]))
-        fwd = rev = near_end = high_mm = 0
+        dist = []
         for i in sel.tolist():
             pr = reads[i]
-            aln = pr.alignment
-            if aln.is_reverse:
-                rev += 1
-            else:
-                fwd += 1
             qp = pr.query_position_or_next
-            if qp is not None and min(qp, aln.query_length - 1 - qp) < options.end_distance:
-                near_end += 1
+            if qp is not None:
+                dist.append(min(qp, pr.alignment.query_length - 1 - qp))
         expected = 1  # the allele itself: one mismatch or one indel operation
-        for i in frag_reads.tolist():
-            if _mismatches(reads[i].alignment, ref_win, win0) - expected > options.max_mismatches:
-                high_mm += 1
-        out.append((reg.chrom, pos0 + 1, reg.gene, ref, allele, len(frag_reads), fwd, rev, near_end, high_mm))
+        high_mm = sum(1 for i in frag_reads.tolist()
+                      if _mismatches(reads[i].alignment, ref_win, win0) - expected > options.max_mismatches)
+        out.append((reg.chrom, pos0 + 1, reg.gene, ref, allele, len(frag_reads), int((~reverse[sel]).sum()),
+                    int(reverse[sel].sum()), ref_fwd, ref_rev, float(np.median(dist)) if dist else np.nan,
+                    float(np.median(quals[sel])) if len(sel) else np.nan, high_mm))
     return out

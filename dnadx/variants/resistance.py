@@ -1,15 +1,19 @@
 """Resistance annotation: point-mutation assessment + copy-number events + knowledge base.
 
 Copy-number events are read from the `dnadx cnv` outputs (cnv.json + bins table) at the
-sample's tumour fraction p and ploidy phi; the tumour copy state c of a gene is the one `genes_of_interest`
-reports (else, like a region such as 17p, the median `copy_number` of its usable bins). Calls:
-  amplification   c / phi >= AMP_RATIO (the ISH HER2/CEP17 >= 2.0 threshold, ASCO/CAP)
-  loss            c < round(phi)  (17p arm, TP53, ARID1B, ERBB2)
-  HER2 switching  ERBB2 amplified or gained in the earlier sample of the patient and neither
-                  now (both samples assessable)
-A copy-number event is `not_assessable` when p < MIN_TUMOUR_FRACTION (the diluted signal is
-within noise; ichorCNA's ~3% detection floor), the cnv QC failed, or the locus has no usable
-bin. Every event row carries the tumour fraction it was read at.
+sample's tumour fraction p and ploidy phi.
+
+ERBB2 follows the one rule of `dnadx.scores.erbb2` (the same call `dnadx score` writes and
+`dnadx report` shows): ``amplification`` is called when the sample's ERBB2 call is amplified,
+``copy loss`` when it is loss, both not_assessable when the call is; with earlier timepoints
+(``--previous-cnv``, earliest first) one more row compares with the latest assessable one
+(``erbb2.change``): called, and named by its event, when a HER2 switch or ERBB2 loss is flagged.
+
+17p, TP53 and ARID1B: the tumour copy state c of a gene is the one `genes_of_interest` reports
+(else, like a region such as 17p, the median `copy_number` of its usable bins); loss when
+c < round(phi). Not_assessable when no tumour is detected (tumour-fraction interval reaching 0),
+p < MIN_TUMOUR_FRACTION (ichorCNA's ~3% detection floor), the cnv QC failed, or the locus has
+no usable bin. Every event row carries the tumour fraction it was read at.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-AMP_RATIO = 2.0
+from dnadx.scores import erbb2
+from dnadx.variants import evidence
+
+# resistance.tsv alteration of the ERBB2 row comparing with an earlier timepoint (when nothing is flagged;
+# a flagged change is named by its event, dnadx.scores.erbb2.EVENTS)
+CHANGE_ALTERATION = "ERBB2 change since the earlier timepoint (HER2 switching)"
 MIN_TUMOUR_FRACTION = 0.03
-# Clonal haematopoiesis: TP53 is a common CH gene, and CH clones in plasma are mostly below
-# 10% VAF (Razavi et al., Nat Med 2019); without matched blood such calls may not be tumour.
-CH_MAX_VAF = 0.10
 # How a point mutation in each gene is labelled (resistance_evidence.md interpretation notes):
 # HER2-mutant tumours respond to T-DXd, so ERBB2 mutations are not called "T-DXd resistance".
 MUTATION_LABEL = {
@@ -31,7 +37,7 @@ MUTATION_LABEL = {
     "TOP1": "TOP1 (payload target) alteration: plausible cross-resistance to DXd, not proven",
 }
 COLUMNS = ("sample", "level", "gene", "alteration", "status", "depth", "lod95", "vaf", "alt_fragments",
-           "hgvs_c", "hgvs_p", "tumor_fraction", "log2", "copy_number", "kb_id", "verification",
+           "hgvs_c", "hgvs_p", "origin", "tumor_fraction", "log2", "copy_number", "kb_id", "verification",
            "background_knowledge", "evidence", "caveat", "detail")
 
 
@@ -56,8 +62,6 @@ def _cn_call(state: dict, cnv: dict) -> str:
     cn, phi = state["copy_number"], float(cnv.get("ploidy") or 2.0)
     if not np.isfinite(cn):
         return "not_assessable"
-    if cn / phi >= AMP_RATIO:
-        return "amplified"
     if cn < round(phi):
         return "loss"
     return "gain" if cn > round(phi) else "neutral"
@@ -72,6 +76,8 @@ def _assessable(cnv: dict | None, state: dict) -> str | None:
         return "copy-number QC failed: " + "; ".join(cnv.get("qc_reasons") or [])
     if tf is None or tf < MIN_TUMOUR_FRACTION:
         return f"tumour fraction {tf} below {MIN_TUMOUR_FRACTION}: copy-number events not readable"
+    if cnv.get("tumor_detected") is False:
+        return f"no tumour detected (tumour fraction {tf:.3f}, interval reaches 0): copy-number events not readable"
     if state["usable_bins"] == 0:
         return "no usable bin at this locus"
     return None
@@ -97,24 +103,27 @@ def copy_number_events(cnv: dict | None, bins: pd.DataFrame | None, loci: dict, 
                     "tumor_fraction": tf, "log2": state["log2"], "copy_number": state["copy_number"],
                     "detail": reason or detail, "_kind": kind})
 
-    e = gene_state(cnv, bins, "ERBB2", loci["ERBB2"])
-    reason = _assessable(cnv, e)
-    call = _cn_call(e, cnv or {})
-    row("ERBB2", "amplification", e, call == "amplified", reason,
-        f"ERBB2 copy state {e['copy_number']:g} (ploidy {(cnv or {}).get('ploidy')}, log2 {e['log2']:.3f}): {call}", "amp")
-    if previous is not None:
-        pcnv, pbins = previous
-        pe = gene_state(pcnv, pbins, "ERBB2", loci["ERBB2"])
-        preason = _assessable(pcnv, pe)
-        pcall = _cn_call(pe, pcnv)
-        switched = pcall in ("amplified", "gain") and call in ("neutral", "loss")
-        why = reason or (f"earlier sample: {preason}" if preason else None)
-        row("ERBB2", "loss relative to earlier sample (HER2 switching)", e, switched, why,
-            f"earlier sample {pcnv.get('sample', '')} ERBB2 {pcall} (copy {pe['copy_number']:g}, tumour fraction "
-            f"{pcnv.get('tumor_fraction')}) -> now {call} (copy {e['copy_number']:g}, tumour fraction {tf})", "switch")
-    else:
-        row("ERBB2", "copy loss", e, call == "loss", reason,
-            f"ERBB2 copy state {e['copy_number']:g}: {call} (no earlier sample given for HER2 switching)", "loss")
+    # ERBB2: the one rule of dnadx.scores.erbb2 (as `dnadx score` and `dnadx report`)
+    cur = erbb2.sample_state(cnv, bins)
+    e = {"log2": cur["erbb2_log2"] if cur["erbb2_log2"] is not None else np.nan,
+         "copy_number": cur["erbb2_copy_number"] if cur["erbb2_copy_number"] is not None else np.nan}
+    na = None if cnv is not None else "no copy-number input (--cnv)"
+    if na is None and cur["call"] == "not_assessable":
+        na = f"ERBB2 not assessable: {cur['call_reason']}"
+    for label, want in (("amplification", "amplified"), ("copy loss", "loss")):
+        row("ERBB2", label, e, cur["call"] == want, na, f"ERBB2 {cur['call']}: {cur['call_reason']}",
+            "amp" if want == "amplified" else "loss")
+    if previous:
+        earlier = [erbb2.sample_state(pc, pb) for pc, pb in previous]
+        prev = erbb2.last_assessable(earlier)
+        if prev is None:
+            event, flagged, detail = "not_assessable", False, "no earlier timepoint with an assessable ERBB2 call"
+        else:
+            event, flagged, detail = erbb2.change(prev, cur)
+        why = "no copy-number input (--cnv)" if cnv is None else (
+            f"{event}: {detail}" if event == "not_assessable" else None)
+        row("ERBB2", erbb2.EVENTS[event] if flagged else CHANGE_ALTERATION, e, flagged, why,
+            f"{event}: {detail}", "switch")
     p17 = arms[(arms["chrom"] == "chr17") & (arms["arm"] == "p")].iloc[0]
     for gene, label, locus in (("TP53", "17p loss", ("chr17", int(p17["start"]), int(p17["end"]))),
                                ("TP53", "TP53 copy loss", loci["TP53"]),
@@ -143,16 +152,20 @@ def _gene_wide(kb, gene, kinds=("gene_wide",)):
     return kb[(kb["gene"] == gene) & kb["kind"].isin(kinds)]["kb_id"].tolist()
 
 
-def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events: list[dict], kb: pd.DataFrame,
-             *, matched_blood: dict | None = None) -> pd.DataFrame:
+def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events: list[dict],
+             kb: pd.DataFrame) -> pd.DataFrame:
     """The `<id>.resistance.tsv` table: one row per sample/gene/hotspot/called variant/copy-number event.
 
     Parameters
     ----------
     assessment : `variant_calling.assess` output.
-    calls : called variants with hgvs_c, hgvs_p, kb_ids (may be empty).
+    calls : called variants with hgvs_c, hgvs_p, consequence, kb_ids (the hotspot rows of this exact
+        allele, `evidence.matching_kb_ids`) and origin, origin_reason (`origin.annotate`); may be empty.
     events : `copy_number_events` output.
-    matched_blood : {(chrom, pos, allele): (alt_fragments, depth)} in a matched blood sample, or None.
+
+    A call carries resistance evidence only when `evidence.is_evidence` allows it (protein-altering,
+    origin neither germline_likely nor ch_possible); otherwise its evidence is empty and the caveat
+    says why. Germline and CH calls are still listed.
     """
     rows = []
     for a in assessment.itertuples(index=False):
@@ -160,22 +173,20 @@ def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events:
         rows.append(dict(level=a.level, gene=a.gene, alteration=a.alteration, status=a.status, depth=a.depth,
                          lod95=a.lod95, detail=a.detail, **_kb_fields(kb, ids)))
     for c in calls.itertuples(index=False) if len(calls) else ():
-        ids = [k for k in str(c.kb_ids).split(",") if k] or _gene_wide(kb, c.gene)
-        caveat = ""
-        if c.gene == "TP53" and c.vaf < CH_MAX_VAF:
-            if matched_blood is None:
-                caveat = (f"low-VAF TP53 call ({c.vaf:.3f}) without a matched blood sample: may come from clonal "
-                          "haematopoiesis, not the tumour")
-            else:
-                alt, dp = matched_blood.get((c.chrom, int(c.pos), c.allele), (0, 0))
-                caveat = (f"also in matched blood ({alt}/{dp} fragments): likely clonal haematopoiesis" if alt >= 2
-                          else f"absent from matched blood ({alt}/{dp} fragments)")
-        fields = _kb_fields(kb, ids)
-        fields["evidence"] = f"{MUTATION_LABEL.get(c.gene, '')}. {fields['evidence']}".strip(". ")
-        rows.append(dict(level="variant", gene=c.gene, alteration=f"{c.chrom}:{int(c.pos)} {c.vcf_ref}>{c.vcf_alt}",
+        origin_, why = getattr(c, "origin", "unknown"), getattr(c, "origin_reason", "")
+        if evidence.is_evidence(c.consequence, origin_):
+            ids = [k for k in str(c.kb_ids).split(",") if k] or evidence.gene_wide_ids(kb, c.gene, c.consequence)
+            fields = _kb_fields(kb, ids)
+            fields["evidence"] = f"{MUTATION_LABEL.get(c.gene, '')}. {fields['evidence']}".strip(". ")
+            caveat = why if origin_ != "somatic" else ""
+        else:
+            fields = _kb_fields(kb, [])
+            caveat = (f"{origin_}: {why}; not resistance evidence" if origin_ in evidence.NO_EVIDENCE_ORIGINS else
+                      f"{c.consequence} change: not resistance evidence")
+        rows.append(dict(level="variant", gene=c.gene, alteration=f"{c.chrom}:{int(getattr(c, 'vcf_pos', c.pos))} {c.vcf_ref}>{c.vcf_alt}",
                          status="called", depth=c.depth, vaf=c.vaf, alt_fragments=c.alt_fragments, hgvs_c=c.hgvs_c,
-                         hgvs_p=c.hgvs_p, caveat=caveat, detail=f"{c.consequence}; adjusted p {c.p_adjusted:.2g}",
-                         **fields))
+                         hgvs_p=c.hgvs_p, origin=origin_, caveat=caveat,
+                         detail=f"{c.consequence}; adjusted p {c.p_adjusted:.2g}", **fields))
     for e in events:
         kind = e.pop("_kind")
         ids = {"amp": [], "switch": _gene_wide(kb, "ERBB2", ("copy_number_loss",)),
@@ -191,14 +202,25 @@ def annotate(sample: str, assessment: pd.DataFrame, calls: pd.DataFrame, events:
     return out
 
 
+def reported_calls(table: pd.DataFrame) -> list[str]:
+    """Names of the called variants and copy-number events for a one-line summary: germline_likely
+    variants are left out (not resistance findings), possible CH is marked."""
+    called = table[(table["status"] == "called") & table["level"].isin(["variant", "copy_number"])]
+    names = []
+    for r in called.to_dict("records"):
+        origin_ = r.get("origin") if isinstance(r.get("origin"), str) else ""
+        if origin_ == "germline_likely":
+            continue
+        what = r["hgvs_p"] if isinstance(r.get("hgvs_p"), str) and r["hgvs_p"] else r["alteration"]
+        gene = str(r.get("gene") or "")
+        name = what if gene and gene in str(what) else f"{gene} {what}".strip()
+        names.append(name + (" (possible CH)" if origin_ == "ch_possible" else ""))
+    return list(dict.fromkeys(names))
+
+
 def summarise(table: pd.DataFrame) -> str:
     """One line for `summary.tsv`'s `resistance` column: the called events, then what could not be read."""
-    called = table[(table["status"] == "called") & table["level"].isin(["variant", "copy_number"])]
-    parts = []
-    for r in called.itertuples(index=False):
-        what = r.hgvs_p if isinstance(r.hgvs_p, str) and r.hgvs_p else r.alteration
-        ch = " (possible CH)" if isinstance(r.caveat, str) and "may come from clonal" in r.caveat else ""
-        parts.append(f"{r.gene} {what}{ch}")
+    parts = reported_calls(table)
     if (table["level"] == "sample").any():
         parts.append("point mutations not assessable")
     return "; ".join(parts) if parts else "none called"

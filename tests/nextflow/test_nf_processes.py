@@ -180,7 +180,7 @@ def test_variants(pipe, renderer, chain, tmp_path_factory):
     for sid, (meta, bam, bai) in _require(chain, "bam").items():
         res = _run(pipe, renderer, chain, "DNADX_VARIANTS", sid,
                    {"meta": meta, "bam": Stage(bam), "index": Stage(bai),
-                    "cnv_files": [Stage(cnvs[sid][1]), Stage(cnvs[sid][2])],
+                    "cnv_files": [Stage(cnvs[sid][1]), Stage(cnvs[sid][2])], "previous_cnv_files": [],
                     "fasta": [], "error_model": []})
         assert "--fasta" not in res.script and f"--cnv {sid}.cnv.json" in res.script
         resistance[sid] = _one(res, "resistance")
@@ -194,7 +194,7 @@ def test_variants(pipe, renderer, chain, tmp_path_factory):
     res = _run(pipe, renderer, chain, "DNADX_VARIANTS", "DEEP",
                {"meta": {"id": "DEEP", "patient": "DEEP", "timepoint": "", "type": "plasma"},
                 "bam": Stage(d / "DEEP.bam"), "index": Stage(d / "DEEP.bam.bai"), "cnv_files": [],
-                "fasta": Stage(d / "DEEP.fa"), "error_model": []})
+                "previous_cnv_files": [], "fasta": Stage(d / "DEEP.fa"), "error_model": []})
     assert "--fasta DEEP.fa" in res.script
     chain["resistance"], chain["vcf"] = resistance, vcfs
 
@@ -270,6 +270,8 @@ def _synthetic(tmp: Path) -> dict:
                           "score_jsons": [f(f"S{i}.score.json") for i in (1, 2, 3)]},
         "DNADX_VARIANTS": {"meta": meta, "bam": f("S1.bam"), "index": f("S1.bam.bai"),
                            "cnv_files": [f("S1.cnv.json"), f("S1.bins.tsv.gz")],
+                           "previous_cnv_files": [f("S0.cnv.json"), f("S0.bins.tsv.gz"), f("S00.cnv.json"),
+                                                  f("S00.bins.tsv.gz")],
                            "fasta": f("ref.fa"), "error_model": f("errors.tsv.gz")},
         "DNADX_REPORT": {"meta": {"id": "batch"}, "results": [Stage(f("S1.cnv.json").path, "results/S1.cnv.json")],
                          "samplesheet": Stage(f("sheet.csv").path, "results/samplesheet.csv")},
@@ -306,7 +308,8 @@ def test_cli_contract(pipe, renderer, tmp_path, process):
               "cnv": {"pon": "pon.tsv.gz", "genome": GENOME, "bin_size": 500000, "gc_wig": "gc_500kb.wig",
                       "map_wig": "map_500kb.wig"},
               "pon": {"genome": GENOME, "bin_size": 500000},
-              "variants": {"fasta": "ref.fa", "error_model": "errors.tsv.gz"}}.get(stage, {})
+              "variants": {"fasta": "ref.fa", "error_model": "errors.tsv.gz",
+                           "previous_cnv": ["S0.cnv.json", "S00.cnv.json"]}}.get(stage, {})
     for key, value in expect.items():
         assert getattr(ns, key) == value, f"{process}: {key} = {getattr(ns, key)!r}, expected {value!r}"
 
@@ -367,6 +370,27 @@ def test_samplesheet_rows_become_sample_tuples(nf_model, renderer):
     for (row, expected), res in zip(cases, results):
         assert "error" not in res, res["error"]
         assert res["value"] == expected, f"{row} -> {res['value']}"
+
+
+def test_previous_timepoints_as_dnadx_run_orders_them(nf_model, renderer):
+    """`earlierTimepoints` (variants subworkflow), evaluated by Groovy, gives every sample the same
+    earlier timepoints, in the same order, as `dnadx run` passes to `dnadx variants --previous-cnv`."""
+    from dnadx.report.longitudinal import earlier_timepoints
+
+    [fn] = [f for s in nf_model["scripts"] for f in s["functions"] if f["name"] == "earlierTimepoints"]
+    tps = ["T10", "T2", "", "baseline", "3", "10", "2.5", "t2b", "T2a", "1.5.2", "T02"]
+    rows = [[{"id": f"S{i}", "patient": "P", "timepoint": tp, "type": "plasma"},
+             {"__path__": f"S{i}.cnv.json"}, {"__path__": f"S{i}.bins.tsv.gz"}] for i, tp in enumerate(tps)]
+    rows.append([{"id": "N1", "patient": "P", "timepoint": "1", "type": "normal"},
+                 {"__path__": "N1.cnv.json"}, {"__path__": "N1.bins.tsv.gz"}])
+    [res] = renderer.render([{"call": "earlierTimepoints(rows)", "source": fn["text"], "binding": {"rows": rows}}])
+    assert "error" not in res, res["error"]
+    nextflow = {meta["id"]: [f["__path__"] for f in files] for meta, files in res["value"]}
+    python = earlier_timepoints([{"sample": m["id"], "patient": m["patient"], "timepoint": m["timepoint"],
+                                  "type": m["type"]} for m, _, _ in rows])
+    expected = {s: [f"{e}.{k}" for e in earlier for k in ("cnv.json", "bins.tsv.gz")] for s, earlier in python.items()}
+    assert nextflow == dict(expected, N1=[])
+    assert nextflow["S0"][-2:] == ["S7.cnv.json", "S7.bins.tsv.gz"]  # T2a < t2b < T10 (natural order)
 
 
 def test_pon_only_from_three_or_more_normals(nf_model, renderer):

@@ -3,12 +3,12 @@ test_report_run.py)."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from dnadx.report import longitudinal as L
 from dnadx.report import qc
+from dnadx.scores import erbb2
+from tests.helpers.erbb2case import erbb2_case
 
 
 def cnv(sample, tf, ci, erbb2_cn, *, noise=0.15, ploidy=2.0, status="pass", usable=1):
@@ -19,85 +19,61 @@ def cnv(sample, tf, ci, erbb2_cn, *, noise=0.15, ploidy=2.0, status="pass", usab
                                             "drop_reasons": [] if usable else ["low_mappability"]}}}
 
 
-def state(sample, patient, tp, c, score=None, erbb2_bins=None):
-    return L.sample_state({"sample": sample, "patient": patient, "timepoint": tp, "type": "plasma"}, c, score,
-                          erbb2_bins=erbb2_bins)
+def state(sample, patient, tp, tf, copy, *, ci=None, width=2_000_000, noise=0.1, score=None, seed=1, type_="plasma"):
+    c, bins = erbb2_case(sample, tf, copy, ci=ci, width=width, noise=noise, seed=seed)
+    return L.sample_state({"sample": sample, "patient": patient, "timepoint": tp, "type": type_}, c, score, bins)
 
 
-def test_detectable_copy_number_formula():
-    # p = 0.3, phi = 2, sigma = 0.15, n = 2: se = sqrt(0.15^2/2 + 0.05^2)
-    se = math.sqrt(0.15 ** 2 / 2 + 0.05 ** 2)
-    c = L.detectable_copy_number(0.3, 2.0, 0.15, 2)
-    assert math.log2((2 * 0.7 + 0.3 * c) / (2 * 0.7 + 0.3 * 2)) == pytest.approx(3 * se)
-    assert L.detectable_copy_number(0.0, 2.0, 0.15, 2) == math.inf
-    # lower tumour fraction -> a larger amplification is needed
-    assert L.detectable_copy_number(0.05, 2.0, 0.15, 2) > L.detectable_copy_number(0.2, 2.0, 0.15, 2)
-
-
-@pytest.mark.parametrize("cn,expected", [(10, "amplified"), (3, "gain"), (2, "neutral"), (1, "loss")])
-def test_cnv_call_at_high_tumour_fraction(cn, expected):
-    assert L.cnv_erbb2_call(cnv("s", 0.3, (0.27, 0.33), cn))[0] == expected
-
-
-def test_cnv_call_not_assessable_when_low_tf_or_no_bins():
-    assert L.cnv_erbb2_call(cnv("s", 0.02, (0.0, 0.04), 2))[0] == "not_assessable"
-    assert L.cnv_erbb2_call(cnv("s", 0.3, (0.27, 0.33), None, usable=0))[0] == "not_assessable"
-    assert L.cnv_erbb2_call(cnv("s", 0.3, (0.27, 0.33), 10, status="fail"))[0] == "not_assessable"
-    # point estimate above the limit but the interval reaches 0: an amplicon might be missed
-    assert L.cnv_erbb2_call(cnv("s", 0.06, (0.0, 0.12), 2))[0] == "not_assessable"
+def test_state_uses_the_one_erbb2_rule():
+    c, bins = erbb2_case("s", 0.3, 10)
+    st = L.sample_state({"sample": "s", "patient": "p", "timepoint": "1", "type": "plasma"}, c, None, bins)
+    assert st["call"] == erbb2.sample_state(c, bins)["call"] == "amplified"
+    # without a bins table the call `dnadx score` made (with the same rule) is shown
+    st = L.sample_state({"sample": "s", "patient": "p", "timepoint": "1", "type": "plasma"}, c,
+                        {"erbb2_call": "gain", "erbb2_call_reason": "from score"}, None)
+    assert st["call"] == "gain" and st["call_source"] == "dnadx score"
 
 
 def test_amplicon_disappears_is_flagged():
-    t = L.transitions([state("A1", "A", "1", cnv("A1", 0.3, (0.27, 0.33), 10)),
-                       state("A2", "A", "2", cnv("A2", 0.3, (0.27, 0.33), 2))])
+    t = L.transitions([state("A1", "A", "1", 0.3, 10), state("A2", "A", "2", 0.3, 2)])
     assert t["event"].tolist() == ["her2_switch_amplified_to_not"] and t["flagged"].all()
 
 
 def test_low_tumour_fraction_timepoint_is_not_a_switch():
-    t = L.transitions([state("B1", "B", "1", cnv("B1", 0.3, (0.27, 0.33), 10)),
-                       state("B2", "B", "2", cnv("B2", 0.02, (0.0, 0.05), 2))])
+    t = L.transitions([state("B1", "B", "1", 0.3, 10), state("B2", "B", "2", 0.02, 2, ci=(0.0, 0.05))])
     assert t["event"].tolist() == ["not_assessable"] and not t["flagged"].any()
     assert "not assessable" in t["detail"].iloc[0]
 
 
 def test_neutral_call_at_modest_tf_but_undetectable_amplicon_is_not_flagged():
-    # the later sample's own call says neutral (e.g. from `dnadx score`), but at the low end of its
-    # tumour-fraction interval 6 copies would not stand out of the noise: no switch
-    prev = state("C1", "C", "1", cnv("C1", 0.3, (0.27, 0.33), 10))
-    cur = state("C2", "C", "2", cnv("C2", 0.08, (0.03, 0.12), 2, noise=0.3), score={"erbb2_call": "neutral"})
-    assert cur["call"] == "neutral"
+    # the later sample's own call says neutral, but at the low end of its tumour-fraction interval
+    # 6 copies over the amplicon's 5 bins would not stand out of the noise: no switch
+    prev = state("C1", "C", "1", 0.3, 10)
+    cur = state("C2", "C", "2", 0.08, 2, ci=(0.01, 0.12), noise=0.08, width=20_000_000)
+    assert cur["call"] == "neutral", cur["call_reason"]
     t = L.transitions([prev, cur])
     assert t["event"].tolist() == ["not_assessable"] and not t["flagged"].any()
     assert "is not detectable" in t["detail"].iloc[0]
 
 
 def test_low_tf_in_between_compares_with_last_assessable_and_orders_timepoints():
-    states = [state("D3", "D", "10", cnv("D3", 0.3, (0.27, 0.33), 2)),
-              state("D1", "D", "2", cnv("D1", 0.3, (0.27, 0.33), 10)),
-              state("D2", "D", "3", cnv("D2", 0.01, (0.0, 0.03), 2))]
+    states = [state("D3", "D", "10", 0.3, 2), state("D1", "D", "2", 0.3, 10),
+              state("D2", "D", "3", 0.01, 2, ci=(0.0, 0.03))]
     t = L.transitions(states)
     assert t[["from_sample", "to_sample", "event"]].values.tolist() == [
         ["D1", "D2", "not_assessable"], ["D1", "D3", "her2_switch_amplified_to_not"]]
+    assert L.earlier_timepoints(states) == {"D1": [], "D2": ["D1"], "D3": ["D1", "D2"]}
 
 
 def test_gain_neutral_and_loss_and_stable():
-    # a one-copy gain over the default 1 Mb is below detection at this noise; over the gain's own
-    # 10 Mb segment (20 bins) it is not
-    t = L.transitions([state("E1", "E", "1", cnv("E1", 0.4, (0.37, 0.43), 3)),
-                       state("E2", "E", "2", cnv("E2", 0.4, (0.37, 0.43), 2))])
-    assert t["event"].tolist() == ["not_assessable"] and "is not detectable" in t["detail"].iloc[0]
-    t = L.transitions([state("E1", "E", "1", cnv("E1", 0.4, (0.37, 0.43), 3), erbb2_bins=20),
-                       state("E2", "E", "2", cnv("E2", 0.4, (0.37, 0.43), 2)),
-                       state("E3", "E", "3", cnv("E3", 0.4, (0.37, 0.43), 2)),
-                       state("E4", "E", "4", cnv("E4", 0.4, (0.37, 0.43), 1), erbb2_bins=20)])
+    t = L.transitions([state("E1", "E", "1", 0.4, 3, width=10_000_000), state("E2", "E", "2", 0.4, 2),
+                       state("E3", "E", "3", 0.4, 2, seed=2), state("E4", "E", "4", 0.4, 1, width=10_000_000)])
     assert t["event"].tolist() == ["her2_switch_gain_to_neutral", "stable", "erbb2_loss"]
     assert t["flagged"].tolist() == [True, False, True]
 
 
 def test_single_timepoint_and_normals_have_no_transitions():
-    t = L.transitions([state("F1", "F", "1", cnv("F1", 0.3, (0.27, 0.33), 10)),
-                       L.sample_state({"sample": "N1", "patient": "F", "timepoint": "2", "type": "normal"},
-                                      cnv("N1", 0.0, (0.0, 0.03), 2), None)])
+    t = L.transitions([state("F1", "F", "1", 0.3, 10), state("N1", "F", "2", 0.0, 2, ci=(0.0, 0.03), type_="normal")])
     assert t.empty
 
 

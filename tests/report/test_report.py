@@ -59,9 +59,18 @@ def test_cnv_only_says_not_run_for_the_optional_stages():
     rep = build_report([s], {})
     page = render(rep)
     assert "dnadx score: not run" in page and "dnadx variants: not run" in page and "dnadx cluster: not run" in page
-    assert rep.samples[0]["erbb2"]["call"] == "amplified"  # from the copy state: 10 copies at TF 0.3
-    assert rep.samples[0]["erbb2"]["call_source"].startswith("copy state")
-    assert pd.isna(rep.summary.loc[0, "erbb2_call"])  # summary.tsv's erbb2_call is dnadx score's, left empty
+    # the one ERBB2 rule reads the bins table: without it (and without score.json) nothing can be called,
+    # and summary.tsv says so rather than leaving the call empty
+    assert rep.samples[0]["erbb2"]["call"] == rep.summary.loc[0, "erbb2_call"] == "not_assessable"
+    assert "no copy-number bins" in rep.samples[0]["erbb2"]["call_reason"]
+
+
+def test_erbb2_call_from_cnv_and_bins_without_score():
+    from tests.helpers.erbb2case import erbb2_case
+    cnv, bins = erbb2_case("P1_T1", 0.3, 10)
+    rep = build_report([{"meta": meta("P1_T1"), "cnv": cnv, "bins": bins}], {})
+    assert rep.samples[0]["erbb2"]["call"] == rep.summary.loc[0, "erbb2_call"] == "amplified"
+    assert rep.samples[0]["erbb2"]["call_source"] == "copy number (dnadx cnv)"
 
 
 def test_all_optional_outputs_present():

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dnadx.scores import erbb2
+from dnadx.variants import resistance
 from tests.helpers import run_cli
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -61,6 +63,15 @@ def test_amplicon_loss_flagged_and_low_tf_not(batch):
     flagged_rows = re.findall(r'<tr class="flag">(.*?)</tr>', page)
     assert any("A_T1" in r and "her2_switch_amplified_to_not" in r for r in flagged_rows)
     assert not any("B_T2" in r for r in flagged_rows)
+    # `dnadx run` passed each patient's earlier timepoint to `dnadx variants --previous-cnv`: resistance.tsv
+    # and summary.tsv give the same answers as the report
+    summary = pd.read_csv(batch / "summary.tsv", sep="\t", dtype=str).fillna("").set_index("sample")
+    for sample, event, flagged in (("A_T2", "her2_switch_amplified_to_not", True), ("B_T2", "not_assessable", False)):
+        res = pd.read_csv(batch / sample / f"{sample}.resistance.tsv", sep="\t", dtype=str).fillna("")
+        change = res[res["alteration"].isin([*erbb2.EVENTS.values(), resistance.CHANGE_ALTERATION])].iloc[0]
+        assert change["detail"].startswith(event + ":") and (change["status"] == "called") == flagged
+        assert ("HER2 switching" in summary.loc[sample, "resistance"]) == flagged
+    assert summary.loc["A_T1", "erbb2_call"] == "amplified" and summary.loc["B_T2", "erbb2_call"] == "not_assessable"
 
 
 def test_report_is_self_contained(batch):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pysam
 import pytest
 
+from dnadx.core.errors import InputError
 from dnadx.variants import hgvs, vcf as vcf_io
 from dnadx.sim.variants import REAL_CODONS, genomic_of_c
 from tests.helpers import run_cli
@@ -52,7 +52,7 @@ def real_codon_fasta(request, tmp_path_factory):
 def test_vcf_names_hotspots_in_both_builds(real_codon_fasta):
     genome, fasta = real_codon_fasta
     with pysam.VariantFile(str(fasta.with_suffix(".variants.vcf.gz"))) as vf:
-        names = {r.info["HGVSP"]: (r.info["HGVSC"], list(r.filter)) for r in vf}
+        names = {r.info["HGVSP"][0]: (r.info["HGVSC"][0], list(r.filter)) for r in vf}  # INFO Number=A
     assert names["p.Leu755Ser"] == ("NM_004448.4:c.2264T>C", ["PASS"]), genome
     assert names["p.Arg248Trp"] == ("NM_000546.6:c.742C>T", ["PASS"]), genome
 
@@ -125,6 +125,90 @@ def test_real_codons_encode_the_knowledge_base_reference_bases():
 
 def test_reference_mismatch_is_a_clear_error():
     tx, fetch = _toy("+")
-    with pytest.raises(Exception, match="disagrees with the FASTA"):
+    with pytest.raises(InputError, match=r"TOY chrT:101: reference base C disagrees with the FASTA \(A\)"):
         hgvs.annotate(tx, 101, "C", "T", fetch)  # c.1 is A
-    assert isinstance(pd.DataFrame(), pd.DataFrame)
+    assert hgvs.annotate(tx, 101, "A", "G", fetch)["hgvs_p"] == "p.Met1?"  # the right base names fine
+
+
+# Expected names below follow the HGVS nomenclature recommendations (varnomen.hgvs.org): protein
+# substitution (nonsense p.Trp24Ter), frameshift ("a frameshift whose first changed amino acid is a
+# stop is described as a nonsense change", not ...TerfsTer1), insertion (p.Lys2_Gly3ins...),
+# deletion-insertion (p.Asn47delinsSerSerTer), extension (p.Ter110GlnextTer17, new stop counted from
+# the first codon after the former one), and the 3' rule applied within the exon.
+# Toy CDS: ATG GCA TAC GTG ATG GCT GGT GCC TAA = Met Ala Tyr Val Met Ala Gly Ala Ter (c.1 at chrT:101).
+
+def _ins(tx, fetch, after_c: int, seq: str) -> dict:
+    pos = 100 + after_c  # + strand toy: c.N is 1-based chrT:100 + N
+    base = fetch("chrT", pos - 1, pos)
+    return hgvs.annotate(tx, pos, base, base + seq, fetch)
+
+
+def test_frameshift_whose_first_changed_codon_is_a_stop_is_nonsense():
+    tx, fetch = _toy("+")
+    # c.9del: TAC GTG -> TAG TG.. : Tyr3 becomes a stop at once
+    ann = hgvs.annotate(tx, 108, fetch("chrT", 107, 109), fetch("chrT", 107, 108), fetch)
+    assert (ann["hgvs_c"], ann["hgvs_p"], ann["consequence"]) == ("NM_TOY.1:c.9del", "p.Tyr3Ter", "frameshift")
+    # a frameshift reading on is still fs: c.8del TAC -> TCG (Ser) ...
+    assert "fs" in hgvs.annotate(tx, 107, fetch("chrT", 106, 108), fetch("chrT", 106, 107), fetch)["hgvs_p"]
+
+
+@pytest.mark.parametrize("after_c,seq,name", [
+    (6, "TAA", "p.Tyr3Ter"),                    # a stop inserted between codons 2 and 3
+    (6, "GGCTAA", "p.Ala2_Tyr3insGlyTer"),      # Gly + stop inserted
+    (7, "GGTAAG", "p.Tyr3delinsTrpTer"),        # T|AC split: TGG TAA GAC, Tyr3 replaced by Trp, then stop
+])
+def test_inframe_insertion_creating_a_stop_is_stop_gained(after_c, seq, name):
+    tx, fetch = _toy("+")
+    ann = _ins(tx, fetch, after_c, seq)
+    assert (ann["hgvs_p"], ann["consequence"]) == (name, "stop_gained"), ann
+    assert _ins(tx, fetch, 6, "GGC")["consequence"] == "inframe_indel"  # no stop: in-frame insertion
+
+
+def _toy_tail(tail: str):
+    """The toy with a chosen 3' UTR after its TAA stop (c.25-27 = chrT:125-127)."""
+    cds = "ATGGCATACGTGATGGCTGGTGCCTAA"
+    genome = "N" * 100 + cds + tail + "N" * 50
+    return hgvs.Transcript("TOY", "NM_TOY.1", "chrT", "+", ((90, 127 + len(tail)),), ((100, 127),)), \
+        (lambda c, s, e: genome[s:e])
+
+
+def test_stop_loss_reads_to_the_next_stop():
+    tx, fetch = _toy_tail("GCATGACCC")  # Ala, then TGA: the new stop is the 2nd codon after the old one
+    ann = hgvs.annotate(tx, 125, "T", "C", fetch)  # c.25T>C: TAA -> CAA (Gln)
+    assert (ann["hgvs_c"], ann["hgvs_p"], ann["consequence"]) == ("NM_TOY.1:c.25T>C", "p.Ter9GlnextTer2", "stop_lost")
+    tx, fetch = _toy_tail("GCAGCAGCAGCA")  # no stop in the sequence read
+    assert hgvs.annotate(tx, 125, "T", "C", fetch)["hgvs_p"] == "p.Ter9GlnextTer?"
+
+
+def _two_exons():
+    """+ strand: exon 1 CDS ATG GCA TAC GAA (c.1-12, chrT:101-112), intron GT..AG, exon 2 CDS AAG TGG TAA
+    (c.13-21, chrT:201-209). The A run c.11-14 spans the exon junction."""
+    genome = "N" * 100 + "ATGGCATACGAA" + "GT" + "C" * 84 + "AG" + "AAGTGGTAA" + "ACGT" * 20
+    tx = hgvs.Transcript("TOY2", "NM_TOY2.1", "chrT", "+", ((95, 112), (200, 230)), ((100, 112), (200, 209)))
+    return tx, (lambda c, s, e: genome[s:e])
+
+
+def test_3prime_shift_stays_within_the_exon():
+    tx, fetch = _two_exons()
+    # deleting the first A of the run (c.11): shifted 3' to the exon's last base c.12, not across to c.14
+    ann = hgvs.annotate(tx, 110, fetch("chrT", 109, 111), fetch("chrT", 109, 110), fetch)
+    assert ann["hgvs_c"] == "NM_TOY2.1:c.12del" and ann["consequence"] == "frameshift"
+    # an A inserted before the run: a duplication of c.12, not c.14
+    ann = hgvs.annotate(tx, 110, "G", "GA", fetch)
+    assert ann["hgvs_c"] == "NM_TOY2.1:c.12dup"
+
+
+def test_complex_and_non_coding_indels_get_c_names_not_g():
+    """HGVS deletion-insertion (c.6_7delinsTT), intronic deletion (c.12+3_12+4del) and splice-site
+    insertion names on c. offsets; never the invalid 'g.POSREF>ALT'."""
+    tx, fetch = _toy("+")
+    # c.6_7 AT -> TT: the shared T trimmed, a substitution written with an extra base (GCA -> GCT, Ala2=)
+    ann = hgvs.annotate(tx, 106, "AT", "TT", fetch)
+    assert (ann["hgvs_c"], ann["hgvs_p"], ann["consequence"]) == ("NM_TOY.1:c.6A>T", "p.Ala2=", "synonymous")
+    ann = hgvs.annotate(tx, 106, "ATA", "TTT", fetch)  # c.6_8 ATA -> TTT: GCT TTC = Ala2= Tyr3Phe
+    assert (ann["hgvs_c"], ann["hgvs_p"]) == ("NM_TOY.1:c.6_8delinsTTT", "p.Tyr3Phe"), ann
+    tx2, fetch2 = _two_exons()  # exon 1 ends at c.12 = chrT:112; intron GT C C ...
+    ann = hgvs.annotate(tx2, 114, fetch2("chrT", 113, 116), fetch2("chrT", 113, 114), fetch2)  # delete chrT:115-116
+    assert (ann["hgvs_c"], ann["hgvs_p"]) == ("NM_TOY2.1:c.12+3_12+4del", ""), ann
+    ann = hgvs.annotate(tx2, 113, "G", "GA", fetch2)  # insertion between c.12+1 and c.12+2 (splice site)
+    assert (ann["hgvs_c"], ann["hgvs_p"]) == ("NM_TOY2.1:c.12+1_12+2insA", "p.?"), ann

@@ -6,14 +6,16 @@ import numpy as np
 import pandas as pd
 
 from dnadx.core import reference
+from dnadx.scores import erbb2
 from dnadx.variants import resistance, vcf as vcf_io
 
 LOCI = resistance.gene_loci(vcf_io.read_targets("GRCh38"))
 ARMS = reference.arms("GRCh38")
 
 
-def _bins(erbb2_cn: int, p17_cn: int, arid1b_cn: int = 2) -> pd.DataFrame:
-    """500 kb bins on chr17 and chr6 with the contract's columns; copy states set per region."""
+def _bins(erbb2_cn: int, p17_cn: int, arid1b_cn: int = 2, tf: float = 0.4) -> pd.DataFrame:
+    """500 kb bins on chr17 and chr6 with the contract's columns; copy states set per region, log2 the
+    contract's expectation at tumour fraction ``tf`` (no noise), segments = runs of equal copy state."""
     rows = []
     for chrom, length in (("chr17", 83_000_000), ("chr6", 170_000_000)):
         for s in range(0, length, 500_000):
@@ -24,24 +26,28 @@ def _bins(erbb2_cn: int, p17_cn: int, arid1b_cn: int = 2) -> pd.DataFrame:
                 cn = erbb2_cn
             if chrom == "chr6" and 156_500_000 <= s < 157_500_000:
                 cn = arid1b_cn
-            rows.append((chrom, s, s + 500_000, 1, np.log2(max(cn, 0.5) / 2), cn))
-    return pd.DataFrame(rows, columns=["chrom", "start", "end", "usable", "segment_log2", "copy_number"])
+            rows.append((chrom, s, s + 500_000, 1, erbb2.expected_log2(cn, tf, 2.0), cn))
+    b = pd.DataFrame(rows, columns=["chrom", "start", "end", "usable", "log2", "copy_number"])
+    b["segment"] = np.cumsum((b["chrom"] != b["chrom"].shift()) | (b["copy_number"] != b["copy_number"].shift()))
+    return b.assign(segment_log2=b["log2"])
 
 
 def _cnv(tf: float, erbb2_cn: int, sample="S1", qc="pass") -> dict:
     return {"sample": sample, "tumor_fraction": tf, "tumor_fraction_ci": [tf * 0.8, tf * 1.2], "ploidy": 2.0,
-            "qc_status": qc, "qc_reasons": [],
-            "genes_of_interest": {"ERBB2": {"usable_bins": 1, "log2": 1.0, "copy_number": erbb2_cn}}}
+            "qc_status": qc, "qc_reasons": [], "noise_mad": 0.1, "bin_size": 500_000,
+            "genes_of_interest": {"ERBB2": {"chrom": "chr17", "start": 39688093, "end": 39728658, "usable_bins": 1,
+                                            "log2": 1.0, "copy_number": erbb2_cn}}}
 
 
-def _events(tf, erbb2, p17, arid1b=2, previous=None):
-    ev = resistance.copy_number_events(_cnv(tf, erbb2), _bins(erbb2, p17, arid1b), LOCI, ARMS, previous=previous)
+def _events(tf, erbb2_cn, p17, arid1b=2, previous=None):
+    ev = resistance.copy_number_events(_cnv(tf, erbb2_cn), _bins(erbb2_cn, p17, arid1b, tf), LOCI, ARMS,
+                                       previous=previous)
     return {e["alteration"]: e for e in ev}
 
 
 def test_amplification_and_losses_carry_their_tumour_fraction():
     ev = _events(0.4, 9, 1, arid1b=1)
-    assert ev["amplification"]["status"] == "called" and ev["amplification"]["copy_number"] == 9
+    assert ev["amplification"]["status"] == "called" and abs(ev["amplification"]["copy_number"] - 9) < 0.01
     assert ev["17p loss"]["status"] == "called" and ev["TP53 copy loss"]["status"] == "called"
     assert ev["ARID1B copy loss"]["status"] == "called"
     assert ev["copy loss"]["status"] == "not_detected"
@@ -54,14 +60,17 @@ def test_neutral_sample_reports_nothing():
 
 
 def test_her2_switching_relative_to_earlier_sample():
-    earlier = (_cnv(0.35, 10, sample="S0"), _bins(10, 2))
+    earlier = [(_cnv(0.35, 10, sample="S0"), _bins(10, 2, tf=0.35))]
     ev = _events(0.3, 2, 2, previous=earlier)
-    sw = ev["loss relative to earlier sample (HER2 switching)"]
-    assert sw["status"] == "called" and "S0" in sw["detail"] and "0.35" in sw["detail"]
-    assert _events(0.3, 9, 2, previous=earlier)["loss relative to earlier sample (HER2 switching)"]["status"] == "not_detected"
+    sw = ev["HER2 switching: amplified -> not amplified"]
+    assert sw["status"] == "called" and "S0" in sw["detail"] and sw["detail"].startswith("her2_switch_amplified_to_not")
+    assert _events(0.3, 9, 2, previous=earlier)[resistance.CHANGE_ALTERATION]["status"] == "not_detected"
     # the earlier sample unreadable -> switching not assessable (not 'absent')
-    low_earlier = (_cnv(0.01, 10, sample="S0"), _bins(10, 2))
-    assert _events(0.3, 2, 2, previous=low_earlier)["loss relative to earlier sample (HER2 switching)"]["status"] == "not_assessable"
+    low_earlier = [(_cnv(0.01, 10, sample="S0"), _bins(10, 2, tf=0.01))]
+    assert _events(0.3, 2, 2, previous=low_earlier)[resistance.CHANGE_ALTERATION]["status"] == "not_assessable"
+    # ... but an assessable timepoint before it is used (the latest assessable one, as in the report)
+    ev = _events(0.3, 2, 2, previous=earlier + low_earlier)
+    assert ev["HER2 switching: amplified -> not amplified"]["status"] == "called"
 
 
 def test_low_tumour_fraction_or_failed_qc_not_assessable():
@@ -72,27 +81,46 @@ def test_low_tumour_fraction_or_failed_qc_not_assessable():
     assert {e["status"] for e in ev} == {"not_assessable"} and "--cnv" in ev[0]["detail"]
 
 
-def _call(gene, vaf, pos=7674221, allele="A"):
+def _call(gene, vaf, pos=7674221, allele="A", origin="somatic", consequence="missense", kb_ids="KB010"):
     return pd.DataFrame([{"chrom": "chr17", "pos": pos, "gene": gene, "allele": allele, "vcf_ref": "G", "vcf_alt": allele,
                           "depth": 500, "vaf": vaf, "alt_fragments": int(vaf * 500), "hgvs_c": "NM_000546.6:c.742C>T",
-                          "hgvs_p": "p.Arg248Trp", "consequence": "missense", "p_adjusted": 1e-9, "kb_ids": "KB010"}])
+                          "hgvs_p": "p.Arg248Trp", "consequence": consequence, "p_adjusted": 1e-9, "kb_ids": kb_ids,
+                          "origin": origin, "origin_reason": f"{origin} because"}])
 
 
-def test_ch_caveat_on_low_vaf_tp53_without_blood():
+EMPTY = pd.DataFrame(columns=["level", "gene", "alteration", "kb_id", "status", "depth", "lod95", "assessable_share",
+                              "detail"])
+
+
+def test_evidence_only_for_somatic_protein_altering_calls():
     kb = vcf_io.read_kb()
-    empty = pd.DataFrame(columns=["level", "gene", "alteration", "kb_id", "status", "depth", "lod95", "assessable_share", "detail"])
-    t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb)
-    assert "clonal haematopoiesis" in t["caveat"].iloc[0] and t["kb_id"].iloc[0] == "KB010"
-    assert t["evidence"].iloc[0].startswith("TP53 alteration")
-    erbb2 = resistance.annotate("S1", empty, _call("ERBB2", 0.05, pos=39723967, allele="C").assign(kb_ids="KB003"), [], kb)
-    assert erbb2["evidence"].iloc[0].startswith("HER2 pathway alteration (not T-DXd resistance")
-    assert "background knowledge" in erbb2["evidence"].iloc[0] and erbb2["background_knowledge"].iloc[0] == "yes"
-    t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb, matched_blood={("chr17", 7674221, "A"): (6, 400)})
-    assert "likely clonal haematopoiesis" in t["caveat"].iloc[0]
-    t = resistance.annotate("S1", empty, _call("TP53", 0.03), [], kb, matched_blood={})
-    assert "absent from matched blood" in t["caveat"].iloc[0]
-    t = resistance.annotate("S1", empty, _call("TP53", 0.30), [], kb)
-    assert pd.isna(t["caveat"].iloc[0]) or t["caveat"].iloc[0] == ""
+    t = resistance.annotate("S1", EMPTY, _call("TP53", 0.2), [], kb)
+    assert t["kb_id"].iloc[0] == "KB010" and t["evidence"].iloc[0].startswith("TP53 alteration")
+    assert t["origin"].iloc[0] == "somatic" and t["caveat"].iloc[0] == ""
+    erbb2_call = _call("ERBB2", 0.05, pos=39723967, allele="C", kb_ids="KB003")
+    e = resistance.annotate("S1", EMPTY, erbb2_call, [], kb)
+    assert e["evidence"].iloc[0].startswith("HER2 pathway alteration (not T-DXd resistance")
+    assert "background knowledge" in e["evidence"].iloc[0] and e["background_knowledge"].iloc[0] == "yes"
+    for origin in ("germline_likely", "ch_possible"):
+        t = resistance.annotate("S1", EMPTY, _call("TP53", 0.03, origin=origin), [], kb)
+        assert t["evidence"].iloc[0] == "" and t["kb_id"].iloc[0] == "", origin
+        assert t["caveat"].iloc[0].startswith(origin) and "not resistance evidence" in t["caveat"].iloc[0]
+    # TP53 p.Arg248= (c.744G>A): synonymous, never evidence, even beside a KB hotspot
+    syn = _call("TP53", 0.2, pos=7674219, consequence="synonymous", kb_ids="").assign(hgvs_p="p.Arg248=")
+    t = resistance.annotate("S1", EMPTY, syn, [], kb)
+    assert t["evidence"].iloc[0] == "" and t["kb_id"].iloc[0] == "" and "synonymous" in t["caveat"].iloc[0]
+    # ARID1B gene-wide evidence is for truncating changes only
+    arid = _call("ARID1B", 0.2, kb_ids="", consequence="missense")
+    assert resistance.annotate("S1", EMPTY, arid, [], kb)["kb_id"].iloc[0] == ""
+    assert resistance.annotate("S1", EMPTY, arid.assign(consequence="frameshift"), [], kb)["kb_id"].iloc[0] == "KB012"
+
+
+def test_summary_leaves_out_germline_and_marks_ch():
+    kb = vcf_io.read_kb()
+    calls = pd.concat([_call("TP53", 0.5, origin="germline_likely").assign(hgvs_p="p.Pro72Arg"),
+                       _call("TP53", 0.03, origin="ch_possible")])
+    t = resistance.annotate("S1", EMPTY, calls, [], kb)
+    assert resistance.summarise(t) == "TP53 p.Arg248Trp (possible CH)"
 
 
 def test_background_knowledge_rows_are_labelled():
@@ -116,7 +144,7 @@ def test_summary_line_lists_called_events_and_unreadable_mutations():
                                 "status": "not_assessable", "depth": 0, "lod95": np.inf, "assessable_share": 0.0,
                                 "detail": "too low"}])
     events = resistance.copy_number_events(_cnv(0.4, 9), _bins(9, 1), LOCI, ARMS)
-    t = resistance.annotate("S1", sample_row, _call("TP53", 0.03), events, kb)
+    t = resistance.annotate("S1", sample_row, _call("TP53", 0.03, origin="ch_possible"), events, kb)
     line = resistance.summarise(t)
     assert line.startswith("TP53 p.Arg248Trp (possible CH); ERBB2 amplification; TP53 17p loss")
     assert line.endswith("point mutations not assessable")

@@ -45,8 +45,9 @@ def test_her2_switching_and_17p_loss_in_a_later_sample(baseline, tmp_path):
                    "--fragments", 200000, "--seed", 6) == 0
     res = _cnv_and_variants(tmp_path / "later.bam", tmp_path / "later", "--previous-cnv", f"{prefix}.cnv.json")
     cn = res[res["level"] == "copy_number"].set_index("alteration")
-    switch = cn.loc["loss relative to earlier sample (HER2 switching)"]
+    switch = cn.loc["HER2 switching: amplified -> not amplified"]
     assert switch["status"] == "called" and "base" in switch["detail"] and "amplified" in switch["detail"]
+    assert switch["detail"].startswith("her2_switch_amplified_to_not:")
     assert cn.loc["amplification", "status"] == "not_detected"
     assert cn.loc["17p loss", "status"] == "called" and cn.loc["17p loss", "copy_number"] == 1
     assert cn.loc["17p loss", "kb_id"] == "KB009"

@@ -6,7 +6,7 @@ process DNADX_VARIANTS {
     container 'ghcr.io/dnadx/dnadx:0.1.0'
 
     input:
-    tuple val(meta), path(bam), path(index), path(cnv_files)
+    tuple val(meta), path(bam), path(index), path(cnv_files), path(previous_cnv_files)
     path fasta
     path error_model
 
@@ -24,8 +24,12 @@ process DNADX_VARIANTS {
     // copy-number events (ERBB2 amplification/loss, 17p/TP53, ARID1B) come from this sample's cnv.json
     // cnv_files = [cnv.json, bins.tsv.gz] (the json names its bins file), or [] for none
     def cnv_arg = cnv_files ? "--cnv ${cnv_files[0]}" : ''
+    // HER2 switching / ERBB2 loss: the patient's earlier timepoints, earliest first (each cnv.json with its
+    // bins table staged beside it, so never a single file), [] for none -- as `dnadx run` passes them
+    def previous = previous_cnv_files.findAll { f -> f.name.endsWith('.cnv.json') }
+    def previous_arg = previous ? "--previous-cnv ${previous.join(' ')}" : ''
     """
-    dnadx variants ${bam} --prefix ${prefix} ${cnv_arg} ${fasta_arg} ${model_arg} ${args}
+    dnadx variants ${bam} --prefix ${prefix} ${cnv_arg} ${fasta_arg} ${model_arg} ${args} ${previous_arg}
     """
 
     stub:

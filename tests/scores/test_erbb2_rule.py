@@ -1,0 +1,74 @@
+"""The one ERBB2 rule (dnadx/scores/erbb2.py): a sample's call and the change between two timepoints."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from dnadx.scores import erbb2
+from tests.helpers.erbb2case import erbb2_case
+
+# the five transitions of issue 18: (earlier, later) as (tumour fraction, ERBB2 copy, width, interval)
+AMP = (0.4, 10, 2_000_000, None)
+TRANSITIONS = {
+    "gain_to_neutral": ((0.4, 3, 10_000_000, None), (0.4, 2, 2_000_000, None), "her2_switch_gain_to_neutral", True),
+    "amp_to_gain": (AMP, (0.4, 3, 10_000_000, None), "her2_switch_amplified_to_not", True),
+    "amp_to_loss": (AMP, (0.4, 1, 10_000_000, None), "her2_switch_amplified_to_not", True),
+    "neutral_to_amp": ((0.3, 2, 2_000_000, None), (0.3, 10, 2_000_000, None), "her2_switch_to_amplified", True),
+    "amp_to_amp_lower_tf": (AMP, (0.1, 10, 2_000_000, (0.07, 0.13)), "stable", False),
+}
+
+
+def state(name, tf, copy, width, ci, seed=1):
+    return erbb2.sample_state(*erbb2_case(name, tf, copy, width=width, ci=ci, seed=seed))
+
+
+@pytest.mark.parametrize("copy,width,expected", [(10, 2_000_000, "amplified"), (3, 10_000_000, "gain"),
+                                                 (2, 2_000_000, "neutral"), (1, 10_000_000, "loss")])
+def test_sample_call_at_high_tumour_fraction(copy, width, expected):
+    st = state("s", 0.4, copy, width, None)
+    assert st["call"] == expected, st["call_reason"]
+
+
+def test_no_tumour_detected_is_never_gain_or_loss():
+    # point estimate above the 0.05 limit but the interval reaches 0 (cnv: tumor_detected false)
+    for copy in (1, 2, 3):
+        st = state("h", 0.08, copy, 10_000_000, (0.0, 0.15))
+        assert st["call"] == "not_assessable" and "no tumour detected" in st["call_reason"]
+    healthy = state("h", 0.0, 2, 2_000_000, (0.0, 0.02))
+    assert healthy["call"] == "not_assessable"
+
+
+def test_failed_qc_and_missing_bins_are_not_assessable():
+    cnv, bins = erbb2_case("q", 0.4, 10, qc_status="fail")
+    assert erbb2.sample_state(cnv, bins)["call"] == "not_assessable"
+    cnv, bins = erbb2_case("q", 0.4, 10)
+    assert erbb2.sample_state(cnv, None)["call"] == "not_assessable"
+    assert erbb2.sample_state(cnv, bins.assign(usable=0))["call"] == "not_assessable"
+
+
+def test_detectable_copy_number_formula():
+    # p = 0.3, phi = 2, sigma = 0.15, n = 2: se = sqrt(0.15^2/2 + 0.05^2)
+    se = math.sqrt(0.15 ** 2 / 2 + 0.05 ** 2)
+    c = erbb2.detectable_copy_number(0.3, 2.0, 0.15, 2)
+    assert math.log2((2 * 0.7 + 0.3 * c) / (2 * 0.7 + 0.3 * 2)) == pytest.approx(3 * se)
+    assert erbb2.detectable_copy_number(0.0, 2.0, 0.15, 2) == math.inf
+    assert erbb2.detectable_copy_number(0.05, 2.0, 0.15, 2) > erbb2.detectable_copy_number(0.2, 2.0, 0.15, 2)
+
+
+@pytest.mark.parametrize("case", sorted(TRANSITIONS))
+def test_five_transitions(case):
+    a, b, event, flagged = TRANSITIONS[case]
+    got = erbb2.change(state("T1", *a), state("T2", *b, seed=2))
+    assert got[:2] == (event, flagged), got[2]
+
+
+def test_change_to_a_healthy_timepoint_is_not_assessable():
+    got = erbb2.change(state("T1", *AMP), state("T2", 0.0, 2, 2_000_000, (0.0, 0.02)))
+    assert got[:2] == ("not_assessable", False)
+
+
+def test_last_assessable():
+    a, na = {"call": "amplified", "sample": "a"}, {"call": "not_assessable", "sample": "b"}
+    assert erbb2.last_assessable([a, na]) is a and erbb2.last_assessable([na]) is None
