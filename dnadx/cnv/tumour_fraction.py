@@ -62,7 +62,9 @@ MIN_FIT_MB = 10.0  # segments shorter than this do not inform p; they get states
 # plasma with real bin effects (issue 17) 3-6-bin segments of telomeric, GC-rich artefacts at -0.6 to -0.9 log2 drove
 # healthy samples' evidence to 29-31 at p 0.6-0.8; arm-scale changes carry the tumour fraction
 MIN_STATE_BINS = 3  # segments of fewer bins (not focal windows) take their larger neighbour's state: one bin's
-# deviation is not a copy-number call (a one-bin segment was called copy number 10)
+# deviation is not a copy-number call (a one-bin segment was called copy number 10) ...
+SMALL_SEGMENT_Z = 5.0  # ... unless it differs from that neighbour by this many standard errors (a 2-bin ERBB2
+# amplicon found by PELT itself at tumour fraction 0.4 had been reset to its arm's copy number 3)
 SINGLE_SEGMENT_Z = 6.0  # a tumour read from a single altered segment needs it this far from neutral: one modest arm
 # offset is what systematic residuals produce (issue 17: chr5p at +0.053 log2 called copy number 3, TF 0.10)
 FOCAL_IN_FIT = "gain"  # ... except gain windows of the one-sided focal test ("all": every split window; "none").
@@ -234,7 +236,7 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
                     _take(mass, valid), share=False, up=_take(up, valid))
     states = np.full(len(segments), -1)
     states[np.flatnonzero(valid)] = n_all if p_hat == 0 else STATES[np.argmax(ll, axis=1)]
-    _inherit_small(states, segments, valid)
+    _inherit_small(states, segments, valid, sigma, tau)
     if p_hat > 0:
         # the call must stand on the states it reports: altered autosomal segments of at least MIN_FIT_MB
         # spanning MIN_CALL_MB (a flat profile once put p at 0.91 with every reported state neutral)
@@ -273,17 +275,23 @@ def _take(values, mask):
     return values[mask] if isinstance(values, np.ndarray) else values
 
 
-def _inherit_small(states, segments, valid):
+def _inherit_small(states, segments, valid, sigma, tau):
     """Segments of fewer than MIN_STATE_BINS bins (not focal windows) take the state of the larger of
-    their neighbours on the same chromosome (state -1 stays where neither has one)."""
+    their neighbours on the same chromosome (state -1 stays where neither has one), unless they differ
+    from it by SMALL_SEGMENT_Z standard errors: a 2-bin ERBB2 amplicon at +1.35 log2 is evidence, a
+    noisy bin is not (isolated bins beyond 5 sigma were already dropped as outliers)."""
     size = segments["n_bins"].to_numpy()
+    m = segments["log2"].to_numpy(float)
     chrom = segments["chrom"].to_numpy() if "chrom" in segments else np.zeros(len(segments), int)
     focal = segments["focal"].to_numpy(bool) if "focal" in segments else np.zeros(len(segments), bool)
     small = valid & (size < MIN_STATE_BINS) & ~focal
     for r in np.flatnonzero(small):
         near = [j for j in (r - 1, r + 1) if 0 <= j < len(segments) and chrom[j] == chrom[r] and not small[j] and valid[j]]
         if near:
-            states[r] = states[max(near, key=lambda j: size[j])]
+            j = max(near, key=lambda j: size[j])
+            se = np.sqrt(sigma ** 2 / max(size[r], 1) + sigma ** 2 / max(size[j], 1) + 2 * tau ** 2)
+            if abs(m[r] - m[j]) < SMALL_SEGMENT_Z * se:
+                states[r] = states[j]
 
 
 def _gain_window_states(states, segments, valid, loglik):

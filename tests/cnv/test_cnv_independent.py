@@ -79,3 +79,20 @@ def test_diploid_single_copy_tumour_or_ambiguity_reported(effects):
     assert abs(s["tumor_fraction"] - 0.26) <= 0.03 or (s["ploidy_ambiguous"] and lo <= 0.26 <= hi), \
         (s["tumor_fraction"], s["ploidy"], s["tumor_fraction_ci"], s["solutions"])
     assert lo > 0
+
+
+def test_small_segments_inherit_unless_their_evidence_is_strong():
+    """A 1-2-bin segment takes its larger neighbour's state when it is within noise of it, but a strong
+    one (a 2-bin ERBB2 amplicon PELT found itself at TF 0.4, +1.35 log2 on an arm at +0.2) keeps its own
+    (report-seed benchmark sample erbb2 0.40 had been given copy number 3)."""
+    from dnadx.cnv.tumour_fraction import _inherit_small
+    segs = pd.DataFrame({"chrom": ["chr17"] * 3, "n_bins": [40, 2, 40], "log2": [0.2, 1.35, 0.2],
+                         "focal": [False] * 3})
+    valid = np.ones(3, bool)
+    states = np.array([3, 10, 3])
+    _inherit_small(states, segs, valid, 0.15, 0.01)
+    assert states.tolist() == [3, 10, 3]
+    segs["log2"] = [0.2, 0.5, 0.2]
+    segs["n_bins"] = [40, 1, 40]
+    _inherit_small(states, segs, valid, 0.15, 0.01)
+    assert states.tolist() == [3, 3, 3]
