@@ -243,7 +243,7 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
         shown = valid & segments["autosome"].to_numpy(bool) & (states != segments["normal_copy"].to_numpy()) \
             & ((segments["end"] - segments["start"]).to_numpy() >= MIN_FIT_MB * 1e6)
         if float(((segments["end"] - segments["start"]).to_numpy()[shown]).sum()) / 1e6 < MIN_CALL_MB:
-            p_hat, ploidy, alternatives, called = 0.0, 2.0, [], False
+            p_hat, ploidy, alternatives = 0.0, 2.0, []
             ci = (0.0, detection_limit(sigma, k[w_auto > 0], tau=tau))
             states[np.flatnonzero(valid)] = n_all
     if p_hat > 0 and "gain_window" in segments:
