@@ -57,6 +57,12 @@ _CACHE: dict = {}
 
 
 def sim_bins(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects=None, bin_size=500_000):
+    counts, truth = sim_counts(profile, tf, seed, fragments, empty=empty, sex=sex, effects=effects)
+    return annotate(counts, _CACHE["fine"], bin_size), truth
+
+
+def sim_counts(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects=None):
+    """The fine-bin counts table `dnadx count` would write for this simulated plasma, and its truth."""
     ref = _CACHE.setdefault("fine", reference.fine_bins(GENOME))
     events = resolve_events(get_profile(profile), arms=reference.arms(GENOME), genes=reference.genes(GENOME))
     rng = np.random.default_rng(seed)
@@ -64,8 +70,7 @@ def sim_bins(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects=N
                     bin_effects=effects, effect_scale=float(rng.uniform(0.7, 1.3)))
     spec = SimSpec(events=tuple(events), profile=profile, tumour_fraction=tf, fragments=fragments, seed=seed, sex=sex,
                    artefacts=art)
-    counts, truth = binned_counts(spec, ref, events)
-    return annotate(counts, ref, bin_size), truth
+    return binned_counts(spec, ref, events)
 
 
 def panel(n, fragments, seed0, *, empty=0.0, effects=None):

@@ -38,9 +38,7 @@ def _state_colour(cn: np.ndarray, normal: np.ndarray) -> list[str]:
 
 def plot_cnv(bins: pd.DataFrame, summary: dict, *, erbb2: tuple[str, int, int] | None = None) -> bytes:
     """Render the copy-number figure and return PNG bytes (deterministic: no timestamps)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no global state, and ~0.4 s less to import
 
     b = bins[bins["usable"] == 1]
     chroms = list(pd.unique(bins["chrom"]))
@@ -50,7 +48,8 @@ def plot_cnv(bins: pd.DataFrame, summary: dict, *, erbb2: tuple[str, int, int] |
     male_xy = b["chrom"].isin(["chrX", "chrY"]).to_numpy() & (summary.get("sex") == "male")
     normal = np.where(male_xy, max(1, base // 2), base)
     colours = _state_colour(b["copy_number"].to_numpy(), normal)
-    fig, (ax, az) = plt.subplots(2, 1, figsize=(14, 7), gridspec_kw={"height_ratios": [3, 2]})
+    fig = Figure(figsize=(14, 7))
+    ax, az = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 2]})
     x = b["start"].to_numpy() + b["chrom"].map(offsets).to_numpy()
     ax.scatter(x, b["log2"], s=3, c=colours, linewidths=0, rasterized=True)
     for _, s in bins.dropna(subset=["segment_log2"]).groupby("segment"):
@@ -89,5 +88,4 @@ def plot_cnv(bins: pd.DataFrame, summary: dict, *, erbb2: tuple[str, int, int] |
     fig.tight_layout()
     buf = _io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue()

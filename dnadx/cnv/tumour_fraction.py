@@ -22,8 +22,9 @@ often-lost arms cheap, which at low p can trade one-copy changes for fewer, larg
 (a benchmark tumour at 0.05: 0.02 with ploidy 1.65), so it only decides the samples at the limit. phi must match the posterior mean state over
 autosomal bins (Gaussian, sd PLOIDY_SD).
 
-Every (p, phi) on a grid is evaluated (an exhaustive search instead of restarts: no dependence on
-initial values). The profile log-likelihood L(p) = max over phi gives the estimate (its maximum) and
+Every (p, phi) on a coarse grid is evaluated (an exhaustive search instead of restarts: no dependence
+on initial values), then every p of the fine grid near the maximum with the ploidies near the coarse
+best ones. The profile log-likelihood L(p) = max over phi gives the estimate (its maximum) and
 the 95% interval (the connected region with 2 (L(p_hat) - L(p)) <= 3.84). p = 0 is in the grid, so
 healthy plasma is neither forced to 0 by a hard rule nor pushed above it; a tumour is called present
 when L(p_hat) - L(0) >= GLOBAL_EVIDENCE and its altered segments span >= MIN_CALL_MB. Segment states are the most probable ones at (p_hat, phi_hat).
@@ -91,6 +92,9 @@ AMBIGUITY_LOGLIK = 10.0  # another ploidy within this many log-likelihood units 
 # likelihood ranks ploidies more sharply than unmodelled residuals justify
 AMBIGUITY_PLOIDY = 0.25
 PLOIDY_PENALTY = 2.0  # log-prior per unit of |ploidy - 2|: the simpler, diploid explanation unless the data need more
+EXP_FLOOR = -600.0  # log-likelihood gaps below this between a segment's states are treated as this (exp > 0 stays normal)
+PHI_WINDOW = 0.25  # fine-pass ploidies around the coarse pass's best ones (see _profile)
+EVAL_CHUNK = 4  # tumour fractions evaluated together (arrays of 4 x ploidies x segments x states stay in cache)
 PROFILE_COLUMNS = ["p", "loglik", "ploidy", "option"]  # option: index of the prior that explains p best
 
 
@@ -148,22 +152,30 @@ def _prior_stack(logpriors) -> np.ndarray:
     return np.concatenate([lin, lin * STATES[None, None, :]]).transpose(1, 2, 0)
 
 
-def _evaluate(p, m, n, var, stack, w_auto, phis=PHI_GRID):
-    """Marginal log-likelihood (states summed out) for every phi in ``phis`` at tumour fraction p,
-    with the ploidy-consistency term, under each of K priors (``stack`` from ``_prior_stack``); the
-    Gaussian part is computed once and shared. Returns (K, phis)."""
-    phi = phis[:, None, None]
-    mu = expected_log2(STATES[None, None, :], n[None, :, None], p, phi)  # (F, S, C)
-    base = -((m[None, :, None] - mu) ** 2) / (2 * var[None, :, None])
-    top = base.max(axis=2)
-    like = np.exp(base - top[:, :, None])
-    prod = np.matmul(like.transpose(1, 0, 2), stack).transpose(2, 1, 0)  # (2K, F, S): batched over segments
+def _evaluate(ps, m, n, var, stack, w_auto, phis=PHI_GRID):
+    """Marginal log-likelihood (states summed out) for every tumour fraction in ``ps`` and ploidy in
+    ``phis``, with the ploidy-consistency term, under each of K priors (``stack`` from ``_prior_stack``);
+    the Gaussian part is computed once and shared. Returns (K, ps, phis)."""
+    ps = np.asarray(ps, float)
+    npp, nf, ns, nc = len(ps), len(phis), len(m), len(STATES)
+    # states on the leading axis: reductions over them are then elementwise over contiguous blocks
+    # expected_log2 split into its numerator (states, p, segments) and denominator (p, phi) parts
+    num = np.log2(np.maximum((1 - ps[None, :, None]) * n + ps[None, :, None] * STATES[:, None, None], 1e-3))
+    den = np.log2(2 * (1 - ps[:, None]) + ps[:, None] * phis)
+    d = (m - num)[:, :, None, :] + den[None, :, :, None]  # m - mu, (C, P, F, S)
+    base = d * d * (-0.5 / var)
+    top = base.max(axis=0)
+    # floored far below any prior ratio that could matter, so exp never enters the slow subnormal range
+    like = np.exp(np.maximum(base - top, EXP_FLOOR))
+    # batched over segments: (S, P*F, C) @ (S, C, 2K) -> (S, P*F, 2K)
+    prod = np.matmul(like.transpose(3, 1, 2, 0).reshape(ns, npp * nf, nc), stack)
     half = stack.shape[2] // 2
-    norm, mass = prod[:half], prod[half:]
+    norm, mass = prod[..., :half], prod[..., half:]
     with np.errstate(divide="ignore"):
-        total = (top[None] + np.log(norm)).sum(axis=2)  # (K, F)
-    implied = ((mass / np.maximum(norm, 1e-300)) * w_auto[None, None, :]).sum(axis=2) / max(w_auto.sum(), 1e-9)
-    return total - (phis[None, :] - implied) ** 2 / (2 * PLOIDY_SD ** 2) - PLOIDY_PENALTY * np.abs(phis[None, :] - 2.0)
+        total = np.log(norm).sum(axis=0) + top.reshape(npp * nf, ns).sum(axis=1)[:, None]  # (P*F, K)
+    implied = np.tensordot(w_auto, mass / np.maximum(norm, 1e-300), axes=(0, 0)) / max(w_auto.sum(), 1e-9)
+    total, implied = (a.T.reshape(half, npp, nf) for a in (total, implied))  # (K, P, F)
+    return total - (phis - implied) ** 2 / (2 * PLOIDY_SD ** 2) - PLOIDY_PENALTY * np.abs(phis - 2.0)
 
 
 def _states(p, phi, m, n, var, logprior):
@@ -325,27 +337,36 @@ def _profile(m, n, var, priors, w_auto, *, p_values=None, phis=PHI_GRID):
     cs = np.unique(comp)
     prior_stack = _prior_stack([lp for _, _, lp in priors])
 
-    def at(p):
-        # per mixture component the best altered mass at each phi; the components summed (log-sum-exp)
-        stack = _evaluate(p, m, n, var, prior_stack, w_auto, phis) + weight[:, None]  # (options, F)
-        best = np.array([np.flatnonzero(comp == c)[np.argmax(stack[comp == c], axis=0)] for c in cs])  # (C, F)
-        per_comp = np.take_along_axis(stack, best, axis=0)
-        ceiling = per_comp.max(axis=0)
-        mix = ceiling + np.log(np.exp(per_comp - ceiling).sum(axis=0))
-        f = int(np.argmax(mix))
-        j = int(best[int(np.argmax(per_comp[:, f])), f])
-        return (p, float(mix[f]), float(phis[f]), j), _states(p, phis[f], m, n, var, priors[j][2])
+    def at(p_values, phis=phis):
+        # per mixture component the best altered mass at each (p, phi); the components summed (log-sum-exp)
+        out = {}
+        for lo in range(0, len(p_values), EVAL_CHUNK):
+            ps = np.asarray(p_values[lo:lo + EVAL_CHUNK], float)
+            stack = _evaluate(ps, m, n, var, prior_stack, w_auto, phis) + weight[:, None, None]  # (options, P, F)
+            best = np.stack([np.flatnonzero(comp == c)[np.argmax(stack[comp == c], axis=0)] for c in cs])  # (C, P, F)
+            per_comp = np.take_along_axis(stack, best, axis=0)
+            ceiling = per_comp.max(axis=0)
+            mix = ceiling + np.log(np.exp(per_comp - ceiling).sum(axis=0))  # (P, F)
+            for i, p in enumerate(ps):
+                f = int(np.argmax(mix[i]))
+                j = int(best[int(np.argmax(per_comp[:, i, f])), i, f])
+                out[float(p)] = ((float(p), float(mix[i, f]), float(phis[f]), j),
+                                 _states(p, phis[f], m, n, var, priors[j][2]))
+        return out
 
     if p_values is not None:
-        pts = {float(p): at(p) for p in p_values}
+        pts = at(list(p_values))
         prof = pd.DataFrame([pts[p][0] for p in sorted(pts)], columns=PROFILE_COLUMNS)
         return prof, [pts[p][1] for p in sorted(pts)]
-    coarse = {p: at(p) for p in P_GRID[::4]}
+    coarse = at(list(P_GRID[::4]))
     top = max(v[0][1] for v in coarse.values())
     near = [p for p, v in coarse.items() if v[0][1] >= top - 6]
     step = float(P_GRID[4] - P_GRID[0])
-    fine = {p: (coarse[p] if p in coarse else at(p)) for p in P_GRID
-            if any(abs(p - q) <= step + 1e-9 for q in near)}
+    todo = [float(p) for p in P_GRID if p not in coarse and any(abs(p - q) <= step + 1e-9 for q in near)]
+    # between neighbouring coarse points the best ploidy moves little: the fine points try the ploidies
+    # within PHI_WINDOW of any near coarse point's best (every ploidy solution the coarse pass found)
+    best_phis = np.array([coarse[q][0][2] for q in near])
+    fine = at(todo, phis[np.abs(phis[:, None] - best_phis[None, :]).min(axis=1) <= PHI_WINDOW + 1e-9])
     merged = {**coarse, **fine}
     ps = sorted(merged)
     prof = pd.DataFrame([merged[p][0] for p in ps], columns=PROFILE_COLUMNS)
