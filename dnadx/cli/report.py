@@ -45,7 +45,7 @@ def run(args) -> int:
         raise InputError(f"{results}: no samples found (no <sample>.cnv.json and no samplesheet); "
                          "run `dnadx run` first or pass --samplesheet")
     samples = [report_io.load_sample(results, m, problems) for m in metas]
-    rep = build_report(samples, batch, models=report_io.load_models_table(),
+    rep = build_report(samples, batch, models=report_io.load_models_table(problems),
                        manifest=report_io.load_manifest(problems), version=__version__, problems=problems)
     io.write_tsv(rep.summary, results / "summary.tsv")
     io.write_text(render(rep, title=args.title), results / "report.html")

@@ -96,14 +96,20 @@ def load_batch(results: Path, problems: list[str]) -> dict:
     return out
 
 
-def load_models_table() -> pd.DataFrame | None:
-    """`reference/models/models.tsv` (model card summary) if the bundle ships models."""
+def load_models_table(problems: list[str]) -> pd.DataFrame | None:
+    """`reference/models/models.tsv` (model card summary) if the bundle ships models; a file changed since the
+    bundle was built is left out as a problem."""
     from dnadx.core import reference
     try:
-        p = reference.bundle_dir() / "models" / "models.tsv"
+        if not (reference.bundle_dir() / "models" / "models.tsv").exists():
+            return None
     except ReferenceError_:
         return None
-    return io.read_tsv(p, dtype={"name": str}) if p.exists() else None
+    try:
+        return io.read_tsv(reference.bundle_path("models/models.tsv"), dtype={"name": str})
+    except (ReferenceError_, InputError) as exc:
+        problems.append(f"model table left out of the report ({exc})")
+        return None
 
 
 def load_manifest(problems: list[str]) -> pd.DataFrame | None:
