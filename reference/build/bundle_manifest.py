@@ -24,8 +24,9 @@ from pathlib import Path
 
 MANIFEST = "MANIFEST.tsv"
 README = "README.md"
-# names (at any depth) that stay in the source tree and out of the wheel: the regeneration scripts, caches
-NOT_SHIPPED = ("build", "__pycache__", "*.pyc")
+# names (at any depth) that stay in the source tree and out of the wheel: the regeneration scripts, caches,
+# and a `_write_atomic` temporary left by an interrupted run
+NOT_SHIPPED = ("build", "__pycache__", "*.pyc", "*.part")
 COLUMNS = ("file", "sha256", "bytes")
 _TABLE_HEAD = "| file | sha256 | bytes |\n| --- | --- | --- |\n"
 
@@ -91,7 +92,7 @@ def stale(ref: Path) -> list[str]:
     ref = Path(ref)
     lines = (ref / MANIFEST).read_text().splitlines()
     if not lines or tuple(lines[0].split("\t")) != COLUMNS:
-        return [f"{MANIFEST}: header is not {chr(9).join(COLUMNS)!r}"]
+        return [f"{MANIFEST}: header is not {', '.join(COLUMNS)} (tab-separated)"]
     listed = {f: (s, b) for f, s, b in (ln.split("\t") for ln in lines[1:] if ln)}
     shipped = shipped_files(ref)
     out = [f"{f}: not in {MANIFEST}" for f in shipped if f not in listed]
