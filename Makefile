@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 DEMO   ?= demo-results
 
-.PHONY: demo test venv lint clean bench
+.PHONY: demo test venv lint clean bench manifest
 
 # PYSAM=wheel (default): the PyPI wheel, quick to install (CI, `make test`), but its htslib inflates
 # with zlib. PYSAM=source: build the pinned pysam against libdeflate (needs the Debian/Ubuntu packages
@@ -44,6 +44,11 @@ demo: venv
 ## make test: the whole test suite
 test: venv
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+## make manifest: rewrite reference/MANIFEST.tsv (and reference/README.md's checksum table) over every file
+## the wheel ships from reference/; the one way to regenerate it (the build scripts call the same code)
+manifest:
+	$(PYTHON) reference/build/bundle_manifest.py
 
 bench: venv
 	$(PY) benchmarks/count_speed.py

@@ -10,6 +10,7 @@ compile fails, the install still succeeds with a warning and `dnadx count` uses 
 (identical output, slower). It needs no htslib at link time (see the .pyx docstring).
 """
 
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -19,8 +20,15 @@ from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
-# the bundle's regeneration scripts stay in the source tree (and the sdist), not in the wheel
-NOT_SHIPPED = shutil.ignore_patterns("build", "__pycache__", "*.pyc")
+
+
+def _not_shipped():
+    """What stays out of the wheel's bundle (the regeneration scripts, caches): the rule MANIFEST.tsv is built
+    with (reference/build/bundle_manifest.py), so the manifest lists exactly what the wheel carries."""
+    spec = importlib.util.spec_from_file_location("bundle_manifest", REFERENCE / "build" / "bundle_manifest.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return shutil.ignore_patterns(*mod.NOT_SHIPPED)
 
 
 def _warn(msg):
@@ -53,7 +61,7 @@ class BuildPyWithReference(build_py):
             raise SystemExit(f"{REFERENCE}: reference bundle (MANIFEST.tsv) missing; a dnadx wheel must carry it")
         dst = Path(self.build_lib) / "dnadx" / "_reference"
         shutil.rmtree(dst, ignore_errors=True)
-        shutil.copytree(REFERENCE, dst, ignore=NOT_SHIPPED)
+        shutil.copytree(REFERENCE, dst, ignore=_not_shipped())
 
 
 def extensions():

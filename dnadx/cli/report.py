@@ -23,7 +23,8 @@ def register(sub) -> None:
                     "--samplesheet, else RESULTS_DIR/samplesheet.csv, else provenance.json / the cnv.json files "
                     "found (then every sample is its own patient).")
     p.add_argument("results", help="results folder (dnadx run --outdir, or the Nextflow report staging folder)")
-    p.add_argument("--samplesheet", help="CSV with sample[,patient][,timepoint][,type] (other columns ignored)")
+    p.add_argument("--samplesheet", help="CSV or TSV with sample[,patient][,timepoint][,type] (other columns ignored; "
+                                          "read like `dnadx run --input`)")
     p.add_argument("--multiqc-dir", help="folder for the *_mqc.json files (default RESULTS_DIR/multiqc)")
     p.add_argument("--title", default="dnadx report", help="report title (default 'dnadx report')")
     p.set_defaults(func=run)
@@ -44,7 +45,7 @@ def run(args) -> int:
         raise InputError(f"{results}: no samples found (no <sample>.cnv.json and no samplesheet); "
                          "run `dnadx run` first or pass --samplesheet")
     samples = [report_io.load_sample(results, m, problems) for m in metas]
-    rep = build_report(samples, batch, models=report_io.load_models_table(),
+    rep = build_report(samples, batch, models=report_io.load_models_table(problems),
                        manifest=report_io.load_manifest(problems), version=__version__, problems=problems)
     io.write_tsv(rep.summary, results / "summary.tsv")
     io.write_text(render(rep, title=args.title), results / "report.html")

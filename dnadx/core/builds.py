@@ -88,6 +88,16 @@ def bundle_path(rel: str) -> Path:
     return p
 
 
+def bundle_folder(rel: str) -> Path:
+    """Path of a bundle folder (e.g. `models`), every file under it that MANIFEST.tsv lists checked as by
+    `bundle_path` (for readers that take a folder, such as the score and group models)."""
+    d = bundle_dir()
+    for f in manifest_sha256(d):
+        if f.startswith(rel.rstrip("/") + "/"):
+            bundle_path(f)
+    return d / rel
+
+
 def check_genome(genome: str) -> str:
     if genome not in params.GENOMES:
         raise ReferenceError_(f"unknown genome {genome!r}; choose one of {', '.join(params.GENOMES)}")

@@ -64,20 +64,22 @@ def _decode(path: Path, raw: bytes) -> str:
                          f"Latin-1, Excel's plain 'CSV (Comma delimited)'); {SAVE_AS}") from None
 
 
-def _delimiter(path: Path, first_line: str) -> str:
-    """The delimiter whose split of the header line names both `sample` and `bam`, else by file extension."""
+def _delimiter(path: Path, first_line: str, required: tuple[str, ...]) -> str:
+    """The delimiter whose split of the header line names every ``required`` column, else by file extension."""
     for d in DELIMITERS:
         cells = {c.strip().strip('"') for c in first_line.split(d)}
-        if set(REQUIRED) <= cells:
+        if set(required) <= cells:
             return d
     return _BY_EXTENSION.get(path.suffix.lower(), ",")
 
 
-def read_rows(path) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
+def read_rows(path, *, required: tuple[str, ...] = REQUIRED) -> tuple[list[str], list[tuple[int, dict[str, str]]],
+                                                                       list[str]]:
     """Read a samplesheet as people write them: (header, [(line number, row)], problems).
 
     UTF-8 with or without a byte-order mark, LF or CRLF line ends, comma, tab or semicolon delimited
-    (sniffed from the header line, else by extension: .tsv/.tab tab, otherwise comma), quoted fields;
+    (sniffed from the header line: the delimiter that splits out every ``required`` column name, else by
+    extension: .tsv/.tab tab, otherwise comma), quoted fields;
     blank lines and empty trailing columns are ignored. Cells are stripped; a row's missing cells are
     empty. UTF-16, non-UTF-8 text and spreadsheet files raise InputError naming the format and how to save
     it. ``problems`` lists unnamed or repeated columns and rows with more cells than the header.
@@ -86,7 +88,7 @@ def read_rows(path) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[s
     if not path.exists():
         raise InputError(f"{path}: samplesheet not found")
     text = _decode(path, path.read_bytes())
-    delim = _delimiter(path, text.split("\n", 1)[0])
+    delim = _delimiter(path, text.split("\n", 1)[0], required)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     try:
         records = [(reader.line_num, [c.strip() for c in rec]) for rec in reader]
@@ -95,8 +97,8 @@ def read_rows(path) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[s
                          f"fix the quoting or {SAVE_AS}") from None
     records = [(n, rec) for n, rec in records if any(rec)]  # blank lines, and Excel's ",,," rows
     if not records:
-        raise InputError(f"{path}: empty samplesheet; expected a header sample,bam[,index][,patient][,timepoint]"
-                         "[,type] and one row per sample")
+        raise InputError(f"{path}: empty samplesheet; expected a header naming {', '.join(required)} and one row "
+                         "per sample")
     header = records[0][1]
     while header and not header[-1]:
         header.pop()
@@ -168,9 +170,14 @@ def read_samplesheet(path) -> list[Sample]:
         if patient and not SAMPLE_ID.match(patient):
             problems.append(f"row {i}: patient: {patient!r} is not a safe id")
         out.append(Sample(sid, bam or Path(), index, patient, row.get("timepoint", ""), kind, i))
+    raise_problems(path, problems)
+    return out
+
+
+def raise_problems(path, problems: list[str]) -> None:
+    """Raise one InputError listing every problem (`row N: field: problem`), if there are any."""
     if problems:
         raise InputError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
-    return out
 
 
 def check_builds(sheet, samples: list[Sample], builds: dict[str, str | None], genome: str) -> None:

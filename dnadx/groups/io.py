@@ -84,7 +84,7 @@ def bundled_group_model() -> GroupModel:
     """The shipped model under `<bundle>/models/groups/`."""
     from dnadx.core import reference
 
-    return read_group_model(reference.bundle_dir() / "models" / "groups")
+    return read_group_model(reference.bundle_folder("models/groups"))  # checked against MANIFEST.tsv
 
 
 # ------------------------------------------------------------------ `dnadx cluster` inputs

@@ -8,12 +8,11 @@ report is the last step of a run and must show what is there.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
 
-from dnadx.core import io
+from dnadx.core import io, samplesheet
 from dnadx.core.errors import InputError, ReferenceError_
 
 SAMPLE_FILES = {  # key -> file suffix after "<sample>."
@@ -25,30 +24,29 @@ BATCH_FILES = {"clusters": "cohort.clusters.tsv", "heatmap": "cohort.heatmap.png
 
 
 def read_sheet(path) -> list[dict]:
-    """Sample metadata from a samplesheet CSV: `sample` required; patient, timepoint, type optional.
+    """Sample metadata from a samplesheet: `sample` required; patient, timepoint, type optional.
 
-    Other columns (bam, index) are ignored: the report never opens alignments, and the Nextflow
-    report process gets a sheet without them.
+    Read by the same parser as `dnadx run` (`dnadx.core.samplesheet.read_rows`: BOM, CRLF, TSV/CSV,
+    quoting, and the same error for UTF-16 or a workbook). Other columns (bam, index) are neither required
+    nor opened: the report never reads alignments, and the Nextflow report process gets a sheet without
+    them. A repeated sample keeps its first row. Raises InputError listing every problem with its row.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: samplesheet not found")
-    try:
-        rows = list(csv.DictReader(path.read_text().splitlines()))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{path}: not a CSV samplesheet ({exc})") from exc
-    if not rows or "sample" not in rows[0]:
-        raise InputError(f"{path}: needs a header with a 'sample' column and at least one row")
+    header, rows, problems = samplesheet.read_rows(path, required=("sample",))
+    if "sample" not in header:
+        raise InputError(f"{path}: no 'sample' column; expected sample[,patient][,timepoint][,type] (other columns "
+                         f"ignored; header read: {', '.join(header)})")
+    if not rows:
+        raise InputError(f"{path}: no samples (only a header)")
+    problems += [f"row {i}: sample: empty" for i, r in rows if not r["sample"]]
+    samplesheet.raise_problems(path, problems)
     out, seen = [], set()
-    for i, r in enumerate(rows, start=2):
-        sid = (r.get("sample") or "").strip()
-        if not sid:
-            raise InputError(f"{path}: row {i}: sample: empty")
-        if sid in seen:
-            continue
-        seen.add(sid)
-        out.append({"sample": sid, "patient": (r.get("patient") or "").strip() or sid,
-                    "timepoint": (r.get("timepoint") or "").strip(), "type": (r.get("type") or "plasma").strip()})
+    for _, r in rows:
+        sid = r["sample"]
+        if sid not in seen:
+            seen.add(sid)
+            out.append({"sample": sid, "patient": r.get("patient") or sid, "timepoint": r.get("timepoint", ""),
+                        "type": r.get("type") or "plasma"})
     return out
 
 
@@ -98,14 +96,20 @@ def load_batch(results: Path, problems: list[str]) -> dict:
     return out
 
 
-def load_models_table() -> pd.DataFrame | None:
-    """`reference/models/models.tsv` (model card summary) if the bundle ships models."""
+def load_models_table(problems: list[str]) -> pd.DataFrame | None:
+    """`reference/models/models.tsv` (model card summary) if the bundle ships models; a file changed since the
+    bundle was built is left out as a problem."""
     from dnadx.core import reference
     try:
-        p = reference.bundle_dir() / "models" / "models.tsv"
+        if not (reference.bundle_dir() / "models" / "models.tsv").exists():
+            return None
     except ReferenceError_:
         return None
-    return io.read_tsv(p, dtype={"name": str}) if p.exists() else None
+    try:
+        return io.read_tsv(reference.bundle_path("models/models.tsv"), dtype={"name": str})
+    except (ReferenceError_, InputError) as exc:
+        problems.append(f"model table left out of the report ({exc})")
+        return None
 
 
 def load_manifest(problems: list[str]) -> pd.DataFrame | None:

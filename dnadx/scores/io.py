@@ -98,9 +98,10 @@ def read_models(folder) -> dict[str, Model]:
 
 
 def shipped_models_dir() -> Path:
-    from dnadx.core.reference import bundle_dir
+    """The bundle's `models/`, its files checked against MANIFEST.tsv (first use in this process)."""
+    from dnadx.core.reference import bundle_folder
 
-    return bundle_dir() / "models"
+    return bundle_folder("models")
 
 
 def load_task(training_dir, task, segments: pd.DataFrame):

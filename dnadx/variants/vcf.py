@@ -25,30 +25,29 @@ P_FLOOR = 1e-37
 ERROR_MODEL_SCHEMA = ("chrom", "pos", "depth", "samples", "A", "C", "G", "T", "indel")
 
 
+def _shipped(rel: str, script: str) -> Path:
+    """A bundle file, its sha256 checked against MANIFEST.tsv at first use; missing: how to rebuild it."""
+    path = reference.bundle_dir() / rel
+    if not path.exists():
+        raise ReferenceError_(f"{path}: missing; rebuild with reference/build/{script}")
+    return reference.bundle_path(rel)
+
+
 def read_targets(genome: str) -> pd.DataFrame:
     """`reference/<build>/targets.tsv` (BED exons/CDS of the MANE transcripts)."""
-    path = reference.bundle_dir() / reference.check_genome(genome) / "targets.tsv"
-    if not path.exists():
-        raise ReferenceError_(f"{path}: missing; rebuild with reference/build/build_targets.py")
-    return io.read_tsv(path, TARGET_COLUMNS, kind="targets", dtype={"chrom": str})
+    return io.read_tsv(_shipped(f"{reference.check_genome(genome)}/targets.tsv", "build_targets.py"), TARGET_COLUMNS, kind="targets", dtype={"chrom": str})
 
 
 def read_kb() -> pd.DataFrame:
     """`reference/resistance_kb.tsv` (text columns kept as text, empty as '')."""
-    path = reference.bundle_dir() / "resistance_kb.tsv"
-    if not path.exists():
-        raise ReferenceError_(f"{path}: missing; rebuild with reference/build/build_targets.py")
-    return io.read_tsv(path, KB_COLUMNS, kind="knowledge base", dtype=str).fillna("")
+    return io.read_tsv(_shipped("resistance_kb.tsv", "build_targets.py"), KB_COLUMNS, kind="knowledge base", dtype=str).fillna("")
 
 
 def read_polymorphisms(genome: str) -> pd.DataFrame:
     """`reference/polymorphisms.tsv` rows of ``genome``: chrom, pos, ref, alt, rsid, hgvs_p (known common
     germline polymorphisms; built by reference/build/build_polymorphisms.py)."""
-    path = reference.bundle_dir() / "polymorphisms.tsv"
-    if not path.exists():
-        raise ReferenceError_(f"{path}: missing; rebuild with reference/build/build_polymorphisms.py")
     g = reference.check_genome(genome)
-    df = io.read_tsv(path, ("rsid", "hgvs_p", f"{g}_chrom", f"{g}_pos", f"{g}_ref", f"{g}_alt"), kind="polymorphisms",
+    df = io.read_tsv(_shipped("polymorphisms.tsv", "build_polymorphisms.py"), ("rsid", "hgvs_p", f"{g}_chrom", f"{g}_pos", f"{g}_ref", f"{g}_alt"), kind="polymorphisms",
                      dtype=str)
     return pd.DataFrame({"chrom": df[f"{g}_chrom"], "pos": df[f"{g}_pos"].astype(int), "ref": df[f"{g}_ref"],
                          "alt": df[f"{g}_alt"], "rsid": df["rsid"], "hgvs_p": df["hgvs_p"]})

@@ -2,8 +2,9 @@
 """Breast-cancer chromosome-arm patterns for the tumour-fraction model's state prior (`dnadx.cnv.arm_prior`).
 
 Usage: python reference/build/build_arm_patterns.py TRAINING_DIR [REFERENCE_DIR] [--patterns K]
-(TRAINING_DIR = ../shared/dnadx-training; writes REFERENCE_DIR/models/arm_patterns.tsv, default
-REFERENCE_DIR = reference/ next to this script; K = 6.)
+(TRAINING_DIR = ../shared/dnadx-training; writes REFERENCE_DIR/models/arm_patterns.tsv, then rewrites
+REFERENCE_DIR/MANIFEST.tsv with bundle_manifest.py; default REFERENCE_DIR = reference/ next to this script;
+K = 6.)
 
 Source: the whole-arm DNADX segment scores of 1052 TCGA BRCA tumours (`her2/CN_score.tsv.gz`, Xia et
 al., Nat Commun 10:5666, 2019; a segment score is the mean gene-level copy-number log2 ratio over the
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bundle_manifest import write_manifest  # this folder (the script's own)
 from sklearn.cluster import KMeans
 
 THRESHOLD = 0.1
@@ -60,7 +62,8 @@ def main(argv=None) -> None:
     path = a.reference / "models" / "arm_patterns.tsv"
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, sep="\t", index=False, lineterminator="\n")
-    print(f"wrote {table['pattern'].nunique()} patterns x {table['arm_name'].nunique()} arms to {path}")
+    print(f"wrote {table['pattern'].nunique()} patterns x {table['arm_name'].nunique()} arms to {path}; "
+          f"{len(write_manifest(a.reference))} files in {a.reference / 'MANIFEST.tsv'}")
 
 
 if __name__ == "__main__":

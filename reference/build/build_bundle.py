@@ -14,18 +14,19 @@ Writes, per build (GRCh38, GRCh37) under REFERENCE_DIR/<build>/:
 and, build-independent, REFERENCE_DIR/dnadx/:
   segment_genes.tsv.gz   536 DNADX segments x Entrez ids (GMT order)  <- dnadx_segments.tsv
   segments.tsv           one row per segment (type, source, direction, hg18 span)  <- dnadx_segment_summary.tsv
-Then MANIFEST.tsv (file, sha256, bytes) over every file written. gzip output has mtime 0.
+Then MANIFEST.tsv (file, sha256, bytes) over every file of REFERENCE_DIR (bundle_manifest.py).
+gzip output has mtime 0.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bundle_manifest import write_manifest  # this folder (the script's own)
 
 BUILDS = {"GRCh38": "hg38", "GRCh37": "hg19"}
 CHROMS = [f"chr{i}" for i in range(1, 23)] + ["chrX", "chrY"]
@@ -108,12 +109,8 @@ def main(src: Path, out: Path) -> None:
     )
     write(summ, out / "dnadx" / "segments.tsv")
     written += [out / "dnadx" / "segment_genes.tsv.gz", out / "dnadx" / "segments.tsv"]
-    rows = []
-    for p in sorted(written):
-        data = p.read_bytes()
-        rows.append((str(p.relative_to(out)), hashlib.sha256(data).hexdigest(), len(data)))
-    write(pd.DataFrame(rows, columns=["file", "sha256", "bytes"]), out / "MANIFEST.tsv")
-    print(f"wrote {len(rows)} files under {out}; checksums in {out / 'MANIFEST.tsv'}")
+    rows = write_manifest(out)
+    print(f"wrote {len(written)} files under {out}; checksums of all {len(rows)} in {out / 'MANIFEST.tsv'}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ records, not re-retrieved here; what the build checks instead:
 * REF/ALT on the genome are the c. bases on the transcript strand (complemented on minus-strand TP53).
 
 No ARID1B polymorphism is listed: none could be stated with its coordinates from a record we can cite.
-Writes polymorphisms.tsv and adds/replaces its rows in MANIFEST.tsv and the README checksum table.
+Writes polymorphisms.tsv, then rewrites MANIFEST.tsv and the README checksum table (bundle_manifest.py).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE))
-from build_targets import _checksum_rows, update_manifest, update_readme, write  # noqa: E402
+from build_targets import write  # noqa: E402
+from bundle_manifest import write_manifest  # noqa: E402
 from dnadx.variants import hgvs  # noqa: E402
 
 REL = "polymorphisms.tsv"
@@ -78,9 +79,8 @@ def build(out: Path) -> pd.DataFrame:
 
 def main(out: Path) -> None:
     write(build(out), out / REL)
-    manifest = update_manifest(out, _checksum_rows(out, [REL]))
-    update_readme(out, manifest)
-    print(f"wrote {REL} under {out}; MANIFEST.tsv updated ({len(manifest)} rows)")
+    rows = write_manifest(out)
+    print(f"wrote {REL} under {out}; MANIFEST.tsv rewritten ({len(rows)} rows)")
 
 
 if __name__ == "__main__":

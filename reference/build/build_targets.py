@@ -11,8 +11,8 @@ Writes
   resistance_kb.tsv     one row per alteration of resistance_evidence.md, keeping its source text and
                         its verification tags (V1 retrieved source, V2 derived from the transcripts,
                         K background knowledge); rows with K carry background_knowledge=yes
-and then adds/replaces these files' rows in MANIFEST.tsv and in the checksum table of README.md,
-keeping every other row (build_bundle.py owns those).
+and then rewrites MANIFEST.tsv and the checksum table of README.md over the whole bundle
+(bundle_manifest.py).
 
 Checks (the build fails otherwise): every hotspot's GRCh38 and GRCh37 position maps, on the
 MANE transcript of that build, to the c. number its HGVS c. name states (the V2 derivation),
@@ -21,7 +21,6 @@ and the exon c. ranges of the source agree with the CDS lengths.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bundle_manifest import write_manifest  # noqa: E402  (this folder: the script's own)
 from dnadx.variants import hgvs  # noqa: E402  (the same c. mapping the caller uses)
 
 BUILDS = ("GRCh38", "GRCh37")
@@ -128,41 +128,6 @@ def build_kb(src: Path, tx: dict[str, dict[str, hgvs.Transcript]]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def _checksum_rows(out: Path, rels: list[str]) -> pd.DataFrame:
-    rows = []
-    for rel in rels:
-        data = (out / rel).read_bytes()
-        rows.append((rel, hashlib.sha256(data).hexdigest(), len(data)))
-    return pd.DataFrame(rows, columns=["file", "sha256", "bytes"])
-
-
-def update_manifest(out: Path, new: pd.DataFrame) -> pd.DataFrame:
-    """Replace/add ``new`` rows in MANIFEST.tsv, keep the others, sort by file."""
-    path = out / "MANIFEST.tsv"
-    old = pd.read_csv(path, sep="\t", dtype=str) if path.exists() else pd.DataFrame(columns=new.columns)
-    merged = pd.concat([old[~old["file"].isin(new["file"])], new.astype(str)]).sort_values("file", kind="stable")
-    write(merged, path)
-    return merged
-
-
-def update_readme(out: Path, manifest: pd.DataFrame) -> None:
-    """Rewrite the README checksum table from MANIFEST.tsv (the rest of the README is untouched)."""
-    path = out / "README.md"
-    if not path.exists():
-        return
-    text = path.read_text()
-    head = "| file | sha256 | bytes |\n| --- | --- | --- |\n"
-    start = text.index(head) + len(head)
-    end = start
-    lines = text[start:].split("\n")
-    for line in lines:
-        if not line.startswith("| `"):
-            break
-        end += len(line) + 1
-    table = "".join(f"| `{f}` | `{s}` | {b} |\n" for f, s, b in manifest[["file", "sha256", "bytes"]].itertuples(index=False))
-    path.write_text(text[:start] + table + text[end:])
-
-
 def main(src: Path, out: Path) -> None:
     rels = []
     tx = {}
@@ -174,9 +139,8 @@ def main(src: Path, out: Path) -> None:
         tx[build] = hgvs.transcripts(df.replace("", None).astype({"exon_start": int, "exon_end": int}))
     write(build_kb(src, tx), out / KB)
     rels.append(KB)
-    manifest = update_manifest(out, _checksum_rows(out, rels))
-    update_readme(out, manifest)
-    print(f"wrote {', '.join(rels)} under {out}; MANIFEST.tsv updated ({len(manifest)} rows)")
+    rows = write_manifest(out)
+    print(f"wrote {', '.join(rels)} under {out}; MANIFEST.tsv rewritten ({len(rows)} rows)")
 
 
 if __name__ == "__main__":

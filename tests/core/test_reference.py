@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,10 +11,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pysam
+import pytest
 
 from dnadx.core import reference
+from dnadx.core.errors import ReferenceError_
+from dnadx.scores import io as models_io
+from dnadx.variants import vcf as vcf_io
 from dnadx.count.bins import aggregate
 from dnadx.count.gc import gc_from_sequence, gc_table
+from tests.helpers import run_proc
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +31,6 @@ def test_bundle_checksums_match_manifest():
 def test_build_script_is_deterministic(tmp_path):
     src = ROOT.parent / "shared" / "reference-sources"
     if not src.exists():
-        import pytest
         pytest.skip("reference sources not present beside the checkout")
     subprocess.run([sys.executable, ROOT / "reference/build/build_bundle.py", src, tmp_path], check=True,
                    capture_output=True)
@@ -82,4 +88,68 @@ def test_fasta_gc_agrees_with_shipped_gc(small_bam):
 def test_readme_lists_every_checksum():
     text = (ROOT / "reference/README.md").read_text()
     for rel, sha in zip(reference.manifest()["file"], reference.manifest()["sha256"]):
-        assert f"`{rel}` | `{sha}`" in text
+        assert rel == "README.md" or f"`{rel}` | `{sha}`" in text  # the README's own sha256: MANIFEST.tsv only
+
+
+def _bundle_manifest():
+    """reference/build/bundle_manifest.py (a script folder, not a package), loaded by path."""
+    spec = importlib.util.spec_from_file_location("bundle_manifest", ROOT / "reference/build/bundle_manifest.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_manifest_covers_every_shipped_file():
+    bm = _bundle_manifest()
+    assert bm.stale(ROOT / "reference") == []
+    listed = set(pd.read_csv(ROOT / "reference/MANIFEST.tsv", sep="\t")["file"])
+    assert listed == set(bm.shipped_files(ROOT / "reference"))
+    for rel in ("README.md", "polymorphisms.tsv", "resistance_kb.tsv", "models/arm_patterns.tsv", "models/models.tsv",
+                "models/her2_status.coef.tsv", "models/MODEL_CARD.md", "models/groups/model.tsv"):
+        assert rel in listed, rel
+    assert not {f for f in listed if f.startswith("build/") or f == "MANIFEST.tsv"}  # not shipped / itself
+
+
+def test_manifest_check_catches_planted_changes(tmp_path, monkeypatch):
+    """A temp copy of the bundle with an unlisted file, a changed model, a changed README and a deleted table:
+    the check names each, `dnadx` refuses the changed model at first use, `make manifest`'s code repairs it."""
+    bm = _bundle_manifest()
+    ref = tmp_path / "reference"
+    shutil.copytree(ROOT / "reference", ref, ignore=shutil.ignore_patterns("__pycache__"))
+    assert bm.stale(ref) == []
+    (ref / "models/groups/extra.tsv").write_text("x\n")
+    coef = ref / "models/her2_status.coef.tsv"
+    coef.write_bytes(coef.read_bytes().replace(b"\t", b"\t1", 1))
+    with open(ref / "README.md", "a") as fh:
+        fh.write("an edit\n")
+    (ref / "polymorphisms.tsv").unlink()
+    (ref / "build" / "scratch.py").write_text("")  # build/ is not shipped: not reported
+    assert bm.stale(ref) == ["models/groups/extra.tsv: not in MANIFEST.tsv",
+                             "polymorphisms.tsv: listed in MANIFEST.tsv but absent",
+                             "README.md: sha256/bytes differ from MANIFEST.tsv",
+                             "models/her2_status.coef.tsv: sha256/bytes differ from MANIFEST.tsv"]
+    r = subprocess.run([sys.executable, ref / "build/bundle_manifest.py", "--check", ref], capture_output=True,
+                       text=True)
+    assert r.returncode == 1 and "out of date (4 file(s)); run `make manifest`" in r.stderr
+    assert f"{ref / 'models/groups/extra.tsv'}: not in MANIFEST.tsv" in r.stderr
+
+    monkeypatch.setenv("DNADX_REFERENCE", str(ref))
+    with pytest.raises(ReferenceError_, match="her2_status.coef.tsv: changed since the bundle was built"):
+        models_io.shipped_models_dir()
+    n = len(bm.shipped_files(ROOT / "reference"))
+    r = run_proc("reference")  # the changed README and model and the missing table, of every listed file
+    assert r.returncode == 3 and f"checksums: {n - 3}/{n} files match MANIFEST.tsv" in r.stdout
+    assert "README.md: missing or changed since the bundle was built (3 file(s)" in r.stderr
+
+    with open(ref / "resistance_kb.tsv", "a") as fh:  # the variant tables are checked at first use too
+        fh.write("\n")
+    with pytest.raises(ReferenceError_, match="resistance_kb.tsv: changed since the bundle was built"):
+        vcf_io.read_kb()
+    with pytest.raises(ReferenceError_, match="polymorphisms.tsv: missing; rebuild with reference/build/build_pol"):
+        vcf_io.read_polymorphisms("GRCh38")
+
+    (ref / "build" / "scratch.py").unlink()
+    assert subprocess.run([sys.executable, ref / "build/bundle_manifest.py", ref], capture_output=True).returncode == 0
+    assert bm.stale(ref) == []
+    assert "models/groups/extra.tsv" in (ref / "MANIFEST.tsv").read_text().split()
+    assert "`models/groups/extra.tsv`" in (ref / "README.md").read_text()
