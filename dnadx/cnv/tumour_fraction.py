@@ -258,6 +258,8 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
             p_hat, ploidy, alternatives = 0.0, 2.0, []
             ci = (0.0, detection_limit(sigma, k[w_auto > 0], tau=tau))
             states[np.flatnonzero(valid)] = n_all
+    if p_hat > 0:
+        _beyond_states(states, segments, valid, sigma, tau, p_hat, ploidy)
     if p_hat > 0 and "gain_window" in segments:
         loglik_only = -((allseg["log2"].to_numpy(float)[:, None] - mu) ** 2) / (2 * var_all[:, None])
         _gain_window_states(states, segments, valid, loglik_only)
@@ -305,6 +307,22 @@ def _inherit_small(states, segments, valid, sigma, tau):
             se = np.sqrt(sigma ** 2 / max(size[r], 1) + sigma ** 2 / max(size[j], 1) + 2 * tau ** 2)
             if size[r] < 2 or abs(m[r] - m[j]) < SMALL_SEGMENT_Z * se:  # one bin never stands alone
                 states[r] = states[j]
+
+
+def _beyond_states(states, segments, valid, sigma, tau, p, phi):
+    """No state (-1) for a segment called copy number 0, or the highest state, whose mean lies beyond that
+    state's expected log2 at (p, phi) by SMALL_SEGMENT_Z standard errors: no clonal state explains it.
+    A bin without reads where the normal DNA (1 - p of the plasma) must give reads is a mapping or reference
+    artefact, not a homozygous deletion (1% empty bins, benchmark: two adjacent empty bins at -5 log2 were
+    called copy number 0 in a tumour at 0.05, where copy number 0 means -0.07); likewise a pile-up far above
+    the highest amplification."""
+    n = segments["normal_copy"].to_numpy(float)
+    m = segments["log2"].to_numpy(float)
+    se = np.sqrt(sigma ** 2 / np.maximum(segments["n_bins"].to_numpy(float), 1) + tau ** 2)
+    with np.errstate(invalid="ignore"):
+        low = (states == 0) & (m < expected_log2(0, n, p, phi) - SMALL_SEGMENT_Z * se)
+        high = (states == STATES[-1]) & (m > expected_log2(STATES[-1], n, p, phi) + SMALL_SEGMENT_Z * se)
+    states[valid & (low | high)] = -1
 
 
 def _gain_window_states(states, segments, valid, loglik):

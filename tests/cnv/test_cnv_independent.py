@@ -81,6 +81,24 @@ def test_diploid_single_copy_tumour_or_ambiguity_reported(effects):
     assert lo > 0
 
 
+def test_segments_beyond_every_state_get_none():
+    """Two adjacent empty bins (-5 log2) in a tumour at 0.05 are not a homozygous deletion: copy number 0
+    there means -0.07 log2, so no state explains them (report-seed benchmark, 1% empty bins). At tumour
+    fraction 0.9 the same mean is near copy number 0's -3.5 and stays a deletion; a segment within reach
+    of its state is untouched."""
+    from dnadx.cnv.tumour_fraction import _beyond_states, expected_log2
+    segs = pd.DataFrame({"n_bins": [80, 2, 2, 2], "normal_copy": [2] * 4,
+                         "log2": [0.04, -5.0, expected_log2(0, 2, 0.05, 2.0) - 0.1, 3.0]})
+    valid = np.ones(4, bool)
+    states = np.array([3, 0, 0, 30])
+    _beyond_states(states, segs, valid, 0.15, 0.01, 0.05, 2.0)
+    assert states.tolist() == [3, -1, 0, -1]  # 3.0 log2 = 8x: copy number 30 at 0.05 means +0.77
+    states = np.array([3, 0, 0, 30])
+    segs["log2"] = [0.5, -3.6, -3.3, 3.9]
+    _beyond_states(states, segs, valid, 0.15, 0.01, 0.9, 2.0)
+    assert states.tolist() == [3, 0, 0, 30]
+
+
 def test_small_segments_inherit_unless_their_evidence_is_strong():
     """A 1-2-bin segment takes its larger neighbour's state when it is within noise of it, but a strong
     one (a 2-bin ERBB2 amplicon PELT found itself at TF 0.4, +1.35 log2 on an arm at +0.2) keeps its own
