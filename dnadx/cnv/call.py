@@ -111,7 +111,7 @@ def _model(bins, usable, pon, loci, arms, arm_patterns, sex, known_log2):
     if pon is not None:
         log2 = log2 - pon["median"].to_numpy(float)
         auto = out["chrom"].isin(params.AUTOSOMES).to_numpy() & np.isfinite(log2)
-        log2 = log2 - np.log2(np.mean(2.0 ** log2[auto]))
+        log2 = log2 - correction.centre_offset(log2, out["chrom"].to_numpy(), auto)
     out["log2"] = log2
     sigma = correction.noise_mad(log2[out["chrom"].isin(params.AUTOSOMES).to_numpy()])
     pelt_id = segmentation.segment(out, sigma, arms=arms)

@@ -121,12 +121,28 @@ def correct(bins: pd.DataFrame, usable: np.ndarray, *, known_log2: np.ndarray | 
     r = logc[usable] - f_gc
     f_map = robust_curve(mp[fit_on], (r - known[usable])[fit_on[usable]], mp[usable])
     ratio[usable] = np.exp(r - f_map)
-    ratio /= np.nanmean(ratio[fit_on])
     with np.errstate(divide="ignore"):
-        log2 = np.where(usable, np.maximum(np.log2(ratio), LOG2_FLOOR), np.nan)
+        log2 = np.log2(ratio)
+    log2 = np.where(usable, np.maximum(log2 - centre_offset(log2, bins["chrom"].to_numpy(), fit_on), LOG2_FLOOR), np.nan)
     out["raw_log2"] = np.where(np.isfinite(raw), raw, LOG2_FLOOR)
     out["log2"] = log2
     return out
+
+
+CENTRE_WINDOW = 21  # bins of the running median that takes the noise out before centring (10.5 Mb at 500 kb)
+
+
+def centre_offset(log2: np.ndarray, chrom: np.ndarray, on: np.ndarray) -> float:
+    """The log2 to subtract so that the mean *copy ratio* of the ``on`` bins is 1 (the tumour-fraction
+    model's baseline: mean copy number = ploidy), with the bin noise taken out first by a running median
+    along each chromosome. Centring the noisy ratios themselves sets neutral bins below 0 by the noise's
+    Jensen gap, sigma^2 ln2 / 2 log2 (-0.01 at the noise of 0.05x plasma: every healthy chromosome then sat
+    at -0.01 to -0.03 and each neutral segment looked like a slight loss)."""
+    v = pd.Series(np.where(on, log2, np.nan))
+    smooth = v.groupby(chrom).transform(lambda x: x.rolling(CENTRE_WINDOW, center=True, min_periods=1).median())
+    smooth = smooth.to_numpy()[on]
+    smooth = smooth[np.isfinite(smooth)]
+    return float(np.log2(np.mean(2.0 ** smooth))) if len(smooth) else 0.0
 
 
 def robust_curve(x_fit: np.ndarray, y_fit: np.ndarray, x_eval: np.ndarray) -> np.ndarray:
