@@ -66,7 +66,7 @@ MIN_STATE_BINS = 3  # segments of fewer bins (not focal windows) take their larg
 # deviation is not a copy-number call (a one-bin segment was called copy number 10) ...
 SMALL_SEGMENT_Z = 5.0  # ... unless it differs from that neighbour by this many standard errors (a 2-bin ERBB2
 # amplicon found by PELT itself at tumour fraction 0.4 had been reset to its arm's copy number 3)
-SINGLE_SEGMENT_Z = 6.0  # a tumour read from a single altered segment needs it this far from neutral: one modest arm
+SINGLE_SEGMENT_Z = 6.0  # a tumour read from a single altered chromosome needs a segment this far from neutral: one modest arm
 # offset is what systematic residuals produce (issue 17: chr5p at +0.053 log2 called copy number 3, TF 0.10)
 FOCAL_IN_FIT = "gain"  # ... except gain windows of the one-sided focal test ("all": every split window; "none").
 # The amplicon inside its arm had raised the arm's mean; split out and left unfitted, its signal was lost: erbb2
@@ -219,7 +219,8 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
         altered = (best_at[i] != n) & (w_auto > 0)
         altered_mb = float(length_mb[altered].sum())
         z = np.abs(m[altered]) / np.sqrt(var[altered])
-        enough = altered.sum() >= 2 or (altered.sum() == 1 and float(z.max()) >= SINGLE_SEGMENT_Z)
+        chroms = set(seg["chrom"].to_numpy()[altered]) if "chrom" in seg else set(np.flatnonzero(altered))
+        enough = len(chroms) >= 2 or (altered.any() and float(z.max()) >= SINGLE_SEGMENT_Z)
         called = float(prof.loc[i, "p"]) > 0 and altered_mb >= MIN_CALL_MB and evidence >= threshold and enough
         if called:
             break
