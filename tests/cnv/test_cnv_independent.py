@@ -118,3 +118,26 @@ def test_small_segments_inherit_unless_their_evidence_is_strong():
     segs["n_bins"] = [40, 2, 40]  # within noise of its neighbour
     _inherit_small(states, segs, valid, 0.15, 0.01)
     assert states.tolist() == [3, 3, 3]
+
+
+def _arm_segments(offsets: dict) -> pd.DataFrame:
+    """Both arms of chromosomes 1-20 as 100-bin, 50 Mb segments at log2 0, or at ``offsets[(chrom, arm)]``."""
+    rows = []
+    for c in range(1, 21):
+        for a, start in (("p", 0), ("q", 60_000_000)):
+            rows.append({"chrom": f"chr{c}", "start": start, "end": start + 50_000_000, "n_bins": 100,
+                         "log2": offsets.get((f"chr{c}", a), 0.0), "normal_copy": 2, "autosome": True})
+    return pd.DataFrame(rows)
+
+
+def test_one_altered_chromosome_is_not_a_tumour_unless_strong():
+    """Both arms of chr19 at -0.09 log2 (a steep high-GC drop on a healthy sample; tune seeds) are one
+    chromosome's residual, not a tumour; the same offsets on two chromosomes are, and so is one chromosome
+    whose segment lies 6 SE from neutral."""
+    from dnadx.cnv.tumour_fraction import fit
+    one = fit(_arm_segments({("chr19", "p"): -0.09, ("chr19", "q"): -0.09}), 0.12, tau=0.015)
+    assert one.tumour_fraction == 0, one.evidence
+    two = fit(_arm_segments({("chr19", "p"): -0.09, ("chr5", "q"): -0.09}), 0.12, tau=0.015)
+    assert two.tumour_fraction > 0
+    strong = fit(_arm_segments({("chr19", "p"): -0.2, ("chr19", "q"): -0.2}), 0.12, tau=0.015)
+    assert strong.tumour_fraction > 0
