@@ -43,7 +43,8 @@ def fine_gc_expected(fine: pd.DataFrame) -> np.ndarray:
     than its mean GC predicts (Jensen's inequality): with a steep high-GC drop chr19p came out at
     -0.15 log2 in healthy plasma after an analysis-bin correction alone. The fine-bin response is the
     mean count per GC quantile group of mappable autosomal fine bins (the top 0.1% of counts left out),
-    interpolated; its sum over an analysis bin's fine bins is that bin's ``gc_expected``, divided out
+    interpolated, per unit of mappable sequence (reads of a fine bin's multi-mapping share are lost), times
+    the fine bin's mappability; its sum over an analysis bin's fine bins is that bin's ``gc_expected``, divided out
     before the analysis-bin fit (which then only mops up what is left). 0 where a fine bin has no GC."""
     gc = fine["gc"].to_numpy(float)
     cnt = fine["count"].to_numpy(float)
@@ -55,12 +56,15 @@ def fine_gc_expected(fine: pd.DataFrame) -> np.ndarray:
     edges = np.unique(np.quantile(gc[good], np.linspace(0, 1, FINE_GC_GROUPS + 1)))
     grp = np.clip(np.searchsorted(edges, gc[good], side="right") - 1, 0, len(edges) - 2)
     n = np.bincount(grp, minlength=len(edges) - 1)
-    mean = np.bincount(grp, weights=cnt[good], minlength=len(edges) - 1) / np.maximum(n, 1)
+    mp = np.clip(np.nan_to_num(fine["mappability"].to_numpy(float)), 0.0, 1.0)
+    # reads per unit of mappable sequence: a multi-mapping share of a fine bin loses its reads (MAPQ 0)
+    mean = np.bincount(grp, weights=cnt[good], minlength=len(edges) - 1) \
+        / np.maximum(np.bincount(grp, weights=mp[good], minlength=len(edges) - 1), 1e-12)
     centre = np.bincount(grp, weights=gc[good], minlength=len(edges) - 1) / np.maximum(n, 1)
     keep = n > 0
     curve = np.interp(np.nan_to_num(gc, nan=0.0), centre[keep], mean[keep])
     curve = curve / max(float(np.mean(curve[good])), 1e-12)
-    return np.where(np.isfinite(gc), np.maximum(curve, 1e-3), 0.0)
+    return np.where(np.isfinite(gc), np.maximum(curve * mp, 1e-3), 0.0)
 
 
 def usable_mask(bins: pd.DataFrame, *, pon_usable: np.ndarray | None = None, drop_chrY: bool = False,
