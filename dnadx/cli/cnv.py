@@ -45,7 +45,7 @@ def read_annotation(args):
         gc = io.read_wig(args.gc_wig, value_name="gc")
         mp = io.read_wig(args.map_wig, value_name="mappability")
         for t in (gc, mp):
-            t["chrom"] = t["chrom"].map(reference.normalise_chrom)
+            t["chrom"] = reference.normalise_chroms(t["chrom"])
         gc.loc[gc["gc"] < 0, "gc"] = float("nan")
         ann = gc.merge(mp[["chrom", "start", "mappability"]], on=["chrom", "start"], how="inner")
         ann["mappability"] = ann["mappability"].clip(0, 1)
@@ -58,7 +58,7 @@ def run(args) -> int:
         info(f"dnadx cnv: note: --bin-size {args.bin_size} is outside the validated sizes "
              f"{params.SUPPORTED_ANALYSIS_BIN_SIZES}")
     counts = io.read_counts(args.counts)
-    counts["chrom"] = counts["chrom"].map(reference.normalise_chrom)
+    counts["chrom"] = reference.normalise_chroms(counts["chrom"])
     bins = annotate(counts, read_annotation(args), args.bin_size)
     pon = io.read_pon(args.pon) if args.pon else None
     sample = args.sample or Path(args.prefix).name

@@ -44,7 +44,7 @@ def run(args) -> int:
         normals = {}
         for path in args.counts:
             counts = io.read_counts(path)
-            counts["chrom"] = counts["chrom"].map(reference.normalise_chrom)
+            counts["chrom"] = reference.normalise_chroms(counts["chrom"])
             normals[Path(path).name.split(".counts")[0]] = annotate(counts, fine, args.bin_size)
         first = normals[sorted(normals)[0]]
         loci = loci_of_interest(reference.genes(args.genome))

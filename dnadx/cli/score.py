@@ -36,7 +36,7 @@ def run(args) -> int:
         raise InputError(f"{cnv_path}: no 'files.bins' entry; give the cnv.json written by `dnadx cnv`")
     bins = io.read_tsv(cnv_path.parent / rel, BINS_NEEDED, kind="cnv bins", dtype={"chrom": str})
     genome = cnv.get("genome") or "GRCh38"
-    bins["chrom"] = bins["chrom"].map(reference.normalise_chrom)
+    bins["chrom"] = reference.normalise_chroms(bins["chrom"])
     model_dir = Path(args.models) if args.models else models_io.shipped_models_dir()
     models = models_io.read_models(model_dir)
     ranges = models_io.read_segment_ranges(model_dir)

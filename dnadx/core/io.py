@@ -61,7 +61,8 @@ def read_counts(path) -> pd.DataFrame:
 def _check_unique_bins(path, df: pd.DataFrame, *, first_row: int | None) -> None:
     """InputError naming the first bin that appears twice (`chr1` and `1` are the same contig): its reads
     would be counted twice. Typically two counts files concatenated, or one appended to itself."""
-    key = pd.DataFrame({"chrom": df["chrom"].astype(str).str.removeprefix("chr"), "start": df["start"]})
+    chrom = df["chrom"].astype(str)
+    key = pd.DataFrame({"chrom": chrom.map({c: c.removeprefix("chr") for c in chrom.unique()}), "start": df["start"]})
     dup = key.duplicated(keep="first").to_numpy()
     if not dup.any():
         return

@@ -9,7 +9,7 @@ import pandas as pd
 from dnadx.core import io, params, schemas
 from dnadx.core.builds import (  # noqa: F401 - re-exported
     bundle_dir, bundle_folder, bundle_path, bundle_path as _path, bundle_source, check_genome, file_sha256,
-    genome_from_lengths, manifest_sha256, normalise_chrom)
+    genome_from_lengths, manifest_sha256, normalise_chrom, normalise_chroms)
 from dnadx.core.errors import ReferenceError_
 
 
