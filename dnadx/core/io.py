@@ -61,7 +61,10 @@ def read_counts(path) -> pd.DataFrame:
 def _check_unique_bins(path, df: pd.DataFrame, *, first_row: int | None) -> None:
     """InputError naming the first bin that appears twice (`chr1` and `1` are the same contig): its reads
     would be counted twice. Typically two counts files concatenated, or one appended to itself."""
-    key = pd.DataFrame({"chrom": df["chrom"].astype(str).str.removeprefix("chr"), "start": df["start"]})
+    # string work on the few distinct names only, then integer keys (a 300k-bin table in ~0.07 s, not ~0.2 s)
+    codes, names = pd.factorize(df["chrom"].astype(str))
+    same_contig = pd.factorize(pd.Index(names).str.removeprefix("chr"))[0]
+    key = pd.DataFrame({"chrom": same_contig[codes], "start": df["start"].to_numpy()})
     dup = key.duplicated(keep="first").to_numpy()
     if not dup.any():
         return
@@ -76,7 +79,9 @@ def _check_unique_bins(path, df: pd.DataFrame, *, first_row: int | None) -> None
 
 def _check_bins(path, df: pd.DataFrame, int_cols, fix: str) -> None:
     """Non-empty chrom, non-negative integer ``int_cols`` (converted in place), end > start."""
-    _fail_at(path, df, "chrom", df["chrom"].isna() | (df["chrom"].str.strip() == ""), "must be a chromosome name", fix)
+    codes, names = pd.factorize(df["chrom"])  # NaN: code -1; blank names looked for among the distinct ones
+    blank = np.flatnonzero(np.asarray(pd.Index(names).str.strip() == ""))
+    _fail_at(path, df, "chrom", pd.Series((codes == -1) | np.isin(codes, blank)), "must be a chromosome name", fix)
     for col in int_cols:
         v = pd.to_numeric(df[col], errors="coerce")
         # inf, fractions and values past int64 would crash the cast or wrap to negative numbers

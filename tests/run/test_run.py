@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from dnadx.cli import COMMANDS
+from dnadx.core.samplesheet import read_samplesheet
+from dnadx.pipeline import RunConfig, plan
 from dnadx.report.summary import COLUMNS
 from tests.helpers import assert_fails, run_cli, run_proc
 
@@ -79,6 +84,28 @@ def test_fresh_run_gives_identical_outputs(batch, tmp_path):
     d, out = batch
     assert run_cli("run", "--input", d / "samplesheet.csv", "--outdir", tmp_path / "again", "--cores", 1) == 0
     assert _digest(tmp_path / "again") == _digest(out)
+
+
+def test_steps_as_separate_commands_give_the_same_bytes(batch, tmp_path):
+    """Nextflow runs each step as its own `dnadx <stage>` process; `dnadx run` runs them in long-lived workers
+    (many steps per process, reference tables cached in it): the same command lines must give the same bytes.
+    P1 and P2 are last in the sheet, so their steps ran in workers that had run steps before them."""
+    d, out = batch
+    mine = ("P1", "P2")
+    sep = tmp_path / "separate"
+    for kept in ("N1", "N2", "N3", "pon"):  # inputs of the steps below that other steps made
+        shutil.copytree(out / kept, sep / kept)
+    steps = [[s for s in wave if s.sample in mine or s.name == "cluster"]
+             for wave in plan(read_samplesheet(d / "samplesheet.csv"), RunConfig(outdir=sep, available=frozenset(COMMANDS)))]
+    assert [s.name.split(":")[0] for w in steps for s in w] == ["count"] * 2 + ["cnv"] * 2 + ["score"] * 2 + ["variants"] * 2 + ["cluster"]
+    for wave in steps:
+        with ThreadPoolExecutor(2) as pool:
+            for r in pool.map(lambda s: run_proc(*s.argv), wave):
+                assert r.returncode == 0, r.stderr
+    made = [p for wave in steps for s in wave for p in s.outputs]
+    assert len(made) == 2 * (2 + 4 + 3 + 1) + 2 and all(p.exists() for p in made)
+    for p in made:
+        assert p.read_bytes() == (out / p.relative_to(sep)).read_bytes(), p
 
 
 def test_second_concurrent_run_is_refused(batch):
