@@ -140,9 +140,14 @@ class WorkerPool:
                     worker = self._spawn()
                 if worker is None:
                     break
-                worker.task, argv = queue.popleft()
-                worker.started = time.perf_counter()
-                worker.conn.send(argv)
+                task, argv = queue.popleft()
+                try:
+                    worker.conn.send(argv)
+                except OSError:  # it died while idle (killed from outside): reap it, the step goes to another
+                    self._reap(worker)
+                    queue.appendleft((task, argv))
+                    continue
+                worker.task, worker.started = task, time.perf_counter()
             busy = [w for w in self._workers if w.task is not None]
             if not busy:
                 return
@@ -161,10 +166,14 @@ class WorkerPool:
                 return w.conn.recv()
         except (EOFError, OSError):
             pass
+        self._reap(w)
+        return 1, death_message(w.process.exitcode), 0.0
+
+    def _reap(self, w: _Worker) -> None:
+        """Forget a dead worker (a fresh one is forked when a step needs it)."""
         w.process.join()
         w.conn.close()
         self._workers.remove(w)
-        return 1, death_message(w.process.exitcode), 0.0
 
     def kill(self, grace: float = 5.0) -> None:
         """SIGTERM every worker, SIGKILL those still alive after ``grace`` seconds (the runner was stopped)."""

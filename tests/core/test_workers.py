@@ -29,6 +29,9 @@ def test_pool_reports_each_step_and_replaces_a_dead_worker(tmp_path):
     argvs[2][0] = "crash"
     with WorkerPool(2, _fake_stage) as pool:
         results = {r.index: (r.code, r.message) for r in pool.run(argvs)}
+        idle = pool._workers[0].process  # killed from outside between two waves, while idle
+        idle.kill()
+        idle.join()
         again = [(r.index, r.code, r.message) for r in pool.run([["ok", str(tmp_path / "later"), ""]])]
     assert results[2] == (1, "worker process killed by SIGKILL (out of memory?) while running this step")
     assert all(results[i] == (0, "") for i in (0, 1, 3, 4, 5))
