@@ -125,6 +125,8 @@ def _run_batch(args, cfg: RunConfig, samples) -> dict[str, str]:
             stderr_log("dnadx run: warning: report stage failed; summary.tsv is the runner's own")
         times.add("report", time.perf_counter() - t0, 0.0)
         _write_provenance(args, samples, failed, started, times)
+    stderr_log("dnadx run: time per stage (wall-clock summed over steps): " + ", ".join(
+        f"{k} {t['wall_s']:.1f} s / {t['steps']} step(s)" for k, t in times.as_dict().items()))
     return failed
 
 
