@@ -61,10 +61,8 @@ def read_counts(path) -> pd.DataFrame:
 def _check_unique_bins(path, df: pd.DataFrame, *, first_row: int | None) -> None:
     """InputError naming the first bin that appears twice (`chr1` and `1` are the same contig): its reads
     would be counted twice. Typically two counts files concatenated, or one appended to itself."""
-    # string work on the few distinct names only, then integer keys (a 300k-bin table in ~0.07 s, not ~0.2 s)
-    codes, names = pd.factorize(df["chrom"].astype(str))
-    same_contig = pd.factorize(pd.Index(names).str.removeprefix("chr"))[0]
-    key = pd.DataFrame({"chrom": same_contig[codes], "start": df["start"].to_numpy()})
+    chrom = df["chrom"].astype(str)
+    key = pd.DataFrame({"chrom": chrom.map({c: c.removeprefix("chr") for c in chrom.unique()}), "start": df["start"]})
     dup = key.duplicated(keep="first").to_numpy()
     if not dup.any():
         return

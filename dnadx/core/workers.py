@@ -110,10 +110,10 @@ class WorkerPool:
         return worker
 
     def _serve(self, conn: Connection) -> None:
-        """The worker's loop (in the child): receive an argv, run it, send back (exit code, message)."""
+        """The worker's loop (in the child): receive an argv, run it, send back (exit code, message, CPU s)."""
+        worker_init(self._runner)
         for other in self._workers:  # the other workers' pipe ends, inherited by the fork
             other.conn.close()
-        worker_init(self._runner)
         while True:
             try:
                 argv = conn.recv()
