@@ -94,7 +94,20 @@ def run_batch(workdir: Path, n: int, cores: int) -> dict:
         raise SystemExit(f"run of {n} samples failed ({code}): {err[-2000:]}")
     return {"samples": n, "wall_s": round(wall, 1), "s_per_sample": round(wall / n, 2),
             "peak_tree_rss_mb": round(peak / 1024), "max_single_rss_mb": round(usage.ru_maxrss / 1024),
-            "load_1min_mean": round(sum(loads) / max(1, len(loads)), 1), "load_1min_max": round(max(loads, default=0), 1)}
+            "load_1min_mean": round(sum(loads) / max(1, len(loads)), 1), "load_1min_max": round(max(loads, default=0), 1),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "step_seconds": json.loads((out / "provenance.json").read_text()).get("step_seconds", {})}
+
+
+def print_stages(rows: list[dict]) -> None:
+    """Where each run's time went (provenance.json step_seconds): per stage, steps, summed wall-clock and
+    worker CPU seconds, and wall-clock per step."""
+    print("\n| samples | stage | steps | wall s (sum over steps) | CPU s (sum) | wall s per step |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        for stage, t in r["step_seconds"].items():
+            print(f"| {r['samples']} | {stage} | {t['steps']} | {t['wall_s']:.1f} | {t['cpu_s']:.1f} | "
+                  f"{t['wall_s'] / max(1, t['steps']):.2f} |")
 
 
 def main(argv=None) -> int:
@@ -115,12 +128,13 @@ def main(argv=None) -> int:
         rows.append(run_batch(workdir, n, args.cores))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     load = os.getloadavg()
-    print("| samples | wall s | s per sample | peak RSS, runner + workers (MB) | largest single process (MB) | "
-          "load 1-min mean (max) |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| samples | wall s | s per sample | CPU s, runner + workers | peak RSS, runner + workers (MB) | "
+          "largest single process (MB) | load 1-min mean (max) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        print(f"| {r['samples']} | {r['wall_s']} | {r['s_per_sample']} | {r['peak_tree_rss_mb']} | "
+        print(f"| {r['samples']} | {r['wall_s']} | {r['s_per_sample']} | {r['cpu_s']} | {r['peak_tree_rss_mb']} | "
               f"{r['max_single_rss_mb']} | {r['load_1min_mean']} ({r['load_1min_max']}) |")
+    print_stages(rows)
     print(f"\nfragments per sample {args.fragments}, --cores {args.cores}, load average at the end "
           f"{load[0]:.1f} (shared machine)")
     return 0

@@ -8,12 +8,10 @@ so a killed run never leaves a step that looks complete.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import fcntl
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import signal
@@ -25,6 +23,7 @@ from typing import Callable
 from dnadx.core import params
 from dnadx.core.errors import EnvironmentFault
 from dnadx.core.samplesheet import Sample
+from dnadx.core.workers import WorkerPool
 
 MIN_PON_NORMALS = 3
 
@@ -222,43 +221,27 @@ def interruptible():
             signal.signal(sig, handler)
 
 
-def _worker_init(runner_pid: int) -> None:
-    """In each forked worker: the runner alone handles ^C and SIGTERM (it stops its workers); a worker
-    dies at once on SIGTERM, and also when the runner dies, even by SIGKILL (Linux parent-death signal),
-    so no orphan keeps the inherited output-folder lock or writes after its runner is gone."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        import ctypes
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
-    if os.getppid() != runner_pid:  # the runner died before the death signal was armed
-        os.kill(os.getpid(), signal.SIGTERM)
+@dataclass
+class StepTimes:
+    """Per stage: steps run, their summed wall-clock and worker CPU seconds (where a batch's time goes)."""
+    stages: dict[str, list] = field(default_factory=dict)
+
+    def add(self, stage: str, wall_s: float, cpu_s: float) -> None:
+        n, wall, cpu = self.stages.get(stage, (0, 0.0, 0.0))
+        self.stages[stage] = [n + 1, wall + wall_s, cpu + cpu_s]
+
+    def as_dict(self) -> dict[str, dict]:
+        return {k: {"steps": n, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2)}
+                for k, (n, wall, cpu) in self.stages.items()}
 
 
-def _stop_workers(grace: float = 5.0) -> None:
-    """SIGTERM every live worker of this runner, SIGKILL those still alive after ``grace`` seconds."""
-    workers = multiprocessing.active_children()
-    for w in workers:
-        w.terminate()
-    for w in workers:
-        w.join(grace)
-        if w.is_alive():
-            w.kill()
-            w.join()
-
-
-def _collect(cfg: RunConfig, futures: dict, failed: dict, faults: list, log, done: int, total: int) -> None:
-    """Wait for a wave's steps: stamp each success, record each failure (its own message)."""
-    for fut in cf.as_completed(futures):
-        step = futures[fut]
+def _collect(cfg: RunConfig, pool: WorkerPool, todo: list[Step], failed: dict, faults: list, log, done: int,
+             total: int, times: StepTimes) -> None:
+    """Run a wave's steps on the pool: stamp each success, record each failure (its own message)."""
+    for r in pool.run([s.argv for s in todo]):
+        step, code, detail = todo[r.index], r.code, r.message
+        times.add(step.name.split(":")[0], r.wall_s, r.cpu_s)
         done += 1
-        try:
-            code, detail = fut.result()
-        except cf.CancelledError:
-            continue
-        except Exception as exc:  # a crash in a worker is reported, never swallowed
-            code, detail = 1, f"{type(exc).__name__}: {exc}"
         if code == 0:
             stamp = _stamp_path(cfg, step)
             stamp.parent.mkdir(parents=True, exist_ok=True)
@@ -274,68 +257,72 @@ def _collect(cfg: RunConfig, futures: dict, failed: dict, faults: list, log, don
                                             f"{detail.replace(str(cfg.outdir) + os.sep, '')}")
         if code == EnvironmentFault.exit_code:  # disk full, unwritable: every later step would fail too
             faults.append((step, detail))
-            for f in futures:
-                f.cancel()
+            pool.cancel()
+
+
+def _todo(cfg: RunConfig, wave: list[Step], failed: dict, log, done: int, total: int) -> tuple[list[Step], int]:
+    """The wave's steps to run, and ``done`` advanced past those skipped (up to date, or an input missing)."""
+    todo = []
+    for step in wave:
+        if step.sample and step.sample in failed:
+            continue
+        _drop_missing_optional(step)
+        missing = [p for p in step.inputs if not Path(p).exists()]
+        if missing and step.drop_missing and len(missing) < len(step.inputs):
+            gone = {str(p) for p in missing}
+            step.argv = [a for a in step.argv if a not in gone]
+            step.inputs = [p for p in step.inputs if str(p) not in gone]
+            log(f"{step.name}: {len(missing)} input(s) of failed samples left out")
+            missing = []
+        if missing:  # an upstream step failed: say so instead of a cryptic stage error
+            failed.setdefault(step.sample or step.name, f"{step.name.split(':')[0]} not run: missing {missing[0].name}")
+            done += 1
+            log(f"[{done}/{total}] {step.name}: not run (missing {missing[0].name})")
+            continue
+        if is_done(cfg, step):
+            done += 1
+            log(f"[{done}/{total}] {step.name}: up to date, skipped")
+            continue
+        todo.append(step)
+    return todo, done
 
 
 def run_steps(cfg: RunConfig, waves: list[list[Step]], *, execute: Callable[[list[str]], tuple[int, str]],
-              log=print) -> dict[str, str]:
+              log=print, times: StepTimes | None = None) -> dict[str, str]:
     """Run the waves; returns {sample or step: failure message} for what failed (others complete).
 
     ``execute`` runs one step's `dnadx <stage>` argv in a worker and returns (exit code, error message
     or ""); the CLI hands in its own (`dnadx.cli.execute_step`), so the runner never imports the CLI.
+    The steps run on ``cfg.cores`` long-lived worker processes (`dnadx.core.workers`): each imports
+    dnadx once; a worker that dies fails its own step only. ``times``, when given, gets each step's time.
 
     A step failing with an environment fault (exit 5: disk full, folder not writable) stops the batch:
     EnvironmentFault naming the step, its sample and the underlying message (with its fix).
     """
     failed: dict[str, str] = {}
     faults: list[tuple[Step, str]] = []  # environment faults (exit 5): they stop the batch
-    ctx = multiprocessing.get_context("fork")
     total = sum(len(w) for w in waves)
     done = 0
-    for wave in waves:
-        todo = []
-        for step in wave:
-            if step.sample and step.sample in failed:
-                continue
-            _drop_missing_optional(step)
-            missing = [p for p in step.inputs if not Path(p).exists()]
-            if missing and step.drop_missing and len(missing) < len(step.inputs):
-                gone = {str(p) for p in missing}
-                step.argv = [a for a in step.argv if a not in gone]
-                step.inputs = [p for p in step.inputs if str(p) not in gone]
-                log(f"{step.name}: {len(missing)} input(s) of failed samples left out")
-                missing = []
-            if missing:  # an upstream step failed: say so instead of a cryptic stage error
-                failed.setdefault(step.sample or step.name, f"{step.name.split(':')[0]} not run: missing {missing[0].name}")
-                done += 1
-                log(f"[{done}/{total}] {step.name}: not run (missing {missing[0].name})")
-                continue
-            if is_done(cfg, step):
-                done += 1
-                log(f"[{done}/{total}] {step.name}: up to date, skipped")
-                continue
-            todo.append(step)
-        with cf.ProcessPoolExecutor(max_workers=max(1, cfg.cores), mp_context=ctx, initializer=_worker_init,
-                                    initargs=(os.getpid(),)) as pool:
+    times = StepTimes() if times is None else times
+    with WorkerPool(cfg.cores, execute) as pool:
+        for wave in waves:
+            todo, done = _todo(cfg, wave, failed, log, done, total)
             try:
-                futures = {pool.submit(execute, s.argv): s for s in todo}
-                _collect(cfg, futures, failed, faults, log, done, total)
-                done += len(futures)
+                _collect(cfg, pool, todo, failed, faults, log, done, total, times)
+                done += len(todo)
             except BaseException:  # SIGTERM/^C (Interrupted) or a runner error: no worker may outlive us
                 with contextlib.suppress(ValueError):  # a second ^C must not cut the clean-up short
                     for sig in (signal.SIGTERM, signal.SIGINT):
                         signal.signal(sig, signal.SIG_IGN)
-                _stop_workers()
-                pool.shutdown(wait=True, cancel_futures=True)
+                pool.kill()
                 remove_stale_parts(cfg.outdir)  # the killed workers' temporary files (we hold the lock)
                 raise
-        if faults:
-            step, detail = faults[0]
-            who = f"{step.name.split(':')[0]} of sample {step.sample}" if step.sample else step.name
-            more = f"; {len(faults) - 1} other step(s) failed the same way" if len(faults) > 1 else ""
-            raise EnvironmentFault(f"{who} failed: {detail}{more} (the batch was stopped; finished steps are "
-                                   "kept and a re-run of the same command resumes from them)")
+            if faults:
+                step, detail = faults[0]
+                who = f"{step.name.split(':')[0]} of sample {step.sample}" if step.sample else step.name
+                more = f"; {len(faults) - 1} other step(s) failed the same way" if len(faults) > 1 else ""
+                raise EnvironmentFault(f"{who} failed: {detail}{more} (the batch was stopped; finished steps "
+                                       "are kept and a re-run of the same command resumes from them)")
     return failed
 
 

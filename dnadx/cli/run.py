@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import sys
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from dnadx.core import io, params, reference
 from dnadx.cli import execute_step
 from dnadx.cli.common import add_genome, positive_int
 from dnadx.core.errors import DataError
-from dnadx.pipeline import (MIN_PON_NORMALS, Interrupted, RunConfig, detect_builds, interruptible, outdir_lock, plan, run_steps,
-                            sample_prefix, stderr_log)
+from dnadx.pipeline import (MIN_PON_NORMALS, Interrupted, RunConfig, StepTimes, detect_builds, interruptible, outdir_lock,
+                            plan, run_steps, sample_prefix, stderr_log)
 from dnadx.core.samplesheet import check_builds, read_samplesheet
 from dnadx.report.summary import summary_row, summary_table
 
@@ -99,7 +100,9 @@ def _run_batch(args, cfg: RunConfig, samples) -> dict[str, str]:
     if cfg.pon is None and 0 < normals < MIN_PON_NORMALS:  # the Nextflow path warns the same way
         stderr_log(f"dnadx run: warning: {normals} normal sample(s): a panel of normals needs at least "
                    f"{MIN_PON_NORMALS}; copy number runs without one")
-    failed = run_steps(cfg, plan(samples, cfg), execute=execute_step, log=stderr_log)
+    times = StepTimes()
+    failed = run_steps(cfg, plan(samples, cfg), execute=execute_step, log=stderr_log, times=times)
+    t0 = time.perf_counter()
     rows = []
     for s in samples:
         prefix = sample_prefix(cfg, s.sample)
@@ -111,16 +114,30 @@ def _run_batch(args, cfg: RunConfig, samples) -> dict[str, str]:
             resistance = summarise(io.read_tsv(f"{prefix}.resistance.tsv", kind="resistance"))
         rows.append(summary_row(vars(s), cnv, score, None, resistance, failed.get(s.sample)))
     io.write_tsv(summary_table(rows), outdir / "summary.tsv")
-    io.write_json({"dnadx_version": __version__, "started": started,
-                   "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                   "command": ["dnadx", *sys.argv[1:]], "genome": args.genome, "bin_size": args.bin_size,
-                   "samples": [s.sample for s in samples], "failed": failed,
-                   "reference_manifest": reference.manifest().to_dict(orient="records")},
-                  outdir / "provenance.json")
+    times.add("summary", time.perf_counter() - t0, 0.0)
+    _write_provenance(args, samples, failed, started, times)
     if "report" in cfg.available:
         # the report stage rewrites summary.tsv with its QC-combined rows and writes report.html;
         # a report failure is logged, never allowed to hide the per-sample results
         from dnadx.cli import main as dnadx_main
+        t0 = time.perf_counter()
         if dnadx_main(["report", str(outdir), "--samplesheet", str(_report_sheet(outdir, samples))]) != 0:
             stderr_log("dnadx run: warning: report stage failed; summary.tsv is the runner's own")
+        times.add("report", time.perf_counter() - t0, 0.0)
+        _write_provenance(args, samples, failed, started, times)
+    stderr_log("dnadx run: time per stage (wall-clock summed over steps): " + ", ".join(
+        f"{k} {t['wall_s']:.1f} s / {t['steps']} step(s)" for k, t in times.as_dict().items()))
     return failed
+
+
+def _write_provenance(args, samples, failed: dict, started: str, times: StepTimes) -> None:
+    """provenance.json: versions, command, samples, failures, the bundle's manifest and where the time went
+    (`step_seconds`: per stage, steps run and their wall-clock and worker CPU seconds; summary and report
+    run in the runner, wall-clock only). The only output with timestamps and timings."""
+    io.write_json({"dnadx_version": __version__, "started": started,
+                   "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                   "command": ["dnadx", *sys.argv[1:]], "genome": args.genome, "bin_size": args.bin_size,
+                   "samples": [s.sample for s in samples], "failed": failed,
+                   "step_seconds": times.as_dict(),
+                   "reference_manifest": reference.manifest().to_dict(orient="records")},
+                  Path(args.outdir) / "provenance.json")

@@ -77,7 +77,9 @@ def _check_unique_bins(path, df: pd.DataFrame, *, first_row: int | None) -> None
 
 def _check_bins(path, df: pd.DataFrame, int_cols, fix: str) -> None:
     """Non-empty chrom, non-negative integer ``int_cols`` (converted in place), end > start."""
-    _fail_at(path, df, "chrom", df["chrom"].isna() | (df["chrom"].str.strip() == ""), "must be a chromosome name", fix)
+    codes, names = pd.factorize(df["chrom"])  # NaN: code -1; blank names looked for among the distinct ones
+    blank = np.flatnonzero(np.asarray(pd.Index(names).str.strip() == ""))
+    _fail_at(path, df, "chrom", pd.Series((codes == -1) | np.isin(codes, blank)), "must be a chromosome name", fix)
     for col in int_cols:
         v = pd.to_numeric(df[col], errors="coerce")
         # inf, fractions and values past int64 would crash the cast or wrap to negative numbers

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from dnadx.cli import COMMANDS
+from dnadx.core.samplesheet import read_samplesheet
+from dnadx.pipeline import RunConfig, plan
 from dnadx.report.summary import COLUMNS
 from tests.helpers import assert_fails, run_cli, run_proc
 
@@ -79,6 +83,28 @@ def test_fresh_run_gives_identical_outputs(batch, tmp_path):
     d, out = batch
     assert run_cli("run", "--input", d / "samplesheet.csv", "--outdir", tmp_path / "again", "--cores", 1) == 0
     assert _digest(tmp_path / "again") == _digest(out)
+
+
+def test_steps_as_separate_commands_give_the_same_bytes(batch, tmp_path):
+    """Nextflow runs each step as its own `dnadx <stage>` process; `dnadx run` runs them in long-lived workers
+    (many steps per process, reference tables cached in it): the same command lines must give the same bytes,
+    images included. P2 is last in the sheet: each of its steps was handed to a worker that had already run
+    a step of the same stage. (tests/nextflow/test_nf_processes.py compares the modules' task chain too.)"""
+    d, out = batch
+    sep = tmp_path / "separate"
+    for kept in ("N1", "N2", "N3", "P1", "pon"):  # inputs of the steps below that other steps made
+        shutil.copytree(out / kept, sep / kept)
+    steps = [s for wave in plan(read_samplesheet(d / "samplesheet.csv"),
+                                RunConfig(outdir=sep, available=frozenset(COMMANDS)))
+             for s in wave if s.sample == "P2" or s.name == "cluster"]
+    assert [s.name for s in steps] == ["count:P2", "cnv:P2", "score:P2", "variants:P2", "cluster"]
+    for s in steps:
+        r = run_proc(*s.argv)
+        assert r.returncode == 0, r.stderr
+    made = [p for s in steps for p in s.outputs]
+    assert len(made) == 2 + 4 + 3 + 1 + 2
+    for p in made:
+        assert p.read_bytes() == (out / p.relative_to(sep)).read_bytes(), p
 
 
 def test_second_concurrent_run_is_refused(batch):
