@@ -27,6 +27,8 @@ GC_RANGE = (0.28, 0.68)  # outside: too few bins to fit the GC curve reliably
 SMOOTH_FRACTION = 0.05  # LOWESS span as a fraction of usable bins (0.1 left the top 2% of GC at -0.08 to -0.28 under steep high-GC drops)
 MIN_SPAN_POINTS = 25  # at least this many points per local fit, or one outlier can carry it
 ROBUST_ITERATIONS = 3  # bisquare reweightings: an empty or 5x bin gets weight 0 after the first
+LOWESS_DELTA = 0.005  # local fits only every this share of the x range, linear in between: 3.5x faster than 0.002,
+# and the fitted GC curve of 0.1x plasma moves by at most 0.003 (natural log; bin noise ~0.1)
 OUTLIER_LOG2 = 1.0  # an isolated bin this far (log2) from both neighbours, in one direction, is an artefact
 OUTLIER_SIGMAS = 5.0  # ... and this many bin-noise MADs (at very low depth 1.0 log2 is within the noise)
 LOG2_FLOOR = -5.0  # log2 of empty usable bins (homozygous deletion or dropout)
@@ -49,7 +51,7 @@ def fine_gc_expected(fine: pd.DataFrame) -> np.ndarray:
     gc = fine["gc"].to_numpy(float)
     cnt = fine["count"].to_numpy(float)
     good = np.isfinite(gc) & (fine["mappability"].to_numpy(float) >= MIN_MAPPABILITY) \
-        & np.isin(fine["chrom"].to_numpy(), params.AUTOSOMES)
+        & fine["chrom"].isin(params.AUTOSOMES).to_numpy()  # a hash lookup: np.isin sorts 300,000 strings
     if good.sum() < 10 * FINE_GC_GROUPS or cnt[good].sum() <= 0:
         return np.where(np.isfinite(gc), 1.0, 0.0)
     good &= cnt <= np.quantile(cnt[good], 0.999)
@@ -156,7 +158,7 @@ def robust_curve(x_fit: np.ndarray, y_fit: np.ndarray, x_eval: np.ndarray) -> np
     if len(x_fit) < 11:
         return np.full(len(x_eval), float(np.median(y_fit)) if len(y_fit) else 0.0)
     span = float(np.ptp(x_fit))
-    fitted = lowess(y_fit, x_fit, frac=min(1.0, max(SMOOTH_FRACTION, MIN_SPAN_POINTS / len(x_fit))), it=ROBUST_ITERATIONS, delta=0.002 * span,
+    fitted = lowess(y_fit, x_fit, frac=min(1.0, max(SMOOTH_FRACTION, MIN_SPAN_POINTS / len(x_fit))), it=ROBUST_ITERATIONS, delta=LOWESS_DELTA * span,
                     return_sorted=False)
     order = np.argsort(x_fit, kind="stable")
     xs, fs = x_fit[order], fitted[order]

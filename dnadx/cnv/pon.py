@@ -23,7 +23,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.special import chdtrc, gammaincinv  # chi-square tail and quantile (scipy.stats costs ~0.6 s to import)
 
 from dnadx.cnv import correction, sex as sexmod
 from dnadx.core.errors import InputError
@@ -110,6 +109,10 @@ def panel_from_matrix(matrix: pd.DataFrame, annotation: pd.DataFrame, *, protect
     reason = reason.copy()
     ok_var = usable_annot & (n_valid >= MIN_SPREAD_NORMALS) & np.isfinite(var)
     df = np.maximum(n_valid - 1, 1)
+    # chi-square tail and quantile; imported here, not at the top: `dnadx cnv` reads a panel without them (~0.3 s),
+    # and scipy.stats would cost ~0.6 s more
+    from scipy.special import chdtrc, gammaincinv
+
     # typical variance: the median bin's, scaled by the chi-square median (robust to the special bins)
     typical = float(np.median(var[ok_var] * df[ok_var] / (2 * gammaincinv(df[ok_var] / 2, 0.5)))) if ok_var.any() else np.nan
     pval = np.where(ok_var, chdtrc(df, np.nan_to_num(var) * df / typical), 1.0)

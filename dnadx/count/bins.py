@@ -19,25 +19,39 @@ def aggregate(fine: pd.DataFrame, bin_size: int, *, sum_cols=("count",), mean_co
     fine_size = int((fine["end"] - fine["start"]).max()) if len(fine) else params.FINE_BIN_SIZE
     check_bin_size(bin_size, fine_size)
     chrom_codes, chrom_names = pd.factorize(fine["chrom"], sort=False)
-    idx = (fine["start"].to_numpy() // bin_size).astype(np.int64)
-    length = (fine["end"] - fine["start"]).to_numpy(dtype=float)
-    out = pd.DataFrame({"_c": chrom_codes, "_i": idx, "start": fine["start"].to_numpy(), "end": fine["end"].to_numpy()})
-    g = out.groupby(["_c", "_i"], sort=True)
-    res = g.agg(start=("start", "min"), end=("end", "max")).reset_index()
+    start = fine["start"].to_numpy(np.int64)
+    end = fine["end"].to_numpy(np.int64)
+    idx = start // bin_size
+    # one integer key per (chromosome in order of appearance, bin index): sorted, it is the output order;
+    # grouped once (pandas groupbys on two keys factorised both again per column: ~0.2 s per sample)
+    width = int(idx.max(initial=0)) + 1
+    uniq, group = np.unique(chrom_codes.astype(np.int64) * width + idx, return_inverse=True)
+    n = len(uniq)
+    res_end = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(res_end, group, end)
+    res = pd.DataFrame({"chrom": np.asarray(chrom_names)[uniq // width], "start": (uniq % width) * bin_size,
+                        "end": res_end})
+    length = (end - start).astype(float)
     for col in sum_cols:
         if col in fine:
-            res[col] = pd.Series(fine[col].to_numpy()).groupby([chrom_codes, idx]).sum().to_numpy()
+            v = fine[col].to_numpy()
+            res[col] = np.bincount(group, weights=v, minlength=n).astype(v.dtype) \
+                if np.issubdtype(v.dtype, np.integer) else _sum(v, group)
     for col in mean_cols:
         if col in fine:
             v = fine[col].to_numpy(dtype=float)
             ok = np.isfinite(v)
-            num = pd.Series(np.where(ok, v * length, 0.0)).groupby([chrom_codes, idx]).sum().to_numpy()
-            den = pd.Series(np.where(ok, length, 0.0)).groupby([chrom_codes, idx]).sum().to_numpy()
+            num = _sum(np.where(ok, v * length, 0.0), group)
+            den = _sum(np.where(ok, length, 0.0), group)
             with np.errstate(invalid="ignore", divide="ignore"):
                 res[col] = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-    res.insert(0, "chrom", np.asarray(chrom_names)[res["_c"].to_numpy()])
-    res["start"] = res["_i"] * bin_size
-    return res.drop(columns=["_c", "_i"])
+    return res
+
+
+def _sum(v: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Float sums per group with pandas' compensated summation (the values the shipped models were built with;
+    a plain bincount differs in the last digit)."""
+    return pd.Series(v).groupby(group, sort=True).sum().to_numpy()
 
 
 def make_bins(chrom_sizes: pd.DataFrame, bin_size: int) -> pd.DataFrame:

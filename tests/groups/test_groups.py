@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,14 +118,34 @@ def test_defining_features_name_the_expected_events(model):
 TRAINING = Path(os.environ.get("DNADX_TRAINING", ROOT.parent / "shared" / "dnadx-training"))
 
 
+def _assert_same_table(made, shipped):
+    """Same TSV cell by cell: numbers to 1e-6 relative or 1e-9 absolute, any other text exactly."""
+    a, b = (pd.read_csv(f, sep="\t", dtype=str, keep_default_na=False) for f in (made, shipped))
+    assert list(a.columns) == list(b.columns) and a.shape == b.shape, made.name
+    for col in a.columns:
+        for i, (x, y) in enumerate(zip(a[col], b[col])):
+            try:
+                same = bool(np.isclose(float(x), float(y), rtol=1e-6, atol=1e-9))
+            except ValueError:
+                same = x == y
+            assert same, f"{made.name} row {i + 1} {col}: {x} vs shipped {y}"
+
+
 @pytest.mark.skipif(not (TRAINING / "subtype").exists(), reason=f"training data not at {TRAINING} (set DNADX_TRAINING)")
 def test_training_reproduces_the_shipped_model_and_meets_the_metabric_target(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "reference/build/train_groups.py"), str(TRAINING), str(tmp_path)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     shipped = ROOT / "reference/models/groups"
-    for f in ("segments.tsv", "model.tsv", "tumour_amplitudes.tsv", "validation.tsv", "MODEL_CARD.md"):
-        assert (tmp_path / f).read_bytes() == (shipped / f).read_bytes(), f
+    # the fit reproduces to ~1e-11 relative, not to the byte, across CPUs (OpenBLAS picks its kernels per CPU: an
+    # AMD EPYC machine wrote 0.00010440533892 for 0.000104405341819): numbers are compared to 1e-6 relative or 1e-9,
+    # everything else exactly; the model card's checksums are of those files, so they are left out of it
+    for f in ("segments.tsv", "model.tsv", "tumour_amplitudes.tsv", "validation.tsv"):
+        _assert_same_table(tmp_path / f, shipped / f)
+    card = [(tmp_path / "MODEL_CARD.md").read_text().splitlines(), (shipped / "MODEL_CARD.md").read_text().splitlines()]
+    assert [[ln for ln in c if not re.match(r"- `[\w.]+` [0-9a-f]{64}$", ln)] for c in card][0] == \
+        [[ln for ln in c if not re.match(r"- `[\w.]+` [0-9a-f]{64}$", ln)] for c in card][1]
+    assert sum(bool(re.match(r"- `[\w.]+` [0-9a-f]{64}$", ln)) for ln in card[1]) >= 2  # the checksum lines exist
     val = pd.read_csv(tmp_path / "validation.tsv", sep="\t")
     ba = val[(val["cohort"] == "METABRIC") & (val["metric"] == "balanced_accuracy_3class")]["value"].iloc[0]
     assert ba > 0.59
