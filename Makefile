@@ -41,9 +41,11 @@ venv: $(VENV)/.installed $(if $(filter source,$(PYSAM)),$(VENV)/.pysam-source)
 demo: venv
 	$(PY) -m dnadx.cli.demo --outdir $(DEMO)
 
-## make test: the whole test suite
+## make test: the whole test suite, one worker per core (pytest-xdist; a test file's tests stay on one worker, so its
+## module fixtures are built once): 6:51 instead of 12:49 on 2 cores. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: venv
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile tests
 
 ## make manifest: rewrite reference/MANIFEST.tsv (and reference/README.md's checksum table) over every file
 ## the wheel ships from reference/; the one way to regenerate it (the build scripts call the same code)
