@@ -11,6 +11,8 @@ tumour when the bins' errors are Gaussian and independent (Neyman-Pearson). Its 
 rate is the same statistic on the healthy samples of that depth (mean + 1.645 sd: it even knows their systematic
 offset along the template). Reported per depth: the oracle's detection of TF 0.03, dnadx's (lower bound > 0) on
 the same samples, and the oracle z (E[T] over the healthy sd). dnadx does not know the segments, states or TF.
+The column "arm-pattern filter" is a prototype between the two (`pattern_stat`): it knows only the 6 TCGA breast
+arm patterns (`reference/models/arm_patterns.tsv`), and its threshold is analytic (nothing is set on these samples).
 """
 
 from __future__ import annotations
@@ -50,21 +52,47 @@ def expected_log2(truth, bins) -> np.ndarray:
 
 def one(task):
     profile, tf, seed, fragments = task
-    b, truth = ci.sim_bins(profile, tf, seed, fragments, effects=_EFFECTS())
+    b, truth = ci.sim_bins(profile, tf, seed, fragments, effects=_effects())
     res = run_cnv(b, loci=loci_of_interest(reference.genes(ci.GENOME)), arms=reference.arms(ci.GENOME),
                   arm_patterns=reference.arm_patterns())
     out = res.bins
     ok = (out["usable"] == 1).to_numpy() & out["chrom"].isin(params.AUTOSOMES).to_numpy()
     x = np.where(ok, out["log2"].to_numpy(float), np.nan)
     mu = expected_log2(truth, out) if tf > 0 else None
-    return {"profile": profile, "tf": tf, "seed": seed, "fragments": fragments, "x": x, "mu": mu,
+    arm = _arm_of(out)
+    return {"profile": profile, "tf": tf, "seed": seed, "fragments": fragments, "x": x, "mu": mu, "arm": arm,
+            "sigma": res.summary["noise_mad"],
             "ci_lo": res.summary["tumor_fraction_ci"][0], "tf_est": res.summary["tumor_fraction"]}
 
 
 _E = {}
+TAU = 0.010  # dnadx's systematic floor per segment without a panel (cnv.systematic.TAU_FLOOR)
+PATTERN_Z = 2.39  # one-sided 5% Bonferroni-corrected over the 6 TCGA arm patterns
 
 
-def _EFFECTS():
+def _arm_of(bins) -> np.ndarray:
+    out = np.full(len(bins), "", dtype=object)
+    chrom, mid = bins["chrom"].to_numpy(), ((bins["start"] + bins["end"]) // 2).to_numpy()
+    for a in reference.arms(ci.GENOME).itertuples(index=False):
+        out[(chrom == a.chrom) & (mid >= a.start) & (mid < a.end)] = a.arm_name
+    return out
+
+
+def pattern_stat(run, templates) -> float:
+    """Largest standardised projection of the arms' z-scores on a TCGA arm pattern's direction (gain - loss
+    frequency per arm): under healthy plasma with calibrated z each projection is N(0, 1); no sample is used to
+    set anything."""
+    x = pd.Series(run["x"]).groupby(run["arm"])
+    k, m = x.count(), x.mean()
+    z = (m / np.sqrt(run["sigma"] ** 2 / k.clip(lower=1) + TAU ** 2))[k >= 10]
+    best = -np.inf
+    for w in templates:
+        ww = w.reindex(z.index).fillna(0.0)
+        best = max(best, float((ww * z).sum() / np.sqrt((ww ** 2).sum())))
+    return best
+
+
+def _effects():
     if "e" not in _E:
         _E["e"] = ci.real_effects()
     return _E["e"]
@@ -85,6 +113,10 @@ def main(argv=None) -> int:
         tasks += [(p, TF, base + 50 + 10 * r + j, f) for r in range(a.reps) for j, p in enumerate(TUMOURS)]
     with ProcessPoolExecutor(a.jobs) as ex:
         runs = list(ex.map(one, tasks))
+    pats = reference.arm_patterns()
+    auto_arms = [a for a in pats["arm_name"].unique() if not a.startswith("X")]
+    templates = [(g.set_index("arm_name")["gain"] - g.set_index("arm_name")["loss"]).loc[auto_arms]
+                 for _, g in pats.groupby("pattern")]
     rows = []
     for f in sorted({r["fragments"] for r in runs}):
         healthy = [r for r in runs if r["fragments"] == f and r["tf"] == 0]
@@ -96,12 +128,14 @@ def main(argv=None) -> int:
             null = np.array([stat(h["x"]) for h in healthy])
             thr = null.mean() + 1.645 * null.std(ddof=1)
             hits += stat(t["x"]) > thr
-            xs = np.where(np.isfinite(t["x"]), 0.0, np.nan)
-            zs.append((np.sqrt(np.sum(w[np.isfinite(xs)] ** 2)) - 0.0) / null.std(ddof=1))
+            zs.append(np.sqrt(np.sum(w[np.isfinite(t["x"])] ** 2)) / null.std(ddof=1))
         rows.append({"read pairs": f, "healthy": len(healthy), "TF 0.03 tumours": len(tumours),
                      "oracle detects (5% FP)": f"{hits}/{len(tumours)}",
                      "dnadx detects (lower bound > 0)": f"{sum(t['ci_lo'] > 0 for t in tumours)}/{len(tumours)}",
                      "dnadx healthy called": f"{sum(h['tf_est'] > 0 for h in healthy)}/{len(healthy)}",
+                     "arm-pattern filter detects / healthy called":
+                         f"{sum(pattern_stat(t, templates) > PATTERN_Z for t in tumours)}/{len(tumours)} / "
+                         f"{sum(pattern_stat(h, templates) > PATTERN_Z for h in healthy)}/{len(healthy)}",
                      "oracle z, median [min, max]": f"{np.median(zs):.2f} [{min(zs):.2f}, {max(zs):.2f}]"})
     print(pd.DataFrame(rows).to_markdown(index=False))
     return 0
