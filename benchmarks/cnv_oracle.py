@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """How detectable is tumour fraction 0.03 at all? An oracle test against dnadx's calls, same samples.
 
-Usage: python benchmarks/cnv_oracle.py [--fragments 800000,1500000,7500000] [--healthy 24] [--reps 8] [--jobs 2]
+Usage: python benchmarks/cnv_oracle.py [--fragments 800000,1500000,7500000] [--healthy 24] [--reps 8] [--jobs 2] [--pon]
 
 The samples are `cnv_independent.py`'s (GC shapes, over-dispersion, real bin effects; clean condition, no panel),
-from their own seed block (90 000+). For each tumour at TF 0.03 (erbb2, luminal, basal) the oracle knows the
+from their own seed block (90 000+), without a panel or with one (--pon). For each tumour at TF 0.03 (erbb2, luminal, basal) the oracle knows the
 truth: every bin's expected log2 mu_b. Its statistic is the matched filter T = sum mu_b x_b / sqrt(sum mu_b^2) over
 usable autosomal bins (x_b: dnadx's corrected log2), the most powerful test of "healthy" against exactly that
 tumour when the bins' errors are Gaussian and independent (Neyman-Pearson). Its threshold for a 5% false-positive
@@ -50,10 +50,18 @@ def expected_log2(truth, bins) -> np.ndarray:
     return key.reindex(pd.MultiIndex.from_frame(bins[["chrom", "start"]])).to_numpy()
 
 
+def _panel(fragments: int):
+    """A panel of 5 normals at 0.6x the depth, as `cnv_independent.py` builds it (one per depth and process)."""
+    if fragments not in _E:
+        _E[fragments] = ci.panel(5, int(fragments * 0.6), SEED + fragments // 100_000 * 100 + 900, effects=_effects())[1][0]
+    return _E[fragments]
+
+
 def one(task):
-    profile, tf, seed, fragments = task
+    profile, tf, seed, fragments, with_pon = task
     b, truth = ci.sim_bins(profile, tf, seed, fragments, effects=_effects())
-    res = run_cnv(b, loci=loci_of_interest(reference.genes(ci.GENOME)), arms=reference.arms(ci.GENOME),
+    res = run_cnv(b, pon=_panel(fragments) if with_pon else None, loci=loci_of_interest(reference.genes(ci.GENOME)),
+                  arms=reference.arms(ci.GENOME),
                   arm_patterns=reference.arm_patterns())
     out = res.bins
     ok = (out["usable"] == 1).to_numpy() & out["chrom"].isin(params.AUTOSOMES).to_numpy()
@@ -61,12 +69,11 @@ def one(task):
     mu = expected_log2(truth, out) if tf > 0 else None
     arm = _arm_of(out)
     return {"profile": profile, "tf": tf, "seed": seed, "fragments": fragments, "x": x, "mu": mu, "arm": arm,
-            "sigma": res.summary["noise_mad"],
+            "sigma": res.summary["noise_mad"], "tau": res.summary["systematic_sd"]["tau"],
             "ci_lo": res.summary["tumor_fraction_ci"][0], "tf_est": res.summary["tumor_fraction"]}
 
 
 _E = {}
-TAU = 0.010  # dnadx's systematic floor per segment without a panel (cnv.systematic.TAU_FLOOR)
 PATTERN_Z = 2.39  # one-sided 5% Bonferroni-corrected over the 6 TCGA arm patterns
 
 
@@ -79,12 +86,13 @@ def _arm_of(bins) -> np.ndarray:
 
 
 def pattern_stat(run, templates) -> float:
-    """Largest standardised projection of the arms' z-scores on a TCGA arm pattern's direction (gain - loss
+    """Largest standardised projection of the arms' z-scores (noise and the systematic sd dnadx used for the
+    sample) on a TCGA arm pattern's direction (gain - loss
     frequency per arm): under healthy plasma with calibrated z each projection is N(0, 1); no sample is used to
     set anything."""
     x = pd.Series(run["x"]).groupby(run["arm"])
     k, m = x.count(), x.mean()
-    z = (m / np.sqrt(run["sigma"] ** 2 / k.clip(lower=1) + TAU ** 2))[k >= 10]
+    z = (m / np.sqrt(run["sigma"] ** 2 / k.clip(lower=1) + run["tau"] ** 2))[k >= 10]
     best = -np.inf
     for w in templates:
         ww = w.reindex(z.index).fillna(0.0)
@@ -104,13 +112,14 @@ def main(argv=None) -> int:
     ap.add_argument("--healthy", type=int, default=24)
     ap.add_argument("--reps", type=int, default=8)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--pon", action="store_true", help="every sample against a panel of 5 normals (0.6x depth)")
     a = ap.parse_args(argv)
     ci._CACHE.setdefault("fine", reference.fine_bins(ci.GENOME))
     tasks = []
     for f in (int(x) for x in a.fragments.split(",")):
         base = SEED + f // 100_000 * 100
-        tasks += [("flat", 0.0, base + i, f) for i in range(a.healthy)]
-        tasks += [(p, TF, base + 50 + 10 * r + j, f) for r in range(a.reps) for j, p in enumerate(TUMOURS)]
+        tasks += [("flat", 0.0, base + i, f, a.pon) for i in range(a.healthy)]
+        tasks += [(p, TF, base + 50 + 10 * r + j, f, a.pon) for r in range(a.reps) for j, p in enumerate(TUMOURS)]
     with ProcessPoolExecutor(a.jobs) as ex:
         runs = list(ex.map(one, tasks))
     pats = reference.arm_patterns()
