@@ -86,17 +86,20 @@ def _arm_of(bins) -> np.ndarray:
 
 
 def pattern_stat(run, templates) -> float:
-    """Largest standardised projection of the arms' z-scores (noise and the systematic sd dnadx used for the
-    sample) on a TCGA arm pattern's direction (gain - loss
-    frequency per arm): under healthy plasma with calibrated z each projection is N(0, 1); no sample is used to
-    set anything."""
+    """Largest standardised contrast of the arms' means along a TCGA arm pattern's direction (gain - loss frequency
+    per arm), centred so that a common offset of every arm (centring, a global GC residual) does not count:
+    T = sum (w_a - w_bar) m_a / v_a / sqrt(sum (w_a - w_bar)^2 / v_a), v_a = sigma^2 / k_a + tau^2 (what dnadx used for
+    the sample), w_bar the 1/v-weighted mean of w. Under healthy plasma with calibrated v each T is N(0, 1); no
+    sample is used to set anything."""
     x = pd.Series(run["x"]).groupby(run["arm"])
     k, m = x.count(), x.mean()
-    z = (m / np.sqrt(run["sigma"] ** 2 / k.clip(lower=1) + run["tau"] ** 2))[k >= 10]
+    keep = k >= 10
+    m, v = m[keep], (run["sigma"] ** 2 / k[keep] + run["tau"] ** 2)
     best = -np.inf
     for w in templates:
-        ww = w.reindex(z.index).fillna(0.0)
-        best = max(best, float((ww * z).sum() / np.sqrt((ww ** 2).sum())))
+        ww = w.reindex(m.index).fillna(0.0)
+        c = ww - float((ww / v).sum() / (1 / v).sum())
+        best = max(best, float((c * m / v).sum() / np.sqrt((c ** 2 / v).sum())))
     return best
 
 
