@@ -2,6 +2,7 @@
 """How detectable is tumour fraction 0.03 at all? An oracle test against dnadx's calls, same samples.
 
 Usage: python benchmarks/cnv_oracle.py [--fragments 800000,1500000,7500000] [--healthy 24] [--reps 8] [--jobs 2] [--pon]
+       [--seeds oracle|tune] [--threshold 2.39]
 
 The samples are `cnv_independent.py`'s (GC shapes, over-dispersion, real bin effects; clean condition, no panel),
 from their own seed block (90 000+), without a panel or with one (--pon). For each tumour at TF 0.03 (erbb2, luminal, basal) the oracle knows the
@@ -33,7 +34,8 @@ from dnadx.core import params, reference  # noqa: E402
 from dnadx.count.bins import aggregate  # noqa: E402
 from dnadx.sim.plasma import copy_numbers  # noqa: E402
 
-SEED = 90_000
+SEEDS = {"oracle": 90_000, "tune": 60_000}  # disjoint from each other and from cnv_independent.py's blocks
+SEED = SEEDS["oracle"]
 TUMOURS = ("erbb2", "luminal", "basal")
 TF = 0.03
 
@@ -116,11 +118,14 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=8)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--pon", action="store_true", help="every sample against a panel of 5 normals (0.6x depth)")
+    ap.add_argument("--seeds", choices=sorted(SEEDS), default="oracle",
+                    help="seed block: 'tune' to set the prototype's threshold (e.g. --reps 0 --healthy 48), 'oracle' to test it")
+    ap.add_argument("--threshold", type=float, default=PATTERN_Z, help="the arm-pattern filter's threshold")
     a = ap.parse_args(argv)
     ci._CACHE.setdefault("fine", reference.fine_bins(ci.GENOME))
     tasks = []
     for f in (int(x) for x in a.fragments.split(",")):
-        base = SEED + f // 100_000 * 100
+        base = SEEDS[a.seeds] + f // 100_000 * 100
         tasks += [("flat", 0.0, base + i, f, a.pon) for i in range(a.healthy)]
         tasks += [(p, TF, base + 50 + 10 * r + j, f, a.pon) for r in range(a.reps) for j, p in enumerate(TUMOURS)]
     with ProcessPoolExecutor(a.jobs) as ex:
@@ -143,12 +148,20 @@ def main(argv=None) -> int:
             zs.append(np.sqrt(np.sum(w[np.isfinite(t["x"])] ** 2)) / null.std(ddof=1))
         tz = [pattern_stat(t, templates) for t in tumours]
         hz = [pattern_stat(h, templates) for h in healthy]
+        hq = np.quantile(hz, [0.95, 1.0]) if hz else [np.nan, np.nan]
+        if not tumours:
+            rows.append({"read pairs": f, "healthy": len(healthy),
+                         "dnadx healthy called": f"{sum(h['tf_est'] > 0 for h in healthy)}/{len(healthy)}",
+                         f"arm-pattern filter > {a.threshold:g}": f"{sum(ph > a.threshold for ph in hz)}/{len(healthy)}",
+                         "healthy filter value, mean (sd)": f"{np.mean(hz):.2f} ({np.std(hz, ddof=1):.2f})",
+                         "healthy filter value, 95th percentile / max": f"{hq[0]:.2f} / {hq[1]:.2f}"})
+            continue
         rows.append({"read pairs": f, "healthy": len(healthy), "TF 0.03 tumours": len(tumours),
                      "oracle detects (5% FP)": f"{hits}/{len(tumours)}",
                      "dnadx detects (lower bound > 0)": f"{sum(t['ci_lo'] > 0 for t in tumours)}/{len(tumours)}",
                      "dnadx healthy called": f"{sum(h['tf_est'] > 0 for h in healthy)}/{len(healthy)}",
-                     "arm-pattern filter at 2.39: detects / healthy called":
-                         f"{sum(pt > PATTERN_Z for pt in tz)}/{len(tumours)} / {sum(ph > PATTERN_Z for ph in hz)}/{len(healthy)}",
+                     f"arm-pattern filter at {a.threshold:g}: detects / healthy called":
+                         f"{sum(pt > a.threshold for pt in tz)}/{len(tumours)} / {sum(ph > a.threshold for ph in hz)}/{len(healthy)}",
                      "healthy filter value, mean (sd)": f"{np.mean(hz):.2f} ({np.std(hz, ddof=1):.2f})",
                      # its threshold from the healthy samples, as the oracle's: mean + 1.645 sd
                      "arm-pattern filter at healthy mean + 1.645 sd: detects":
