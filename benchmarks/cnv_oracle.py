@@ -163,6 +163,9 @@ def main(argv=None) -> int:
                      f"arm-pattern filter at {a.threshold:g}: detects / healthy called":
                          f"{sum(pt > a.threshold for pt in tz)}/{len(tumours)} / {sum(ph > a.threshold for ph in hz)}/{len(healthy)}",
                      "healthy filter value, mean (sd)": f"{np.mean(hz):.2f} ({np.std(hz, ddof=1):.2f})",
+                     "dnadx or filter: detects / healthy called":
+                         f"{sum(t['ci_lo'] > 0 or pt > a.threshold for t, pt in zip(tumours, tz))}/{len(tumours)} / "
+                         f"{sum(h['tf_est'] > 0 or ph > a.threshold for h, ph in zip(healthy, hz))}/{len(healthy)}",
                      # its threshold from the healthy samples, as the oracle's: mean + 1.645 sd
                      "arm-pattern filter at healthy mean + 1.645 sd: detects":
                          f"{sum(pt > np.mean(hz) + 1.645 * np.std(hz, ddof=1) for pt in tz)}/{len(tumours)}",
