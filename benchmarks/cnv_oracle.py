@@ -4,16 +4,17 @@
 Usage: python benchmarks/cnv_oracle.py [--fragments 800000,1500000,7500000] [--healthy 24] [--reps 8] [--jobs 2] [--pon]
        [--seeds oracle|tune] [--threshold 2.39]
 
-The samples are `cnv_independent.py`'s (GC shapes, over-dispersion, real bin effects; clean condition, no panel),
-from their own seed block (90 000+), without a panel or with one (--pon). For each tumour at TF 0.03 (erbb2, luminal, basal) the oracle knows the
+The samples are `cnv_independent.py`'s (GC shapes, over-dispersion, real bin effects; clean condition), without a
+panel or against one of 5 normals (--pon), from their own seed blocks (`--seeds oracle`: 90 000+, to measure;
+`--seeds tune`: 60 000+, to set a threshold). For each tumour at TF 0.03 (erbb2, luminal, basal) the oracle knows the
 truth: every bin's expected log2 mu_b. Its statistic is the matched filter T = sum mu_b x_b / sqrt(sum mu_b^2) over
 usable autosomal bins (x_b: dnadx's corrected log2), the most powerful test of "healthy" against exactly that
 tumour when the bins' errors are Gaussian and independent (Neyman-Pearson). Its threshold for a 5% false-positive
 rate is the same statistic on the healthy samples of that depth (mean + 1.645 sd: it even knows their systematic
 offset along the template). Reported per depth: the oracle's detection of TF 0.03, dnadx's (lower bound > 0) on
 the same samples, and the oracle z (E[T] over the healthy sd). dnadx does not know the segments, states or TF.
-The column "arm-pattern filter" is a prototype between the two (`pattern_stat`): it knows only the 6 TCGA breast
-arm patterns (`reference/models/arm_patterns.tsv`), and its threshold is analytic (nothing is set on these samples).
+The columns "arm-pattern filter" are a prototype between the two (`pattern_stat`): it knows only the 6 TCGA breast
+arm patterns (`reference/models/arm_patterns.tsv`); its threshold is --threshold (default the analytic 2.39).
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cnv_independent as ci  # noqa: E402
 
+from dnadx.cnv import arm_prior  # noqa: E402
 from dnadx.cnv.call import loci_of_interest, run_cnv  # noqa: E402
 from dnadx.core import params, reference  # noqa: E402
 from dnadx.count.bins import aggregate  # noqa: E402
 from dnadx.sim.plasma import copy_numbers  # noqa: E402
 
 SEEDS = {"oracle": 90_000, "tune": 60_000}  # disjoint from each other and from cnv_independent.py's blocks
-SEED = SEEDS["oracle"]
 TUMOURS = ("erbb2", "luminal", "basal")
 TF = 0.03
 
@@ -52,39 +53,31 @@ def expected_log2(truth, bins) -> np.ndarray:
     return key.reindex(pd.MultiIndex.from_frame(bins[["chrom", "start"]])).to_numpy()
 
 
-def _panel(fragments: int):
+def _panel(fragments: int, base: int):
     """A panel of 5 normals at 0.6x the depth, as `cnv_independent.py` builds it (one per depth and process)."""
-    if fragments not in _E:
-        _E[fragments] = ci.panel(5, int(fragments * 0.6), SEED + fragments // 100_000 * 100 + 900, effects=_effects())[1][0]
-    return _E[fragments]
+    if (fragments, base) not in _E:
+        _E[fragments, base] = ci.panel(5, int(fragments * 0.6), base + 900, effects=_effects())[1][0]
+    return _E[fragments, base]
 
 
 def one(task):
-    profile, tf, seed, fragments, with_pon = task
+    profile, tf, seed, fragments, base, with_pon = task
     b, truth = ci.sim_bins(profile, tf, seed, fragments, effects=_effects())
-    res = run_cnv(b, pon=_panel(fragments) if with_pon else None, loci=loci_of_interest(reference.genes(ci.GENOME)),
-                  arms=reference.arms(ci.GENOME),
-                  arm_patterns=reference.arm_patterns())
+    arms = reference.arms(ci.GENOME)
+    res = run_cnv(b, pon=_panel(fragments, base) if with_pon else None, loci=loci_of_interest(reference.genes(ci.GENOME)),
+                  arms=arms, arm_patterns=reference.arm_patterns())
     out = res.bins
     ok = (out["usable"] == 1).to_numpy() & out["chrom"].isin(params.AUTOSOMES).to_numpy()
     x = np.where(ok, out["log2"].to_numpy(float), np.nan)
     mu = expected_log2(truth, out) if tf > 0 else None
-    arm = _arm_of(out)
+    arm = arm_prior.segment_arms(out, arms)  # each bin's arm, by its midpoint
     return {"profile": profile, "tf": tf, "seed": seed, "fragments": fragments, "x": x, "mu": mu, "arm": arm,
             "sigma": res.summary["noise_mad"], "tau": res.summary["systematic_sd"]["tau"],
             "ci_lo": res.summary["tumor_fraction_ci"][0], "tf_est": res.summary["tumor_fraction"]}
 
 
-_E = {}
+_E = {}  # per process: the real bin effects ("e") and the panels ((fragments, base))
 PATTERN_Z = 2.39  # one-sided 5% Bonferroni-corrected over the 6 TCGA arm patterns
-
-
-def _arm_of(bins) -> np.ndarray:
-    out = np.full(len(bins), "", dtype=object)
-    chrom, mid = bins["chrom"].to_numpy(), ((bins["start"] + bins["end"]) // 2).to_numpy()
-    for a in reference.arms(ci.GENOME).itertuples(index=False):
-        out[(chrom == a.chrom) & (mid >= a.start) & (mid < a.end)] = a.arm_name
-    return out
 
 
 def pattern_stat(run, templates) -> float:
@@ -126,8 +119,8 @@ def main(argv=None) -> int:
     tasks = []
     for f in (int(x) for x in a.fragments.split(",")):
         base = SEEDS[a.seeds] + f // 100_000 * 100
-        tasks += [("flat", 0.0, base + i, f, a.pon) for i in range(a.healthy)]
-        tasks += [(p, TF, base + 50 + 10 * r + j, f, a.pon) for r in range(a.reps) for j, p in enumerate(TUMOURS)]
+        tasks += [("flat", 0.0, base + i, f, base, a.pon) for i in range(a.healthy)]
+        tasks += [(p, TF, base + 50 + 10 * r + j, f, base, a.pon) for r in range(a.reps) for j, p in enumerate(TUMOURS)]
     with ProcessPoolExecutor(a.jobs) as ex:
         runs = list(ex.map(one, tasks))
     pats = reference.arm_patterns()

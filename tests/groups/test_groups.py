@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -142,10 +143,13 @@ def test_training_reproduces_the_shipped_model_and_meets_the_metabric_target(tmp
     # everything else exactly; the model card's checksums are of those files, so they are left out of it
     for f in ("segments.tsv", "model.tsv", "tumour_amplitudes.tsv", "validation.tsv"):
         _assert_same_table(tmp_path / f, shipped / f)
-    card = [(tmp_path / "MODEL_CARD.md").read_text().splitlines(), (shipped / "MODEL_CARD.md").read_text().splitlines()]
-    assert [[ln for ln in c if not re.match(r"- `[\w.]+` [0-9a-f]{64}$", ln)] for c in card][0] == \
-        [[ln for ln in c if not re.match(r"- `[\w.]+` [0-9a-f]{64}$", ln)] for c in card][1]
-    assert sum(bool(re.match(r"- `[\w.]+` [0-9a-f]{64}$", ln)) for ln in card[1]) >= 2  # the checksum lines exist
+    made_card, shipped_card = ((d / "MODEL_CARD.md").read_text().splitlines() for d in (tmp_path, shipped))
+    checksum = re.compile(r"- `([\w.]+)` ([0-9a-f]{64})$")
+    assert [ln for ln in made_card if not checksum.match(ln)] == [ln for ln in shipped_card if not checksum.match(ln)]
+    # ... and the shipped card's checksums are those of the shipped files
+    sums = dict(m.groups() for m in map(checksum.match, shipped_card) if m)
+    assert set(sums) == {"segments.tsv", "model.tsv", "tumour_amplitudes.tsv", "validation.tsv"}
+    assert sums == {f: hashlib.sha256((shipped / f).read_bytes()).hexdigest() for f in sums}
     val = pd.read_csv(tmp_path / "validation.tsv", sep="\t")
     ba = val[(val["cohort"] == "METABRIC") & (val["metric"] == "balanced_accuracy_3class")]["value"].iloc[0]
     assert ba > 0.59
