@@ -93,7 +93,9 @@ def evaluate(bins, truth, pon, *, loci):
             "ploidy": s["ploidy"], "ploidy_ambiguous": s.get("ploidy_ambiguous"), "evidence": s["tumor_evidence_loglik"],
             "longest_altered_mb": longest, "erbb2_cn": e.get("copy_number"), "erbb2_status": e.get("status"),
             "noise": s["noise_mad"], "gc_shape": truth["artefacts"]["gc_response"]["shape"],
-            "gc_decile_max": ok[0], "chrom_dev_max": ok[1], "seconds": round(dt, 2)}
+            "gc_decile_max": ok[0], "chrom_dev_max": ok[1], "seconds": round(dt, 2),
+            "decided_by": s["tumor_call_decided_by"] if lo > 0 else "",
+            "pattern_stat": (s.get("arm_pattern_test") or {}).get("statistic")}
 
 
 def bins_ok(bins):

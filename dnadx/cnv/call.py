@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dnadx.cnv import arm_prior, correction, segmentation, systematic, tumour_fraction
+from dnadx.cnv import arm_prior, correction, pattern_test, segmentation, systematic, tumour_fraction
 from dnadx.core import params
 from dnadx.count.bins import aggregate, check_bin_size
 from dnadx.core.errors import InputError
@@ -90,6 +90,14 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
         # second pass: GC/mappability curves fitted with the found copy-number changes taken out
         expected = _expected_per_bin(segs, seg_id, fit)
         out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, arm_patterns, sex_of_normal, expected)
+    pattern = None
+    if arm_patterns is not None and arms is not None:
+        # the second detection rule: a contrast of the arm means along breast-cancer arm patterns
+        x = np.where(usable & bins["chrom"].isin(params.AUTOSOMES).to_numpy(), out["log2"].to_numpy(float), np.nan)
+        pattern = pattern_test.arm_contrast(x, arm_prior.segment_arms(out, arms), sigma, fit.systematic["tau"],
+                                            arm_patterns)
+        if pattern["detected"] and fit.tumour_fraction == 0:
+            tumour_fraction.accept_pattern_call(fit, pattern["p_lower"])
     zero = usable & (bins["count"].to_numpy() == 0)
     seg_map = segs.set_index("segment")
     out["usable"] = usable.astype(int)
@@ -98,7 +106,7 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
     has = seg_id >= 0
     out["segment_log2"] = np.where(has, seg_map["log2"].reindex(seg_id).to_numpy(), np.nan)
     out["copy_number"] = np.where(has, seg_map["copy_number"].reindex(seg_id).to_numpy(), -1).astype(int)
-    summary = _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero)
+    summary = _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero, pattern)
     cols = ["chrom", "start", "end", "gc", "mappability", "count", "usable", "drop_reason", "raw_log2", "log2",
             "segment", "segment_log2", "copy_number"]
     return CnvResult(out[cols], segs, summary)
@@ -178,7 +186,7 @@ def _align_pon(bins: pd.DataFrame, pon: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
-def _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero) -> dict:
+def _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero, pattern=None) -> dict:
     reasons = out.loc[out["usable"] == 0, "drop_reason"].value_counts().sort_index()
     genes = {}
     if loci is not None:
@@ -227,6 +235,7 @@ def _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero) -> dic
         "tumor_evidence_needed": fit.evidence_needed,
         "state_prior": fit.state_prior,
         "tumor_call_decided_by": fit.decided_by,
+        "arm_pattern_test": pattern,
         "systematic_sd": fit.systematic,
         "ploidy": fit.ploidy,
         "ploidy_ambiguous": bool(fit.ploidy_alternatives),

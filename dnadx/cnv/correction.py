@@ -177,6 +177,12 @@ def flag_outliers(bins: pd.DataFrame, log2: np.ndarray, usable: np.ndarray, *, s
     out = np.zeros(len(bins), bool)
     count = bins["count"].to_numpy()
     chrom = bins["chrom"].to_numpy()
+    # a deletion run: the genomically adjacent bin (usable or not) is empty too. Usable neighbours are not
+    # enough: two empty bins 2 Mb apart with masked bins full of reads between them had passed as a
+    # deletion and, as one 10 Mb segment at -5 log2, put an erbb2 tumour at 0.05 at tumour fraction 0.95
+    zero_all = count == 0
+    run = zero_all & ((np.r_[False, zero_all[:-1]] & np.r_[False, chrom[1:] == chrom[:-1]])
+                      | (np.r_[zero_all[1:], False] & np.r_[chrom[:-1] == chrom[1:], False]))
     thr = max(OUTLIER_LOG2, OUTLIER_SIGMAS * (sigma if np.isfinite(sigma) else 0.0))
     for c in pd.unique(chrom):
         idx = np.flatnonzero((chrom == c) & usable)
@@ -185,8 +191,7 @@ def flag_outliers(bins: pd.DataFrame, log2: np.ndarray, usable: np.ndarray, *, s
         v = np.asarray(log2, float)[idx]
         zero = count[idx] == 0
         left, right = np.r_[np.nan, v[:-1]], np.r_[v[1:], np.nan]
-        # an empty bin with an empty neighbour is part of a deletion run: kept
-        empty = zero & ~np.r_[False, zero[:-1]] & ~np.r_[zero[1:], False]
+        empty = zero & ~run[idx]  # an empty bin in a deletion run is kept
         with np.errstate(invalid="ignore"):
             up = (v - left > thr) & (v - right > thr)
             down = (left - v > thr) & (right - v > thr) & ~zero

@@ -190,7 +190,10 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
     ``parent``: see ``_gain_window_states``; ``arm_name``: the arm a segment lies on, for ``patterns``,
     the breast-cancer arm patterns of `arm_prior` (None: every arm alike))."""
     valid = ((segments["n_bins"] > 0) & np.isfinite(segments["log2"])).to_numpy()
-    big = valid & ((segments["end"] - segments["start"]).to_numpy() >= MIN_FIT_MB * 1e6)
+    # a segment that cannot hold a state of its own (fewer than MIN_STATE_BINS bins) does not inform p, however
+    # far apart its bins lie (2 empty bins across a masked centromere spanned 10 Mb)
+    big = valid & ((segments["end"] - segments["start"]).to_numpy() >= MIN_FIT_MB * 1e6) \
+        & (segments["n_bins"].to_numpy() >= MIN_STATE_BINS)
     if FOCAL_IN_FIT == "all" and "focal" in segments:
         big |= valid & segments["focal"].to_numpy(bool)
     if FOCAL_IN_FIT == "gain" and "gain_window" in segments:
@@ -251,22 +254,48 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
     states[np.flatnonzero(valid)] = n_all if p_hat == 0 else STATES[np.argmax(ll, axis=1)]
     _inherit_small(states, segments, valid, sigma, tau)
     if p_hat > 0:
+        _beyond_states(states, segments, valid, sigma, tau, p_hat, ploidy)
         # the call must stand on the states it reports: altered autosomal segments of at least MIN_FIT_MB
-        # spanning MIN_CALL_MB (a flat profile once put p at 0.91 with every reported state neutral)
-        shown = valid & segments["autosome"].to_numpy(bool) & (states != segments["normal_copy"].to_numpy()) \
+        # spanning MIN_CALL_MB (a flat profile once put p at 0.91 with every reported state neutral), none of
+        # them a segment no clonal state explains
+        shown = valid & segments["autosome"].to_numpy(bool) & (states >= 0) \
+            & (states != segments["normal_copy"].to_numpy()) \
             & ((segments["end"] - segments["start"]).to_numpy() >= MIN_FIT_MB * 1e6)
         if float(((segments["end"] - segments["start"]).to_numpy()[shown]).sum()) / 1e6 < MIN_CALL_MB:
             p_hat, ploidy, alternatives = 0.0, 2.0, []
             ci = (0.0, detection_limit(sigma, k[w_auto > 0], tau=tau))
             states[np.flatnonzero(valid)] = n_all
-    if p_hat > 0:
-        _beyond_states(states, segments, valid, sigma, tau, p_hat, ploidy)
     if p_hat > 0 and "gain_window" in segments:
         loglik_only = -((allseg["log2"].to_numpy(float)[:, None] - mu) ** 2) / (2 * var_all[:, None])
         _gain_window_states(states, segments, valid, loglik_only)
     return Fit(p_hat, ci, ploidy, states, float(prof.loc[i, "loglik"]), prof, _solutions(prof), evidence,
                threshold, "breast_arm_patterns" if len(mixture) > 1 else "uninformed",
                "arm_patterns" if len(comps) > 1 else "uninformed", None, alternatives)
+
+
+def accept_pattern_call(fit: Fit, p_lower: float) -> None:
+    """Turn an uncalled ``fit`` into a tumour called by the arm-pattern test (`pattern_test`), in place.
+
+    ``p_lower``, the test's bound, is the interval's lower end. The estimate is the profile's maximum between
+    it and the uncalled fit's upper bound (the detection limit: the copy-state model did not call this tumour,
+    so it lies near that limit; its profile maximum over every p > 0 can sit far above, e.g. at 0.12 for an
+    erbb2 tumour at 0.03 on the tune seeds). The upper end is the last p >= ``p_lower`` whose profile is within
+    CHI2_95 / 2 of the best one there, at least the detection limit: 16 of 16 pattern calls on the tune seeds
+    (TF 0.03 and 0.05) then covered the truth, where the detection limit alone covered 6. The ploidy is the
+    profile's at the estimate; segment states stay neutral (the test does not say which arms are altered)."""
+    prof = fit.profile
+    lo = round(max(float(p_lower), 1e-4), 4)
+    limit = max(float(fit.ci[1]), lo)
+    above = prof[prof["p"] >= lo]
+    if above.empty:  # the bound lies beyond the grid
+        above = prof.tail(1)
+    near = above[above["p"] <= limit]
+    j = int((near if len(near) else above.head(1))["loglik"].idxmax())
+    p_hat = min(max(float(prof.loc[j, "p"]), lo), limit)
+    region = above[above["loglik"] >= float(above["loglik"].max()) - CHI2_95 / 2]
+    fit.tumour_fraction, fit.ploidy = p_hat, float(prof.loc[j, "ploidy"])
+    fit.ci = (lo, max(limit, float(region["p"].max())))
+    fit.decided_by, fit.ploidy_alternatives = "arm_pattern_test", []
 
 
 UNINFORMED = (0.0, ALTERED_MASS, None)  # (log weight, altered masses, share on gains): every arm alike

@@ -50,16 +50,29 @@ def test_erbb2_amplicon_called_when_tumour_fraction_allows(fits):
             assert cn <= 4, (profile, tf, cn)
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_healthy_plasma_is_not_called_tumour(pon, seed):
-    bins, _ = sim_bins("flat", 0.0, seed=300 + seed, sex="male" if seed % 2 else "female")
-    r = cnv(bins, pon)
-    s = r.summary
-    assert s["tumor_fraction"] <= 0.01 and s["tumor_fraction_ci"][1] <= 0.03, s["tumor_fraction_ci"]
-    segs = r.segments
-    long_altered = segs[(segs["copy_number"] != segs["normal_copy"]) & (segs["end"] - segs["start"] > 10_000_000)]
-    assert long_altered.empty
-    assert s["sex"] == ("male" if seed % 2 else "female")
+def test_healthy_plasma_is_not_called_tumour(pon):
+    """Eight healthy samples (seeds fixed before the run), four male: no long altered segment in any, sex
+    right. The two detection rules together call a healthy sample by chance (the arm-pattern test's
+    threshold is set for at most 1 in 20 healthy samples with real bin effects; on this simulator it passed
+    2 of 80 with and without a panel, seeds 300-339): at most one of the eight may be called, and only at the
+    limit (lower bound < 0.005); an uncalled one's upper bound is <= 0.03."""
+    called = []
+    for seed in range(8):
+        bins, _ = sim_bins("flat", 0.0, seed=300 + seed, sex="male" if seed % 2 else "female")
+        r = cnv(bins, pon)
+        s = r.summary
+        lo, hi = s["tumor_fraction_ci"]
+        if lo > 0:
+            called.append((seed, s["tumor_fraction"], lo, hi, s["tumor_call_decided_by"]))
+            assert lo < 0.005 and s["tumor_fraction"] <= 0.03, called
+        else:
+            assert s["tumor_fraction"] == 0 and hi <= 0.03, (seed, s["tumor_fraction_ci"])
+        segs = r.segments
+        long_altered = segs[(segs["copy_number"] >= 0) & (segs["copy_number"] != segs["normal_copy"])
+                            & (segs["end"] - segs["start"] > 10_000_000)]
+        assert long_altered.empty, seed
+        assert s["sex"] == ("male" if seed % 2 else "female")
+    assert len(called) <= 1, called
 
 
 def test_three_percent_detected_in_most_replicates(pon):

@@ -141,3 +141,32 @@ def test_one_altered_chromosome_is_not_a_tumour_unless_strong():
     assert two.tumour_fraction > 0
     strong = fit(_arm_segments({("chr19", "p"): -0.2, ("chr19", "q"): -0.2}), 0.12, tau=0.015)
     assert strong.tumour_fraction > 0
+
+
+def test_two_empty_bins_across_a_masked_region_are_outliers_not_a_deletion():
+    """Tune-seed benchmark (1% empty bins, 0.5x): two empty bins 2 Mb apart on chr17p, the masked bins between
+    them full of reads, were each other's usable neighbours, passed as a deletion run and, as one 10 Mb segment
+    at -5 log2, put an erbb2 tumour at 0.05 at tumour fraction 0.95. A run needs empty adjacent bins."""
+    from dnadx.cnv.correction import flag_outliers
+    n = 13
+    bins = pd.DataFrame({"chrom": ["chr17"] * n, "start": np.arange(n) * 500_000,
+                         "count": [900, 950, 0, 980, 1000, 0, 940, 930, 0, 0, 0, 960, 990]})
+    bins["end"] = bins["start"] + 500_000
+    usable = np.array([1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1], bool)  # bin 10 masked inside a deletion
+    log2 = np.where(bins["count"] > 0, 0.0, -5.0)
+    out = flag_outliers(bins, log2, usable, sigma=0.1)
+    assert out[[2, 5]].all()  # separated by masked bins with reads: artefacts
+    assert not out[[8, 9]].any()  # adjacent empty bins, and through a masked empty bin: a deletion run
+    assert not out[[0, 1, 6, 7, 11, 12]].any()
+
+
+def test_a_segment_of_two_bins_does_not_inform_the_tumour_fraction():
+    """The same two empty bins as one segment spanning 10 Mb must not drive p: a tumour with one-copy changes
+    at 0.05 on four arms stays near 0.05, and the empty segment gets no state."""
+    from dnadx.cnv.tumour_fraction import expected_log2, fit
+    gain, loss = float(expected_log2(3, 2, 0.05, 2.0)), float(expected_log2(1, 2, 0.05, 2.0))
+    segs = _arm_segments({("chr1", "q"): gain, ("chr8", "p"): loss, ("chr16", "q"): loss, ("chr20", "q"): gain})
+    segs = pd.concat([segs, pd.DataFrame([{"chrom": "chr17", "start": 52_000_000, "end": 62_000_000, "n_bins": 2,
+                                           "log2": -5.0, "normal_copy": 2, "autosome": True}])], ignore_index=True)
+    f = fit(segs.sort_values(["chrom", "start"]).reset_index(drop=True), 0.05, tau=0.006)
+    assert abs(f.tumour_fraction - 0.05) <= 0.015, (f.tumour_fraction, f.ci)

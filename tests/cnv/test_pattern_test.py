@@ -1,0 +1,113 @@
+"""The arm-pattern detection rule (`dnadx.cnv.pattern_test`): calibrated under its own model, blind to a
+common offset, its lower bound never above the truth, and how a call it makes enters the fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dnadx.cnv import pattern_test, tumour_fraction
+from dnadx.core import reference
+
+SIGMA, TAU, BIN = 0.1, 0.01, 500_000
+
+
+@pytest.fixture(scope="module")
+def layout():
+    """Each 500 kb bin's arm on GRCh38 for the autosomal arms the patterns know."""
+    arms = reference.arms("GRCh38")
+    pats = reference.arm_patterns()
+    known = set(pats["arm_name"]) - {a for a in pats["arm_name"] if a.startswith(("X", "Y"))}
+    names = []
+    for a in arms.itertuples(index=False):
+        if a.arm_name in known:
+            names += [a.arm_name] * int((a.end - a.start) // BIN)
+    return np.array(names, dtype=object), pats
+
+
+def healthy(names, rng):
+    offset = pd.Series(rng.normal(0, TAU, len(set(names))), index=sorted(set(names)))
+    return rng.normal(0, SIGMA, len(names)) + offset.reindex(names).to_numpy()
+
+
+def test_false_calls_under_the_tests_own_model_are_rare_but_possible(layout):
+    # bins with sd SIGMA and arm offsets with sd TAU, as the test assumes: each pattern's T is N(0, 1), so the
+    # largest of 6 passes 2.25 in 1.2-7.3% of samples (one pattern alone .. Bonferroni); a wrong scale fails
+    names, pats = layout
+    rng = np.random.default_rng(7)
+    stats = np.array([pattern_test.arm_contrast(healthy(names, rng), names, SIGMA, TAU, pats)["statistic"]
+                      for _ in range(400)])
+    rate = float((stats > pattern_test.THRESHOLD).mean())
+    assert 0.005 <= rate <= 0.09, rate
+    assert 0.5 < float(np.std(stats)) < 1.2
+
+
+def test_a_common_offset_does_not_count(layout):
+    names, pats = layout
+    x = healthy(names, np.random.default_rng(3))
+    a = pattern_test.arm_contrast(x, names, SIGMA, TAU, pats)
+    b = pattern_test.arm_contrast(x + 0.08, names, SIGMA, TAU, pats)
+    assert b["statistic"] == pytest.approx(a["statistic"], abs=1e-3) and b["detected"] == a["detected"]
+
+
+def test_a_breast_pattern_at_tumour_fraction_005_is_detected_and_bounded(layout):
+    names, pats = layout
+    w = pattern_test.templates(pats)[1]
+    rng = np.random.default_rng(11)
+    p = 0.05
+    state = pd.Series(np.select([w > 0.3, w < -0.3], [3, 1], 2), index=w.index)
+    mu = tumour_fraction.expected_log2(state.reindex(names).to_numpy(float), 2, p, 2.0)
+    got = pattern_test.arm_contrast(healthy(names, rng) + mu, names, SIGMA, TAU, pats)
+    assert got["detected"] and 0 < got["p_lower"] < p
+    assert not pattern_test.arm_contrast(healthy(names, rng), names, SIGMA, TAU, pats)["detected"]
+
+
+def test_the_lower_bound_never_exceeds_the_true_fraction(layout):
+    # noise-free one-copy profiles, each arm gained, lost or neutral at random (including the profile that
+    # raises T most): the bound solves the worst case, so it stays below p
+    names, pats = layout
+    rng = np.random.default_rng(5)
+    arms = sorted(set(names))
+    w = pattern_test.templates(pats)
+    for _ in range(200):
+        p = float(rng.uniform(0.01, 0.6))
+        if rng.random() < 0.3:  # the worst case for a random pattern: every arm along its sign
+            k = int(rng.integers(1, 7))
+            state = pd.Series(np.where(w[k].reindex(arms).fillna(0) > 0, 3, 1), index=arms)
+        else:
+            state = pd.Series(rng.choice([1, 2, 3], len(arms)), index=arms)
+        x = tumour_fraction.expected_log2(state.reindex(names).to_numpy(float), 2, p, float(rng.uniform(1.8, 2.6)))
+        got = pattern_test.arm_contrast(x, names, SIGMA, TAU, pats)
+        assert got["p_lower"] <= p, (p, got)
+
+
+def test_too_few_arms_or_no_noise_estimate_call_nothing(layout):
+    names, pats = layout
+    x = healthy(names, np.random.default_rng(1)) + 0.2 * (names == "1q")
+    few = np.where(np.isin(names, ["1q", "16q"]), x, np.nan)
+    assert pattern_test.arm_contrast(few, names, SIGMA, TAU, pats)["statistic"] is None
+    assert not pattern_test.arm_contrast(x, names, float("nan"), TAU, pats)["detected"]
+    assert pattern_test.lower_bound(pattern_test.THRESHOLD - 0.1, 50.0) == 0.0
+
+
+def _fit(profile):
+    return tumour_fraction.Fit(0.0, (0.0, 0.04), 2.0, np.array([2, 2]), 0.0, profile, [], 0.5)
+
+
+def test_a_pattern_call_takes_its_estimate_below_the_detection_limit_and_its_interval_from_the_profile():
+    p = tumour_fraction.P_GRID
+    prof = pd.DataFrame({"p": p, "loglik": -((p - 0.03) ** 2) / (2 * 0.01 ** 2), "ploidy": 2.0, "option": 0})
+    f = _fit(prof)
+    tumour_fraction.accept_pattern_call(f, 0.004)
+    # within 1.92 of the maximum: |p - 0.03| <= 0.0196
+    assert f.tumour_fraction == pytest.approx(0.03) and f.ci[0] == 0.004 and f.ci[1] == pytest.approx(0.0475)
+    assert f.decided_by == "arm_pattern_test" and list(f.states) == [2, 2]
+    # a profile peaking far above the detection limit (the copy-state model did not call it): the estimate stays
+    # at the limit, the interval reaches the peak's region
+    g = _fit(prof.assign(loglik=-((p - 0.5) ** 2) / (2 * 0.05 ** 2)))
+    tumour_fraction.accept_pattern_call(g, 0.004)
+    assert g.tumour_fraction == pytest.approx(0.04) and g.ci[0] == 0.004 and 0.59 <= g.ci[1] <= 0.6
+    h = _fit(prof)
+    tumour_fraction.accept_pattern_call(h, 0.045)  # the bound above the limit: the estimate at the bound
+    assert h.tumour_fraction == 0.045 and h.ci[0] == 0.045 and h.ci[1] >= 0.045
