@@ -73,6 +73,8 @@ def _tumour_fraction_check(meta: dict, cnv: dict) -> dict:
     tf = cnv.get("tumor_fraction")
     lo, hi = (cnv.get("tumor_fraction_ci") or [None, None])[:2]
     text = f"tumour fraction {_num(tf)} [{_num(lo)}, {_num(hi)}]"
+    if cnv.get("tumor_call_decided_by") == "arm_pattern_test":
+        text += " (detected by the breast arm-pattern test alone: no segment altered beyond noise)"
     if meta.get("type") == "normal":
         st = "warn" if lo is not None and lo > 0 else "pass"
         return _check("tumour_fraction", st, tf, text + (": tumour signal in a normal sample" if st == "warn" else ""))

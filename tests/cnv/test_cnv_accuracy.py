@@ -55,7 +55,8 @@ def test_healthy_plasma_is_not_called_tumour(pon):
     right. The two detection rules together call a healthy sample by chance (the arm-pattern test's
     threshold is set for at most 1 in 20 healthy samples with real bin effects; on this simulator it passed
     2 of 80 with and without a panel, seeds 300-339): at most one of the eight may be called, and only at the
-    limit (lower bound < 0.005); an uncalled one's upper bound is <= 0.03."""
+    limit (lower bound < 0.005); an uncalled one's upper bound, the detection limit at 95% power, is <= 0.055
+    (0.0225-0.0275 when it was the 50%-power limit, x 1.86)."""
     called = []
     for seed in range(8):
         bins, _ = sim_bins("flat", 0.0, seed=300 + seed, sex="male" if seed % 2 else "female")
@@ -66,7 +67,7 @@ def test_healthy_plasma_is_not_called_tumour(pon):
             called.append((seed, s["tumor_fraction"], lo, hi, s["tumor_call_decided_by"]))
             assert lo < 0.005 and s["tumor_fraction"] <= 0.03, called
         else:
-            assert s["tumor_fraction"] == 0 and hi <= 0.03, (seed, s["tumor_fraction_ci"])
+            assert s["tumor_fraction"] == 0 and hi <= 0.055, (seed, s["tumor_fraction_ci"])
         segs = r.segments
         long_altered = segs[(segs["copy_number"] >= 0) & (segs["copy_number"] != segs["normal_copy"])
                             & (segs["end"] - segs["start"] > 10_000_000)]

@@ -48,7 +48,9 @@ def test_healthy_stays_healthy(batch, effects, with_pon):
         res = cnv(bins, pon if with_pon else None)
         s = res.summary
         assert s["tumor_fraction"] == 0 and not s["tumor_detected"], (seed, s["tumor_fraction"], s["solutions"][:2])
-        assert s["tumor_fraction_ci"][1] <= 0.06, s["tumor_fraction_ci"]
+        # the detection limit (95% power, `tumour_fraction.DETECTION_CHI2`): 0.03-0.06 at 1 M pairs before it was
+        # made a 95% bound, 1.86x that since
+        assert s["tumor_fraction_ci"][1] <= 0.11, s["tumor_fraction_ci"]
         assert _altered_mb(res) <= 10, res.segments[res.segments["copy_number"] != res.segments["normal_copy"]]
         assert _gc_decile_max(res.bins) <= 0.03
         # an empty bin is an outlier, never a copy-number-0 segment

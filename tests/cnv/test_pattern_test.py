@@ -95,19 +95,33 @@ def _fit(profile):
     return tumour_fraction.Fit(0.0, (0.0, 0.04), 2.0, np.array([2, 2]), 0.0, profile, [], 0.5)
 
 
-def test_a_pattern_call_takes_its_estimate_below_the_detection_limit_and_its_interval_from_the_profile():
+def test_a_pattern_call_takes_its_estimate_between_its_bound_and_the_detection_limit():
     p = tumour_fraction.P_GRID
     prof = pd.DataFrame({"p": p, "loglik": -((p - 0.03) ** 2) / (2 * 0.01 ** 2), "ploidy": 2.0, "option": 0})
     f = _fit(prof)
     tumour_fraction.accept_pattern_call(f, 0.004)
-    # within 1.92 of the maximum: |p - 0.03| <= 0.0196
-    assert f.tumour_fraction == pytest.approx(0.03) and f.ci[0] == 0.004 and f.ci[1] == pytest.approx(0.0475)
+    assert f.tumour_fraction == pytest.approx(0.03) and f.ci == (0.004, 0.04)
     assert f.decided_by == "arm_pattern_test" and list(f.states) == [2, 2]
-    # a profile peaking far above the detection limit (the copy-state model did not call it): the estimate stays
-    # at the limit, the interval reaches the peak's region
+    # a profile peaking far above the detection limit (the copy-state model did not call it): the estimate
+    # stays at the limit
     g = _fit(prof.assign(loglik=-((p - 0.5) ** 2) / (2 * 0.05 ** 2)))
     tumour_fraction.accept_pattern_call(g, 0.004)
-    assert g.tumour_fraction == pytest.approx(0.04) and g.ci[0] == 0.004 and 0.59 <= g.ci[1] <= 0.6
+    assert g.tumour_fraction == pytest.approx(0.04) and g.ci == (0.004, 0.04)
     h = _fit(prof)
-    tumour_fraction.accept_pattern_call(h, 0.045)  # the bound above the limit: the estimate at the bound
-    assert h.tumour_fraction == 0.045 and h.ci[0] == 0.045 and h.ci[1] >= 0.045
+    tumour_fraction.accept_pattern_call(h, 0.045)  # the bound above the limit: estimate and interval at the bound
+    assert h.tumour_fraction == 0.045 and h.ci == (0.045, 0.045)
+
+
+def test_the_detection_limit_is_where_a_call_becomes_likely():
+    """A tumour at the detection limit (one-copy changes over MIN_ALTERED of the genome) gives a likelihood-ratio
+    signal of DETECTION_CHI2, so its evidence (half of it, ~6.6) passes GLOBAL_EVIDENCE with 95% probability; at
+    CHI2_95 (the old limit) it would pass about half the time."""
+    k = np.full(40, 100.0)
+    lim = tumour_fraction.detection_limit(0.1, k, tau=0.01)
+    n_seg = max(1.0, tumour_fraction.MIN_ALTERED * k.sum() / 100)
+    mu = tumour_fraction.expected_log2(3, 2, lim, 2.0)
+    signal = n_seg * mu ** 2 / (0.1 ** 2 / 100 + 0.01 ** 2)
+    assert tumour_fraction.DETECTION_CHI2 <= signal
+    from scipy.stats import ncx2
+    assert ncx2.sf(2 * tumour_fraction.GLOBAL_EVIDENCE, 1, signal) >= 0.95
+    assert ncx2.sf(2 * tumour_fraction.GLOBAL_EVIDENCE, 1, tumour_fraction.CHI2_95) < 0.6

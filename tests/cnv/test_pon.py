@@ -61,7 +61,9 @@ def test_leave_one_out_clean_normals_and_a_tumour_among_them(normals, protect):
     assert flagged == ["N9tumour"], loo
     t = loo.set_index("normal").loc["N9tumour"]
     assert abs(t["tumor_fraction"] - 0.2) <= 0.03 and t["largest_altered_mb"] > 10
-    assert (loo.loc[loo["normal"] != "N9tumour", "tumor_fraction_high"] <= 0.06).all()
+    # the clean normals' upper bound is the detection limit at 95% power (0.04x normals: 0.07-0.11; it was <= 0.06
+    # as the 50%-power limit)
+    assert (loo.loc[loo["normal"] != "N9tumour", "tumor_fraction_high"] <= 0.12).all()
     json.dumps(pon_check.summary(loo))  # serialisable for PREFIX.pon.json
 
 

@@ -99,3 +99,11 @@ def test_qc_combines_checks_and_never_beats_cnv_status():
     r = qc.assess({"type": "plasma"}, dict(good, qc_status="fail", qc_reasons=["something cnv saw"]))
     assert r["status"] == "fail" and "something cnv saw" in r["reasons"][-1]
     assert qc.assess({"type": "plasma"}, None, failure="cnv failed (exit code 4)")["status"] == "fail"
+
+
+def test_qc_says_when_only_the_arm_pattern_test_found_the_tumour():
+    pattern = dict(cnv("s", 0.02, (0.003, 0.05), 2), tumor_call_decided_by="arm_pattern_test")
+    r = qc.assess({"type": "plasma"}, pattern)
+    assert r["status"] == "warn" and any("arm-pattern test alone" in x and "below" in x for x in r["reasons"])
+    model = dict(pattern, tumor_call_decided_by="uninformed")
+    assert not any("arm-pattern" in x for x in qc.assess({"type": "plasma"}, model)["reasons"])

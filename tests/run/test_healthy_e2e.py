@@ -2,8 +2,8 @@
 BAMs simulated with drawn GC-response shapes (skewed, symmetric, plateau with a steep high-GC drop), 6% per-bin
 over-dispersion, 1% empty bins and shared systematic bin effects of the real panels' size, through `dnadx run`
 with a panel built from three of them. Seeds chosen before the first run, never used to set a default.
-Tolerances: tumour fraction 0 with an upper bound within the benchmark's healthy maximum (0.0525 at 0.05x,
-benchmarks/README.md); the cluster stage's "too little tumour" group, no ERBB2 call, no HER2 prediction and no
+Tolerances: tumour fraction 0 with an upper bound within 0.1 (the detection limit at 95% power: the benchmark's
+healthy maximum, 0.0525 at 0.05x when it was the 50%-power limit, x 1.86; benchmarks/README.md); the cluster stage's "too little tumour" group, no ERBB2 call, no HER2 prediction and no
 copy-number event in the resistance column."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def test_every_healthy_sample_is_healthy_in_the_summary(summary):
     assert sorted(summary.index) == sorted(s for s, *_ in SAMPLES)
     for sample, row in summary.iterrows():
         assert float(row["tumor_fraction"]) == 0 and float(row["tumor_fraction_low"]) == 0, sample
-        assert float(row["tumor_fraction_high"]) <= 0.0525, sample
+        assert float(row["tumor_fraction_high"]) <= 0.1, sample
         assert row["group"] == "insufficient_tumour_fraction", sample
         assert row["erbb2_call"] not in ("amplified", "gain", "loss"), sample
         assert row["her2_dna_probability"] == "", sample
