@@ -17,12 +17,15 @@ The largest T_k over the patterns is compared with THRESHOLD. Healthy plasma wit
 not N(0, 1) here (mean 0.66-0.84, sd 0.6-0.7 on the tune seeds), so THRESHOLD is set empirically, not
 from the normal distribution: see THRESHOLD.
 
-When it fires and the copy-state model did not call a tumour, the tumour fraction is the copy-state
-model's profile maximum over p > 0 (the arm-pattern prior's profile) and the interval's lower bound is the test
-inverted for the worst case: a tumour at fraction p with one-copy changes on every arm, each in the
-direction that raises T most, moves T by at most |log2(1 - p/2)| * sum |c_a| / v_a / sqrt(sum c_a^2 / v_a)
-(`lower_bound`), so any p that could not raise T to T - THRESHOLD is rejected. The bound is > 0 exactly when T > THRESHOLD. No segment
-gets a state from this test: it says a tumour is there, not which arms carry it.
+When it fires and the copy-state model did not call a tumour, the interval runs from the test's lower
+bound to the detection limit and the tumour fraction is the copy-state model's profile maximum between
+the two (`tumour_fraction.accept_pattern_call`). The lower bound is the test inverted for the worst
+case: a tumour at fraction p with one-copy changes on every arm, each in the direction that raises T
+most, moves T by at most |log2(1 - p/2)| * sum |c_a| / v_a / sqrt(sum c_a^2 / v_a) (`lower_bound`), so
+any p that could not raise T to T - THRESHOLD is rejected; the bound is > 0 exactly when T > THRESHOLD.
+No segment gets a state from this test: it says a tumour is there, not which arms carry it. The
+healthy offset along the patterns (mean 0.56 on the project's own simulator too) is not a linear GC
+residual (taking the arms' mean GC out of T changed neither it nor the detections); its cause is open.
 """
 
 from __future__ import annotations
