@@ -40,7 +40,8 @@ def test_false_calls_under_the_tests_own_model_are_rare_but_possible(layout):
                       for _ in range(400)])
     rate = float((stats > pattern_test.THRESHOLD).mean())
     assert 0.005 <= rate <= 0.09, rate
-    assert 0.5 < float(np.std(stats)) < 1.2
+    # the largest of 6 correlated N(0, 1): mean ~0.66, sd ~0.85 (1000 draws); healthy plasma's positive mean is this
+    assert 0.4 < float(np.mean(stats)) < 0.95 and 0.6 < float(np.std(stats)) < 1.1
 
 
 def test_a_common_offset_does_not_count(layout):
