@@ -126,3 +126,30 @@ def test_the_detection_limit_is_where_a_call_becomes_likely():
     from scipy.stats import ncx2
     assert ncx2.sf(2 * tumour_fraction.GLOBAL_EVIDENCE, 1, signal) >= 0.95
     assert ncx2.sf(2 * tumour_fraction.GLOBAL_EVIDENCE, 1, tumour_fraction.CHI2_95) < 0.6
+
+
+def test_run_cnv_calls_a_weak_breast_pattern_the_state_model_misses():
+    """A healthy sample of the project's simulator with one-copy changes at tumour fraction 0.025 planted on nine
+    breast-cancer arms (counts scaled by 1 +- p/2): the state model's evidence stays below its threshold, the
+    arm-pattern test calls it; the interval excludes 0, holds the truth and the estimate, and no segment gets a state.
+    At 0.015 (T 1.27 when written) nothing is called; cnv.json carries the test either way."""
+    from dnadx.cnv import arm_prior
+    from tests.helpers.cnvsim import cnv, sim_bins
+    bins, _ = sim_bins("flat", 0.0, seed=321)
+    arm = arm_prior.segment_arms(bins, reference.arms("GRCh38"))
+
+    def planted(p):
+        f = np.ones(len(bins))
+        f[np.isin(arm, ["1q", "16p", "8q", "17q", "20q"])] = 1 + p / 2
+        f[np.isin(arm, ["16q", "8p", "17p", "11q"])] = 1 - p / 2
+        return cnv(bins.assign(count=np.round(bins["count"] * f).astype(int)))
+
+    r = planted(0.025)
+    s = r.summary
+    assert s["tumor_call_decided_by"] == "arm_pattern_test" and s["arm_pattern_test"]["detected"], s["arm_pattern_test"]
+    lo, hi = s["tumor_fraction_ci"]
+    assert s["tumor_detected"] and 0 < lo <= s["tumor_fraction"] <= hi and lo <= 0.025 <= hi
+    assert s["tumor_evidence_loglik"] < s["tumor_evidence_needed"]
+    assert (r.segments["copy_number"].isin([-1]) | (r.segments["copy_number"] == r.segments["normal_copy"])).all()
+    weak = planted(0.015).summary
+    assert not weak["tumor_detected"] and weak["arm_pattern_test"]["statistic"] < pattern_test.THRESHOLD
