@@ -384,11 +384,11 @@ def _gain_window_states(states, segments, valid, loglik):
             states[r] = STATES[int(np.argmax(ll))]
 
 
-def _profile(m, n, var, priors, w_auto, *, p_values=None, phis=PHI_GRID, states=True):
+def _profile(m, n, var, priors, w_auto, *, p_values=None, phis=PHI_GRID):
     """Profile over P_GRID, coarse-to-fine: every 4th grid point, then the full grid wherever the
     coarse profile is within 6 log-likelihood units of its maximum (and one coarse step around).
-    With ``p_values``, exactly those points (and ``phis`` as the ploidy grid). ``states=False``: the
-    segments' states per point are not computed (None in their place)."""
+    With ``p_values``, exactly those points (and ``phis`` as the ploidy grid). Returns the profile and
+    the segments' most probable states at each of its points (``_StatesAt``)."""
     comp = np.array([c for c, _, _ in priors])
     weight = np.array([lw for _, lw, _ in priors])
     cs = np.unique(comp)
@@ -407,14 +407,13 @@ def _profile(m, n, var, priors, w_auto, *, p_values=None, phis=PHI_GRID, states=
             for i, p in enumerate(ps):
                 f = int(np.argmax(mix[i]))
                 j = int(best[int(np.argmax(per_comp[:, i, f])), i, f])
-                out[float(p)] = ((float(p), float(mix[i, f]), float(phis[f]), j),
-                                 _states(p, phis[f], m, n, var, priors[j][2]) if states else None)
+                out[float(p)] = ((float(p), float(mix[i, f]), float(phis[f]), j), (p, phis[f], m, n, var, priors[j][2]))
         return out
 
     if p_values is not None:
         pts = at(list(p_values))
         prof = pd.DataFrame([pts[p][0] for p in sorted(pts)], columns=PROFILE_COLUMNS)
-        return prof, [pts[p][1] for p in sorted(pts)]
+        return prof, _StatesAt([pts[p][1] for p in sorted(pts)])
     coarse = at(list(P_GRID[::4]))
     top = max(v[0][1] for v in coarse.values())
     near = [p for p, v in coarse.items() if v[0][1] >= top - 6]
@@ -429,7 +428,21 @@ def _profile(m, n, var, priors, w_auto, *, p_values=None, phis=PHI_GRID, states=
     merged = {**coarse, **fine}
     ps = sorted(merged)
     prof = pd.DataFrame([merged[p][0] for p in ps], columns=PROFILE_COLUMNS)
-    return prof, [merged[p][1] for p in ps]
+    return prof, _StatesAt([merged[p][1] for p in ps])
+
+
+class _StatesAt:
+    """The segments' most probable states at each profile point, computed when read: ``fit`` reads the
+    maximum's alone; computing them at all of a profile's ~100-300 points was ~7 ms per fit."""
+
+    def __init__(self, args: list[tuple]):
+        self._args = args  # ``_states``'s arguments per point
+
+    def __len__(self) -> int:
+        return len(self._args)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return _states(*self._args[i])
 
 
 def _refine(prof, p_hat, ploidy, m, n, var, priors, w_auto):
@@ -443,7 +456,7 @@ def _refine(prof, p_hat, ploidy, m, n, var, priors, w_auto):
     for _ in range(20):  # widen until the fine interval ends inside the refined range
         ps = P_GRID[(P_GRID >= lo - 1e-9) & (P_GRID <= hi + 1e-9)]
         todo = ps if fine is None else ps[~np.isin(ps, fine["p"].to_numpy())]
-        part, _ = _profile(m, n, var, priors, w_auto, p_values=todo, phis=phis, states=False)
+        part, _ = _profile(m, n, var, priors, w_auto, p_values=todo, phis=phis)
         fine = part if fine is None else pd.concat([fine, part]).sort_values("p").reset_index(drop=True)
         j = int(fine["loglik"].idxmax())
         a, b = _interval(fine, float(fine.loc[j, "p"]))
