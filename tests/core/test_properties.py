@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from dnadx.count import bins
 from dnadx.cnv import correction, segmentation, tumour_fraction
-from dnadx.core import io
+from dnadx.core import io, runs
 from dnadx.core.errors import InputError
 from dnadx.core.samplesheet import read_samplesheet
 
@@ -244,6 +244,50 @@ def test_pelt_ends_and_cost(y, penalty):
     starts = [0] + ends[:-1]
     cost = sum(_l2_cost(y[a:b]) for a, b in zip(starts, ends)) + penalty * len(ends)
     assert cost <= _l2_cost(y) + penalty + 1e-6 * (1 + _l2_cost(y))
+
+
+def _pelt_one_series(y, penalty):
+    """PELT as it ran before segmentation.pelt_many: one series, candidates pruned by removal."""
+    n = len(y)
+    if n == 0:
+        return []
+    cs = np.concatenate([[0.0], np.cumsum(y)])
+    cs2 = np.concatenate([[0.0], np.cumsum(y * y)])
+    F = np.empty(n + 1)
+    F[0] = -penalty
+    last = np.zeros(n + 1, dtype=np.int64)
+    cand = np.array([0], dtype=np.int64)
+    for t in range(1, n + 1):
+        cost = cs2[t] - cs2[cand] - (cs[t] - cs[cand]) ** 2 / (t - cand)
+        total = F[cand] + cost + penalty
+        i = int(np.argmin(total))
+        F[t] = total[i]
+        last[t] = cand[i]
+        cand = np.append(cand[F[cand] + cost <= F[t]], t)
+    ends, t = [], n
+    while t > 0:
+        ends.append(t)
+        t = int(last[t])
+    return ends[::-1]
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(series=st.lists(st.lists(st.floats(-3, 3, allow_nan=False), max_size=60)
+                       .map(lambda v: np.round(np.asarray(v, float), 1)), max_size=6),  # rounded: ties
+       penalty=st.floats(0.0, 5.0))
+def test_pelt_many_gives_each_series_its_own_change_points(series, penalty):
+    assert segmentation.pelt_many(series, penalty) == [_pelt_one_series(y, penalty) for y in series]
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(names=st.lists(st.sampled_from(["chr1", "chr2", "1", "chrX", "", None]), max_size=40),
+       dtype=st.sampled_from([object, "str"]))
+def test_factorize_runs_is_pd_factorize(names, dtype):
+    values = pd.Series(names, dtype=dtype)
+    codes, uniques = runs.factorize_runs(values)
+    want_codes, want_uniques = pd.factorize(values, sort=False)
+    assert np.array_equal(codes, want_codes) and codes.dtype == want_codes.dtype
+    assert uniques.equals(want_uniques) and uniques.dtype == want_uniques.dtype
 
 
 @st.composite
