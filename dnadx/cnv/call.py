@@ -68,7 +68,9 @@ def _same_bins(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     if len(a) != len(b):
         return False
     start = a["start"].to_numpy()
-    if not (np.array_equal(start, b["start"].to_numpy()) and bool((a["chrom"].to_numpy() == b["chrom"].to_numpy()).all())):
+    if not np.array_equal(start, b["start"].to_numpy()):
+        return False
+    if not bool((a["chrom"].to_numpy() == b["chrom"].to_numpy()).all()):
         return False
     codes, names = factorize_runs(a["chrom"])
     same = codes[1:] == codes[:-1]
