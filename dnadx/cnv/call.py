@@ -12,6 +12,7 @@ import pandas as pd
 
 from dnadx.cnv import arm_prior, correction, pattern_test, segmentation, systematic, tumour_fraction
 from dnadx.core import params
+from dnadx.core.runs import factorize_runs
 from dnadx.count.bins import aggregate, check_bin_size
 from dnadx.core.errors import InputError
 from dnadx.cnv.sex import infer_sex, normal_copy
@@ -39,8 +40,12 @@ def annotate(counts: pd.DataFrame, annotation: pd.DataFrame, bin_size: int) -> p
     a = aggregate(annotation[["chrom", "start", "end", "gc", "mappability"]], bin_size, sum_cols=())
     merged = a.merge(c[["chrom", "start", "count"]], on=["chrom", "start"], how="inner")
     if bin_size > cs:
-        fine = annotation[["chrom", "start", "gc", "mappability"]].merge(
-            counts[["chrom", "start", "end", "count"]], on=["chrom", "start"], how="inner")
+        if _same_bins(annotation, counts):  # the join is row for row: skip hashing 300,000 string keys (~35 ms)
+            fine = annotation[["chrom", "start", "gc", "mappability"]].reset_index(drop=True).assign(
+                end=counts["end"].to_numpy(), count=counts["count"].to_numpy())
+        else:
+            fine = annotation[["chrom", "start", "gc", "mappability"]].merge(
+                counts[["chrom", "start", "end", "count"]], on=["chrom", "start"], how="inner")
         fine = fine.assign(gc_expected=correction.fine_gc_expected(fine))
         e = aggregate(fine[["chrom", "start", "end", "gc_expected"]], bin_size, sum_cols=("gc_expected",), mean_cols=())
         merged = merged.merge(e[["chrom", "start", "gc_expected"]], on=["chrom", "start"], how="left")
@@ -54,6 +59,22 @@ def annotate(counts: pd.DataFrame, annotation: pd.DataFrame, bin_size: int) -> p
         raise InputError(f"counts and annotation disagree on the length of {bad[0]} ({ends_c[bad[0]]} vs "
                          f"{ends_a[bad[0]]} bp): the counts are from another genome build; pass --genome")
     return merged
+
+
+def _same_bins(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether ``a`` and ``b`` list the same (chrom, start) bins in the same order, each bin once (start
+    rising within each chromosome's single run): their inner join on (chrom, start) is then row for row.
+    `dnadx count` writes the annotation's own fine bins, so this is the usual case."""
+    if len(a) != len(b):
+        return False
+    start = a["start"].to_numpy()
+    if not np.array_equal(start, b["start"].to_numpy()):
+        return False
+    if not bool((a["chrom"].to_numpy() == b["chrom"].to_numpy()).all()):
+        return False
+    codes, names = factorize_runs(a["chrom"])
+    same = codes[1:] == codes[:-1]
+    return int(len(codes) - same.sum()) == len(names) and bool((start[1:][same] > start[:-1][same]).all())
 
 
 def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.DataFrame | None = None,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from dnadx.core import schemas
 from dnadx.core.errors import InputError
+from dnadx.core.runs import factorize_runs
 from dnadx.core.files import (  # noqa: F401 - re-exported for the stages
     _unlink_quietly, _write_fault, atomic_path, make_dir, read_json, write_bytes, write_json, write_text)
 
@@ -61,8 +62,10 @@ def read_counts(path) -> pd.DataFrame:
 def _check_unique_bins(path, df: pd.DataFrame, *, first_row: int | None) -> None:
     """InputError naming the first bin that appears twice (`chr1` and `1` are the same contig): its reads
     would be counted twice. Typically two counts files concatenated, or one appended to itself."""
-    chrom = df["chrom"].astype(str)
-    key = pd.DataFrame({"chrom": chrom.map({c: c.removeprefix("chr") for c in chrom.unique()}), "start": df["start"]})
+    # one integer per contig name, `chr1` and `1` alike (factorize_runs: the names are hashed once per run)
+    codes, names = factorize_runs(df["chrom"])
+    contig = pd.factorize(np.array([str(c).removeprefix("chr") for c in names], dtype=object))[0]
+    key = pd.DataFrame({"chrom": np.append(contig, -1)[codes], "start": df["start"].to_numpy()})  # code -1: no name
     dup = key.duplicated(keep="first").to_numpy()
     if not dup.any():
         return
@@ -77,7 +80,7 @@ def _check_unique_bins(path, df: pd.DataFrame, *, first_row: int | None) -> None
 
 def _check_bins(path, df: pd.DataFrame, int_cols, fix: str) -> None:
     """Non-empty chrom, non-negative integer ``int_cols`` (converted in place), end > start."""
-    codes, names = pd.factorize(df["chrom"])  # NaN: code -1; blank names looked for among the distinct ones
+    codes, names = factorize_runs(df["chrom"])  # NaN: code -1; blank names looked for among the distinct ones
     blank = np.flatnonzero(np.asarray(pd.Index(names).str.strip() == ""))
     _fail_at(path, df, "chrom", pd.Series((codes == -1) | np.isin(codes, blank)), "must be a chromosome name", fix)
     for col in int_cols:

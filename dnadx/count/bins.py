@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from dnadx.core import params
+from dnadx.core.runs import factorize_runs
 from dnadx.count.text import check_bin_size  # noqa: F401 - re-exported
 
 
@@ -18,7 +19,7 @@ def aggregate(fine: pd.DataFrame, bin_size: int, *, sum_cols=("count",), mean_co
     """
     fine_size = int((fine["end"] - fine["start"]).max()) if len(fine) else params.FINE_BIN_SIZE
     check_bin_size(bin_size, fine_size)
-    chrom_codes, chrom_names = pd.factorize(fine["chrom"], sort=False)
+    chrom_codes, chrom_names = factorize_runs(fine["chrom"])  # pd.factorize's codes, one hash per chromosome
     start = fine["start"].to_numpy(np.int64)
     end = fine["end"].to_numpy(np.int64)
     idx = start // bin_size

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from dnadx.count import bins
 from dnadx.cnv import correction, segmentation, tumour_fraction
-from dnadx.core import io
+from dnadx.core import io, runs
 from dnadx.core.errors import InputError
 from dnadx.core.samplesheet import read_samplesheet
 
@@ -246,6 +247,50 @@ def test_pelt_ends_and_cost(y, penalty):
     assert cost <= _l2_cost(y) + penalty + 1e-6 * (1 + _l2_cost(y))
 
 
+def _pelt_one_series(y, penalty):
+    """PELT as it ran before segmentation.pelt_many: one series, candidates pruned by removal."""
+    n = len(y)
+    if n == 0:
+        return []
+    cs = np.concatenate([[0.0], np.cumsum(y)])
+    cs2 = np.concatenate([[0.0], np.cumsum(y * y)])
+    F = np.empty(n + 1)
+    F[0] = -penalty
+    last = np.zeros(n + 1, dtype=np.int64)
+    cand = np.array([0], dtype=np.int64)
+    for t in range(1, n + 1):
+        cost = cs2[t] - cs2[cand] - (cs[t] - cs[cand]) ** 2 / (t - cand)
+        total = F[cand] + cost + penalty
+        i = int(np.argmin(total))
+        F[t] = total[i]
+        last[t] = cand[i]
+        cand = np.append(cand[F[cand] + cost <= F[t]], t)
+    ends, t = [], n
+    while t > 0:
+        ends.append(t)
+        t = int(last[t])
+    return ends[::-1]
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(series=st.lists(st.lists(st.floats(-3, 3, allow_nan=False), max_size=60)
+                       .map(lambda v: np.round(np.asarray(v, float), 1)), max_size=6),  # rounded: ties
+       penalty=st.floats(0.0, 5.0))
+def test_pelt_many_gives_each_series_its_own_change_points(series, penalty):
+    assert segmentation.pelt_many(series, penalty) == [_pelt_one_series(y, penalty) for y in series]
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(names=st.lists(st.sampled_from(["chr1", "chr2", "1", "chrX", "", None]), max_size=40),
+       dtype=st.sampled_from([object, "str"]))
+def test_factorize_runs_is_pd_factorize(names, dtype):
+    values = pd.Series(names, dtype=dtype)
+    codes, uniques = runs.factorize_runs(values)
+    want_codes, want_uniques = pd.factorize(values, sort=False)
+    assert np.array_equal(codes, want_codes) and codes.dtype == want_codes.dtype
+    assert uniques.equals(want_uniques) and uniques.dtype == want_uniques.dtype
+
+
 @st.composite
 def fine_tables(draw):
     fine = 10_000
@@ -272,6 +317,41 @@ def test_aggregate_preserves_counts(fine, mult):
         assert int(agg["count"].sum()) == int(sub["count"].sum())
         assert agg["end"].max() == sub["end"].max()
         assert (agg["start"] % (10_000 * mult) == 0).all()
+
+
+@settings(max_examples=20, **SETTINGS)
+@given(sizes=st.lists(st.integers(700, 1500), min_size=3, max_size=3),
+       change=st.sampled_from(["same", "reversed", "subset", "duplicate"]), mult=st.sampled_from([2, 5]),
+       seed=st.integers(0, 1000))
+def test_annotate_row_for_row_join_equals_the_merge(sizes, change, mult, seed):
+    """cnv.call.annotate joins counts to the annotation row for row when both list the same bins in the
+    same order (_same_bins), else by merging: both ways give the same table, and reordered, partial or
+    repeated counts take the merge. Enough mappable autosomal fine bins (>= 2,000) for the fine-bin GC
+    response to use the counts."""
+    from dnadx.cnv import call
+    rng = np.random.default_rng(seed)
+    fine = pd.concat([pd.DataFrame({"chrom": c, "start": np.arange(n, dtype=np.int64) * 10_000})
+                      for c, n in zip(["chr1", "chr2", "chr3"], sizes)], ignore_index=True)
+    fine["end"] = fine["start"] + 10_000
+    annotation = fine.assign(gc=rng.uniform(0.3, 0.6, len(fine)), mappability=rng.uniform(0.9, 1.0, len(fine)))
+    fine["count"] = rng.poisson(20, len(fine))
+    counts = {"same": fine, "reversed": fine.iloc[::-1], "subset": fine.iloc[::2],
+              "duplicate": pd.concat([fine, fine.iloc[:1]])}[change].reset_index(drop=True)
+    assert call._same_bins(annotation, counts) == (change == "same")
+
+    def annotated():
+        try:
+            return call.annotate(counts, annotation, 10_000 * mult)
+        except InputError as exc:  # e.g. a few bins without reads: the same message either way
+            return str(exc)
+
+    fast = annotated()
+    with mock.patch.object(call, "_same_bins", lambda a, b: False):
+        merged = annotated()
+    if isinstance(fast, str) or isinstance(merged, str):
+        assert fast == merged
+    else:
+        pd.testing.assert_frame_equal(fast, merged, check_exact=True)
 
 
 @settings(max_examples=40, **SETTINGS)
