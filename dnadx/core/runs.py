@@ -25,9 +25,3 @@ def factorize_runs(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     head_codes, names = pd.factorize(values.iloc[starts], sort=False)
     return np.repeat(head_codes, np.diff(np.append(starts, len(v)))), names
 
-
-def isin_runs(values: pd.Series, wanted) -> np.ndarray:
-    """``values.isin(wanted).to_numpy()`` through ``factorize_runs`` (missing values: False)."""
-    codes, names = factorize_runs(values)
-    hit = np.append(np.asarray(pd.Index(names).isin(wanted), dtype=bool), False)  # code -1 -> the final False
-    return hit[codes]
