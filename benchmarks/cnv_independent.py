@@ -6,6 +6,7 @@
 
 Usage: python benchmarks/cnv_independent.py [--seeds report|tune] [--reps N] [--fragments 800000,1500000,7500000]
        [--conditions clean,empty1] [--pon yes,no] [--out benchmarks/cnv_independent_results.tsv] [--jobs 2]
+       [--bin-size 500000]
 (800 k / 1.5 M / 7.5 M read pairs of 2 x 100 bp ~ 0.05x / 0.1x / 0.5x.) Each replicate: a panel of 5
 normals (0.6x the sample depth) and 4 healthy samples + 9 tumours; with --pon no the same samples without it.
 """
@@ -73,9 +74,9 @@ def sim_counts(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects
     return binned_counts(spec, ref, events)
 
 
-def panel(n, fragments, seed0, *, empty=0.0, effects=None):
+def panel(n, fragments, seed0, *, empty=0.0, effects=None, bin_size=500_000):
     normals = {f"N{i}": sim_bins("flat", 0.0, seed0 + i, fragments, empty=empty, effects=effects,
-                                 sex="female" if i % 2 == 0 else "male")[0] for i in range(n)}
+                                 sex="female" if i % 2 == 0 else "male", bin_size=bin_size)[0] for i in range(n)}
     return normals, build_pon(normals)
 
 
@@ -113,16 +114,17 @@ def bins_ok(bins):
 
 
 def run_condition(args):
-    cond, fragments, reps, seed_block, with_pon = args
+    cond, fragments, reps, seed_block, with_pon, bin_size = args
     effects = real_effects()
     empty = CONDITIONS[cond]
     loci = loci_of_interest(reference.genes(GENOME))
     rows = []
     for r in range(reps):
         base = seed_block + 1000 * r + int(fragments // 100_000) * 7 + (500 if cond != "clean" else 0)
-        normals, pon = panel(5, int(fragments * 0.6), base, empty=empty, effects=effects) if with_pon else ({}, None)
+        normals, pon = panel(5, int(fragments * 0.6), base, empty=empty, effects=effects,
+                             bin_size=bin_size) if with_pon else ({}, None)
         for j, (profile, tf) in enumerate(CASES):
-            b, truth = sim_bins(profile, tf, base + 100 + j, fragments, empty=empty, effects=effects)
+            b, truth = sim_bins(profile, tf, base + 100 + j, fragments, empty=empty, effects=effects, bin_size=bin_size)
             row = evaluate(b, truth, pon[0] if pon else None, loci=loci)
             rows.append({"condition": cond, "fragments": fragments, "pon": with_pon, "rep": r, "profile": profile, **row})
     return rows
@@ -137,8 +139,9 @@ def main(argv=None):
     ap.add_argument("--pon", default="yes,no")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--bin-size", type=int, default=500_000, help="analysis bin size (the real bin effects are 500 kb)")
     a = ap.parse_args(argv)
-    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p == "yes") for c in a.conditions.split(",")
+    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p == "yes", a.bin_size) for c in a.conditions.split(",")
              for f in a.fragments.split(",") for p in a.pon.split(",")]
     with ProcessPoolExecutor(a.jobs) as ex:
         rows = [r for part in ex.map(run_condition, tasks) for r in part]

@@ -153,3 +153,17 @@ def test_run_cnv_calls_a_weak_breast_pattern_the_state_model_misses():
     assert (r.segments["copy_number"].isin([-1]) | (r.segments["copy_number"] == r.segments["normal_copy"])).all()
     weak = planted(0.015).summary
     assert not weak["tumor_detected"] and weak["arm_pattern_test"]["statistic"] < pattern_test.THRESHOLD
+
+
+def test_trimmed_arm_means_are_scipys_and_ignore_outlier_bins():
+    from scipy.stats import trim_mean
+    rng = np.random.default_rng(2)
+    arm = np.array(["1q"] * 57 + ["8p"] * 30 + ["16q"] * 3, dtype=object)[rng.permutation(90)]
+    x = rng.normal(0, 0.1, 90)
+    k, m = pattern_test.trimmed_arm_means(x, arm)
+    for a in ("1q", "8p", "16q"):
+        assert k[a] == (arm == a).sum() and m[a] == pytest.approx(trim_mean(x[arm == a], pattern_test.TRIM), abs=1e-12)
+    bad = x.copy()
+    bad[np.flatnonzero(arm == "1q")[:3]] = -1.0  # three half-empty bins
+    shift = abs(pattern_test.trimmed_arm_means(bad, arm)[1]["1q"] - m["1q"])
+    assert shift < 0.015 and abs(bad[arm == "1q"].mean() - x[arm == "1q"].mean()) > 0.04  # the plain mean: 0.05
