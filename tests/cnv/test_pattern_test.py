@@ -155,15 +155,19 @@ def test_run_cnv_calls_a_weak_breast_pattern_the_state_model_misses():
     assert not weak["tumor_detected"] and weak["arm_pattern_test"]["statistic"] < pattern_test.THRESHOLD
 
 
-def test_trimmed_arm_means_are_scipys_and_ignore_outlier_bins():
-    from scipy.stats import trim_mean
+def test_clipped_arm_means_keep_gaussian_bins_and_drop_outliers():
     rng = np.random.default_rng(2)
     arm = np.array(["1q"] * 57 + ["8p"] * 30 + ["16q"] * 3, dtype=object)[rng.permutation(90)]
     x = rng.normal(0, 0.1, 90)
-    k, m = pattern_test.trimmed_arm_means(x, arm)
-    for a in ("1q", "8p", "16q"):
-        assert k[a] == (arm == a).sum() and m[a] == pytest.approx(trim_mean(x[arm == a], pattern_test.TRIM), abs=1e-12)
+    k, m = pattern_test.clipped_arm_means(x, arm, 0.1)
+    for a in ("1q", "8p", "16q"):  # no Gaussian bin is 5 sd out: the plain means
+        assert k[a] == (arm == a).sum() and m[a] == pytest.approx(x[arm == a].mean(), abs=1e-12)
     bad = x.copy()
     bad[np.flatnonzero(arm == "1q")[:3]] = -1.0  # three half-empty bins
-    shift = abs(pattern_test.trimmed_arm_means(bad, arm)[1]["1q"] - m["1q"])
-    assert shift < 0.015 and abs(bad[arm == "1q"].mean() - x[arm == "1q"].mean()) > 0.04  # the plain mean: 0.05
+    kb, mb = pattern_test.clipped_arm_means(bad, arm, 0.1)
+    keep = np.ones(90, bool)
+    keep[np.flatnonzero(arm == "1q")[:3]] = False
+    assert kb["1q"] == 54 and mb["1q"] == pytest.approx(x[keep & (arm == "1q")].mean(), abs=1e-12)
+    assert abs(bad[arm == "1q"].mean() - x[arm == "1q"].mean()) > 0.04  # what the plain mean would have moved
+    knan, mnan = pattern_test.clipped_arm_means(bad, arm, float("nan"))  # no noise estimate: nothing clipped
+    assert knan["1q"] == 57
