@@ -31,15 +31,8 @@ from dnadx.core import params, reference  # noqa: E402
 
 
 def contrast(m: pd.Series, k: pd.Series, sigma: float, tau: float, factor: float) -> float:
-    """The test's statistic from given arm locations m (variance factor x sigma^2 / k + tau^2)."""
-    best = -np.inf
-    for w in pattern_test.templates(reference.arm_patterns()).values():
-        arms = [a for a in w.index if a in k.index and k[a] >= pattern_test.MIN_ARM_BINS]
-        v = factor * sigma ** 2 / k[arms].to_numpy(float) + tau ** 2
-        ww = w[arms].to_numpy(float)
-        c = ww - (ww / v).sum() / (1 / v).sum()
-        best = max(best, float((c * m[arms].to_numpy(float) / v).sum() / np.sqrt((c ** 2 / v).sum())))
-    return best
+    """The test's statistic (`pattern_test.contrast`) from given arm locations m (variance factor x sigma^2 / k + tau^2)."""
+    return pattern_test.contrast(k, m, sigma, tau, reference.arm_patterns(), noise_factor=factor)["statistic"]
 
 
 def one(task):

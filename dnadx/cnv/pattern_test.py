@@ -75,31 +75,40 @@ def templates(patterns: pd.DataFrame) -> dict:
     return out
 
 
+def contrast(k: pd.Series, m: pd.Series, sigma: float, tau: float, patterns: pd.DataFrame, *,
+             noise_factor: float = 1.0) -> dict:
+    """The largest standardised contrast over the patterns from per-arm bin counts ``k`` and locations ``m``
+    (v_a = noise_factor sigma^2 / k_a + tau^2): statistic (None when no pattern has 3 arms of MIN_ARM_BINS),
+    pattern, reach (see `lower_bound`) and arms."""
+    best = {"statistic": None, "pattern": None, "reach": 0.0, "arms": 0}
+    if not np.isfinite(sigma):
+        return best
+    for name, w in templates(patterns).items():
+        arms = [a for a in w.index if a in k.index and k[a] >= MIN_ARM_BINS]
+        if len(arms) < 3:
+            continue
+        v = noise_factor * sigma ** 2 / k[arms].to_numpy(float) + tau ** 2
+        ww = w[arms].to_numpy(float)
+        c = ww - float((ww / v).sum() / (1 / v).sum())
+        scale = float(np.sqrt((c ** 2 / v).sum()))
+        if scale <= 0:
+            continue
+        t = float((c * m[arms].to_numpy(float) / v).sum() / scale)
+        if best["statistic"] is None or t > best["statistic"]:
+            best = {"statistic": t, "pattern": int(name), "reach": float((np.abs(c) / v).sum()) / scale,
+                    "arms": len(arms)}
+    return best
+
+
 def arm_contrast(log2: np.ndarray, arm_of_bin: np.ndarray, sigma: float, tau: float,
                  patterns: pd.DataFrame) -> dict:
     """The test on one sample: ``log2`` per bin (NaN where unusable or not autosomal), ``arm_of_bin``
     each bin's arm name ('' for none). Returns statistic, pattern, threshold, detected, p_lower, arms."""
     ok = np.isfinite(log2) & (arm_of_bin != "")
-    k, m = clipped_arm_means(log2[ok], arm_of_bin[ok], sigma)
-    best = {"statistic": None, "pattern": None, "per_unit_p": None}
-    if np.isfinite(sigma):
-        for name, w in templates(patterns).items():
-            arms = [a for a in w.index if a in k.index and k[a] >= MIN_ARM_BINS]
-            if len(arms) < 3:
-                continue
-            v = sigma ** 2 / k[arms].to_numpy(float) + tau ** 2
-            ww = w[arms].to_numpy(float)
-            c = ww - float((ww / v).sum() / (1 / v).sum())
-            scale = float(np.sqrt((c ** 2 / v).sum()))
-            if scale <= 0:
-                continue
-            t = float((c * m[arms].to_numpy(float) / v).sum() / scale)
-            if best["statistic"] is None or t > best["statistic"]:
-                best = {"statistic": t, "pattern": int(name), "reach": float((np.abs(c) / v).sum()) / scale,
-                        "arms": len(arms)}
+    best = contrast(*clipped_arm_means(log2[ok], arm_of_bin[ok], sigma), sigma, tau, patterns)
     t = best["statistic"]
     detected = t is not None and t > THRESHOLD
     return {"statistic": None if t is None else round(t, 4), "pattern": best["pattern"], "threshold": THRESHOLD,
-            "arms": best.get("arms", 0), "detected": bool(detected),
+            "arms": best["arms"], "detected": bool(detected),
             "p_lower": lower_bound(t, best["reach"]) if detected else 0.0,
             "threshold_source": "healthy simulations with real bin effects, tune seeds (benchmarks/cnv_oracle.py)"}
