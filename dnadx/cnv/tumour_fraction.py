@@ -290,9 +290,9 @@ def accept_pattern_call(fit: Fit, p_lower: float) -> None:
 
     ``p_lower``, the test's bound, is the interval's lower end; the uncalled fit's upper bound (the detection
     limit: a tumour above it altering MIN_ALTERED of the genome would have been called with 95% probability)
-    stays the upper end. The estimate is the profile's maximum between them (its maximum over every p > 0 can
-    sit far above: 0.12 for an erbb2 tumour at 0.03 on the tune seeds, where the state model sees no altered
-    segment the profile is flat up to 0.95). The ploidy is the profile's at the estimate; segment states stay
+    stays the upper end. The estimate is the profile's maximum between them: its maximum over every p > 0 can
+    sit far above (0.12 for an erbb2 tumour at 0.03 on the tune seeds), and where the state model sees no
+    altered segment the profile stays flat up to 0.95. The ploidy is the profile's at the estimate; segment states stay
     neutral (the test does not say which arms are altered)."""
     prof = fit.profile
     lo = round(max(float(p_lower), 1e-4), 4)
