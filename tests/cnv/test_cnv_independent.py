@@ -135,14 +135,44 @@ def _arm_segments(offsets: dict) -> pd.DataFrame:
 def test_one_altered_chromosome_is_not_a_tumour_unless_strong():
     """Both arms of chr19 at -0.09 log2 (a steep high-GC drop on a healthy sample; tune seeds) are one
     chromosome's residual, not a tumour; the same offsets on two chromosomes are, and so is one chromosome
-    whose segment lies 6 SE from neutral."""
+    whose segment lies 6 SE from neutral. (Two chromosomes at -0.09, 4.7 SE each, were called before the
+    artefact component of the segment likelihood; at -0.12, a one-copy loss at TF 0.16, they still are.)"""
     from dnadx.cnv.tumour_fraction import fit
     one = fit(_arm_segments({("chr19", "p"): -0.09, ("chr19", "q"): -0.09}), 0.12, tau=0.015)
     assert one.tumour_fraction == 0, one.evidence
-    two = fit(_arm_segments({("chr19", "p"): -0.09, ("chr5", "q"): -0.09}), 0.12, tau=0.015)
+    two = fit(_arm_segments({("chr19", "p"): -0.12, ("chr5", "q"): -0.12}), 0.12, tau=0.015)
     assert two.tumour_fraction > 0
     strong = fit(_arm_segments({("chr19", "p"): -0.2, ("chr19", "q"): -0.2}), 0.12, tau=0.015)
     assert strong.tumour_fraction > 0
+
+
+# the largest arm means of real healthy plasma after correction (ichorCNA's healthy-donor panel, 500 kb, hg38 with
+# hg19 filling its gaps; ../shared/real-data), scaled 1.3 as the independent benchmark's strongest samples
+REAL_ARM_OFFSETS = {("chr19", "p"): -0.074, ("chr19", "q"): -0.052, ("chr9", "q"): 0.021, ("chr1", "p"): 0.019,
+                    ("chr17", "q"): 0.018, ("chr8", "q"): 0.016, ("chr16", "q"): -0.015, ("chr10", "q"): 0.014}
+
+
+def test_real_sized_arm_artefacts_do_not_make_a_tumour(monkeypatch):
+    """Healthy plasma with arm offsets the size of real healthy plasma's stays healthy, even where the bin noise
+    is low (a deep sample; sigma 0.06, tau 0.006): chr19p at -0.074 is 8.7 SE from neutral there. Under a
+    Gaussian alone it was a tumour at 0.09 (evidence 31); the artefact component caps what one arm can add."""
+    from dnadx.cnv import tumour_fraction
+    for sigma, tau in ((0.12, 0.01), (0.12, 0.006), (0.06, 0.006)):
+        f = tumour_fraction.fit(_arm_segments(REAL_ARM_OFFSETS), sigma, tau=tau)
+        assert f.tumour_fraction == 0 and f.evidence < tumour_fraction.GLOBAL_EVIDENCE, (sigma, tau, f.evidence)
+    monkeypatch.setattr(tumour_fraction, "OUTLIER_SHARE", 1e-9)  # the Gaussian alone: the artefact is called
+    assert tumour_fraction.fit(_arm_segments(REAL_ARM_OFFSETS), 0.06, tau=0.006).tumour_fraction > 0.05
+
+
+def test_an_artefact_arm_does_not_move_a_clear_tumour():
+    """A tumour at 0.1 with five one-copy arm changes is read within 0.005 of 0.1 with or without real-sized artefact arms
+    beside it (chr19 at -0.074 / -0.052; 17q 0.06 above its gain), and its interval holds the truth."""
+    from dnadx.cnv.tumour_fraction import expected_log2, fit
+    g, lo = float(expected_log2(3, 2, 0.1, 2.0)), float(expected_log2(1, 2, 0.1, 2.0))
+    tumour = {("chr1", "q"): g, ("chr8", "q"): g, ("chr20", "q"): g, ("chr16", "q"): lo, ("chr8", "p"): lo}
+    for extra in ({}, {("chr19", "p"): -0.074, ("chr19", "q"): -0.052}, {("chr17", "q"): g + 0.06}):
+        f = fit(_arm_segments({**tumour, **extra}), 0.12, tau=0.01)
+        assert abs(f.tumour_fraction - 0.1) <= 0.005 + 1e-9 and f.ci[0] <= 0.1 <= f.ci[1], (extra, f.tumour_fraction, f.ci)
 
 
 def test_two_empty_bins_across_a_masked_region_are_outliers_not_a_deletion():
