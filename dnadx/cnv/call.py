@@ -147,7 +147,7 @@ def _model(bins, usable, pon, loci, arms, arm_patterns, sex, known_log2):
     seg_id, focal_tests = pelt_id, []
     if loci is not None and len(loci):
         seg_id, focal_tests = segmentation.focal_split(out, pelt_id, loci, sigma)
-    segs = segmentation.summarise(out, seg_id)
+    segs = segmentation.summarise(out, seg_id, sigma)  # segment levels robust to outlier bins the mask let through
     chrom_arr = segs["chrom"].to_numpy()
     segs["normal_copy"] = normal_copy(chrom_arr, sex)
     segs["autosome"] = np.isin(chrom_arr, params.AUTOSOMES)

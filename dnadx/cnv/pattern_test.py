@@ -34,28 +34,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dnadx.cnv import segmentation
+
 THRESHOLD = 2.25  # largest T over the 6 patterns needed to call a tumour. Set on 288 healthy simulations with real
 # bin effects, GC shapes and over-dispersion at 0.05x / 0.1x / 0.5x, with and without a panel (tune seeds
 # 60000+, `benchmarks/cnv_oracle.py --seeds tune --reps 0 --healthy 48 [--pon]`): every condition's 95th
 # percentile lay at 1.52-2.24. The analytic one-sided 5% Bonferroni bound over 6 patterns would be 2.39
-CLIP_SIGMAS = 5.0  # bins this many bin-noise MADs from their arm's median are left out of its mean (as the outlier
-# rule's OUTLIER_SIGMAS): see clipped_arm_means
 MIN_ARM_BINS = 10  # arms with fewer usable bins are left out (acrocentric p arms, short arms at coarse bins)
 
 
 def clipped_arm_means(x: np.ndarray, arm: np.ndarray, sigma: float) -> tuple[pd.Series, pd.Series]:
-    """Per arm: the number of its bins within CLIP_SIGMAS bin-noise MADs of the arm's median, and their mean.
-    Gaussian bins are practically never clipped (full efficiency, unlike a trimmed mean, which on the report
-    seeds cost 5 of 41 TF 0.05 detections); outlier bins the usable mask let through are. A plain mean had let
-    half-empty 1 Mb bins (1% of 500 kb bins without reads, about -1 log2) through: healthy T sd 1.23 instead of
-    ~0.66 and 7 of 32 healthy samples called (report seeds, 1 Mb). Chosen on seeds 30 000+ (96 healthy samples,
-    500 kb and 1 Mb, clean and 1% empty): plain 3/96 called, clipped at 5 or 4 MADs or trimmed 10% 0/96."""
-    df = pd.DataFrame({"x": x, "arm": arm})
-    if np.isfinite(sigma):
-        med = df.groupby("arm")["x"].transform("median").to_numpy()
-        df = df[np.abs(x - med) <= CLIP_SIGMAS * sigma]
-    g = df.groupby("arm")["x"]
-    return g.count().astype(float), g.mean()
+    """Per arm: the number of its bins within CLIP_SIGMAS bin-noise MADs of the arm's median, and their mean
+    (`segmentation.clipped_means`). A plain mean had let half-empty 1 Mb bins through: healthy T sd 1.23
+    instead of ~0.66 and 7 of 32 healthy samples called (report seeds, 1 Mb); a 10% trimmed mean cost 5 of 41
+    TF 0.05 detections on the report seeds. Chosen on seeds 30 000+ (96 healthy samples, 500 kb and 1 Mb, clean
+    and 1% empty): plain 3/96 called, clipped at 5 or 4 MADs or trimmed 10% 0/96."""
+    return segmentation.clipped_means(x, arm, sigma)
 
 
 def lower_bound(statistic: float, reach: float) -> float:

@@ -202,3 +202,20 @@ def test_a_segment_of_two_bins_does_not_inform_the_tumour_fraction():
                                            "log2": -5.0, "normal_copy": 2, "autosome": True}])], ignore_index=True)
     f = fit(segs.sort_values(["chrom", "start"]).reset_index(drop=True), 0.05, tau=0.006)
     assert abs(f.tumour_fraction - 0.05) <= 0.015, (f.tumour_fraction, f.ci)
+
+
+def test_segment_levels_leave_out_outlier_bins():
+    """A half-empty 1 Mb bin (one 500 kb half without reads, about -1 log2) passes the outlier rule's 1.0-log2
+    gap to its neighbours but not the segment level: a 50-bin arm stays at its Gaussian mean instead of moving
+    by -0.02 (what a tumour at 0.03 moves it). Without a noise estimate, or in a 2-bin segment, nothing is left out."""
+    from dnadx.cnv.segmentation import summarise
+    rng = np.random.default_rng(5)
+    x = np.r_[rng.normal(0.0, 0.1, 50), [-0.95], rng.normal(0.3, 0.1, 2), [1.2]]
+    seg = np.r_[np.zeros(51, int), np.ones(2, int), [2]]
+    bins = pd.DataFrame({"chrom": "chr1", "start": np.arange(len(x)) * 1_000_000, "log2": x})
+    bins["end"] = bins["start"] + 1_000_000
+    plain = summarise(bins, seg)
+    robust = summarise(bins, seg, 0.1)
+    assert abs(robust["log2"][0] - x[:50].mean()) < 1e-12 and plain["log2"][0] < robust["log2"][0] - 0.015
+    assert robust["log2"][1:].tolist() == plain["log2"][1:].tolist() and robust["n_bins"].tolist() == [51, 2, 1]
+    assert summarise(bins, seg, float("nan"))["log2"].tolist() == plain["log2"].tolist()
