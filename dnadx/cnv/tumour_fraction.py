@@ -190,10 +190,17 @@ def _evaluate(ps, m, n, var, stack, w_auto, phis=PHI_GRID):
     prod = np.matmul(like.transpose(3, 1, 2, 0).reshape(ns, npp * nf, nc), stack)
     half = stack.shape[2] // 2
     norm, mass = prod[..., :half], prod[..., half:]
+    # each segment: its clonal states' marginal, norm * e^top, or (OUTLIER_SHARE) an artefact whose mean no state
+    # explains, e^outlier; summed as e^M (norm e^(top - M) + e^(outlier - M)), M the larger exponent (no overflow;
+    # np.logaddexp on the full array was 5x slower)
     top_s = top.reshape(npp * nf, ns).T[:, :, None]  # (S, P*F, 1)
+    outlier = _log_outlier(m, var)[:, None, None]
+    big = np.maximum(top_s, outlier)
+    both = np.multiply(norm, np.exp(top_s - big))
+    both += np.exp(outlier - big)
     with np.errstate(divide="ignore"):
-        # each segment: its clonal states' marginal, or (OUTLIER_SHARE) an artefact whose mean no state explains
-        total = np.logaddexp(np.log(norm) + top_s, _log_outlier(m, var)[:, None, None]).sum(axis=0)  # (P*F, K)
+        np.log(both, out=both)
+    total = both.sum(axis=0) + big.sum(axis=0)  # (P*F, K)
     share = np.maximum(norm, 1e-300)
     np.divide(mass, share, out=share)  # mass / max(norm, 1e-300), in place
     implied = np.tensordot(w_auto, share, axes=(0, 0)) / max(w_auto.sum(), 1e-9)
