@@ -6,7 +6,7 @@
 
 Usage: python benchmarks/cnv_independent.py [--seeds report|tune] [--reps N] [--fragments 800000,1500000,7500000]
        [--conditions clean,empty1] [--pon yes,no] [--out benchmarks/cnv_independent_results.tsv] [--jobs 2]
-       [--bin-size 500000]
+       [--bin-size 500000] [--effect-scale 0.7,1.3]
 (800 k / 1.5 M / 7.5 M read pairs of 2 x 100 bp ~ 0.05x / 0.1x / 0.5x.) Each replicate: a panel of 5
 normals (0.6x the sample depth) and 4 healthy samples + 9 tumours; with --pon no the same samples without it.
 """
@@ -32,8 +32,9 @@ from dnadx.sim.profiles import get_profile, resolve_events
 
 GENOME = "GRCh38"
 REAL = Path(os.environ.get("DNADX_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "real-data"))
-SEEDS = {"tune": 50_000, "report": 70_000}  # disjoint seed blocks
-CONDITIONS = {"clean": 0.0, "empty1": 0.01}
+SEEDS = {"tune": 50_000, "report": 70_000, "stress": 110_000}  # disjoint seed blocks ("stress": beyond the report
+# conditions, --conditions empty3 --effect-scale 1.5,2.5, never used for tuning)
+CONDITIONS = {"clean": 0.0, "empty1": 0.01, "empty3": 0.03}
 CASES = [("flat", 0.0)] * 4 + [("erbb2", 0.03), ("luminal", 0.03), ("basal", 0.03), ("erbb2", 0.05), ("luminal", 0.05),
          ("basal", 0.10), ("luminal", 0.15), ("erbb2", 0.20), ("atypical", 0.25), ("basal", 0.30), ("erbb2", 0.40),
          ("luminal", 0.50)]
@@ -57,26 +58,29 @@ def real_effects(genome: str = GENOME) -> pd.DataFrame | None:
 _CACHE: dict = {}
 
 
-def sim_bins(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects=None, bin_size=500_000):
-    counts, truth = sim_counts(profile, tf, seed, fragments, empty=empty, sex=sex, effects=effects)
+def sim_bins(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects=None, bin_size=500_000,
+             effect_scale=(0.7, 1.3)):
+    counts, truth = sim_counts(profile, tf, seed, fragments, empty=empty, sex=sex, effects=effects,
+                               effect_scale=effect_scale)
     return annotate(counts, _CACHE["fine"], bin_size), truth
 
 
-def sim_counts(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects=None):
+def sim_counts(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects=None, effect_scale=(0.7, 1.3)):
     """The fine-bin counts table `dnadx count` would write for this simulated plasma, and its truth."""
     ref = _CACHE.setdefault("fine", reference.fine_bins(GENOME))
     events = resolve_events(get_profile(profile), arms=reference.arms(GENOME), genes=reference.genes(GENOME))
     rng = np.random.default_rng(seed)
     art = Artefacts(gc_shape="mixed", overdispersion=None, empty_bins=empty, extreme_bins=empty / 5,
-                    bin_effects=effects, effect_scale=float(rng.uniform(0.7, 1.3)))
+                    bin_effects=effects, effect_scale=float(rng.uniform(*effect_scale)))
     spec = SimSpec(events=tuple(events), profile=profile, tumour_fraction=tf, fragments=fragments, seed=seed, sex=sex,
                    artefacts=art)
     return binned_counts(spec, ref, events)
 
 
-def panel(n, fragments, seed0, *, empty=0.0, effects=None, bin_size=500_000):
+def panel(n, fragments, seed0, *, empty=0.0, effects=None, bin_size=500_000, effect_scale=(0.7, 1.3)):
     normals = {f"N{i}": sim_bins("flat", 0.0, seed0 + i, fragments, empty=empty, effects=effects,
-                                 sex="female" if i % 2 == 0 else "male", bin_size=bin_size)[0] for i in range(n)}
+                                 sex="female" if i % 2 == 0 else "male", bin_size=bin_size,
+                                 effect_scale=effect_scale)[0] for i in range(n)}
     return normals, build_pon(normals)
 
 
@@ -114,7 +118,7 @@ def bins_ok(bins):
 
 
 def run_condition(args):
-    cond, fragments, reps, seed_block, with_pon, bin_size = args
+    cond, fragments, reps, seed_block, with_pon, bin_size, scale = args
     effects = real_effects()
     empty = CONDITIONS[cond]
     loci = loci_of_interest(reference.genes(GENOME))
@@ -122,9 +126,10 @@ def run_condition(args):
     for r in range(reps):
         base = seed_block + 1000 * r + int(fragments // 100_000) * 7 + (500 if cond != "clean" else 0)
         normals, pon = panel(5, int(fragments * 0.6), base, empty=empty, effects=effects,
-                             bin_size=bin_size) if with_pon else ({}, None)
+                             bin_size=bin_size, effect_scale=scale) if with_pon else ({}, None)
         for j, (profile, tf) in enumerate(CASES):
-            b, truth = sim_bins(profile, tf, base + 100 + j, fragments, empty=empty, effects=effects, bin_size=bin_size)
+            b, truth = sim_bins(profile, tf, base + 100 + j, fragments, empty=empty, effects=effects, bin_size=bin_size,
+                                effect_scale=scale)
             row = evaluate(b, truth, pon[0] if pon else None, loci=loci)
             rows.append({"condition": cond, "fragments": fragments, "pon": with_pon, "rep": r, "profile": profile, **row})
     return rows
@@ -140,8 +145,10 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=None)
     ap.add_argument("--bin-size", type=int, default=500_000, help="analysis bin size (the real bin effects are 500 kb)")
+    ap.add_argument("--effect-scale", default="0.7,1.3", help="range of the per-sample scale of the real bin effects")
     a = ap.parse_args(argv)
-    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p == "yes", a.bin_size) for c in a.conditions.split(",")
+    scale = tuple(float(v) for v in a.effect_scale.split(","))
+    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p == "yes", a.bin_size, scale) for c in a.conditions.split(",")
              for f in a.fragments.split(",") for p in a.pon.split(",")]
     with ProcessPoolExecutor(a.jobs) as ex:
         rows = [r for part in ex.map(run_condition, tasks) for r in part]
