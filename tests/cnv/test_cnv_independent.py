@@ -219,3 +219,21 @@ def test_segment_levels_leave_out_outlier_bins():
     assert abs(robust["log2"][0] - x[:50].mean()) < 1e-12 and plain["log2"][0] < robust["log2"][0] - 0.015
     assert robust["log2"][1:].tolist() == plain["log2"][1:].tolist() and robust["n_bins"].tolist() == [51, 2, 1]
     assert summarise(bins, seg, float("nan"))["log2"].tolist() == plain["log2"].tolist()
+
+
+def test_a_near_equal_mode_that_could_not_be_called_is_not_in_the_interval():
+    """Tune seeds, 0.5x, 1% empty bins: an erbb2 tumour at 0.05 read 0.035 [0.0175, 0.95], the upper end from a
+    near-equal p 0.95 at which the only altered segment is the 1 Mb ERBB2 window one copy up (every arm neutral):
+    no tumour the model could call. A disconnected near-equal mode is left out exactly when its states could not
+    carry a call; the estimate's own region always stays."""
+    from dnadx.cnv.tumour_fraction import _interval
+    p = np.round(np.arange(0.0, 0.9501, 0.0025), 4)
+    # the estimate's mode at 0.035 and a second one at 0.95, 0.6 log-likelihood units lower
+    ll = np.maximum(-((p - 0.035) / 0.01) ** 2 / 2, -((p - 0.95) / 0.02) ** 2 / 2 - 0.6)
+    prof = pd.DataFrame({"p": p, "loglik": ll, "ploidy": 2.0, "option": 0})
+    assert _interval(prof, 0.035)[1] == 0.95  # near-equal: in the plain interval
+    lo, hi = _interval(prof, 0.035, stands=lambda q, phi, option: q < 0.5)
+    assert lo <= 0.035 <= hi < 0.1
+    assert _interval(prof, 0.035, stands=lambda q, phi, option: True)[1] == 0.95
+    assert _interval(prof, 0.035, stands=lambda q, phi, option: False)[0] <= 0.035 <= _interval(
+        prof, 0.035, stands=lambda q, phi, option: False)[1] < 0.1  # the estimate's region is never dropped
