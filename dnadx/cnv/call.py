@@ -18,6 +18,9 @@ from dnadx.core.errors import InputError
 from dnadx.cnv.sex import infer_sex, normal_copy
 
 READS_WARN, READS_FAIL = 300_000, 50_000  # kept fragments: below ~0.02x / 0.003x estimates degrade
+NO_PON_NOTE = ("no panel of normals: healthy plasma's arm-level bin effects stay in the profile; where they are larger "
+               "than usual a tumour fraction can be off by up to 0.10 and a healthy sample called (benchmarks/README.md, "
+               "issue 17, stress block: with a panel 0/24 healthy called, worst error 0.05)")
 NOISE_WARN, NOISE_FAIL = 0.25, 0.5  # bin-to-bin MAD of log2 at the analysis bin size
 
 
@@ -127,7 +130,7 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
     has = seg_id >= 0
     out["segment_log2"] = np.where(has, seg_map["log2"].reindex(seg_id).to_numpy(), np.nan)
     out["copy_number"] = np.where(has, seg_map["copy_number"].reindex(seg_id).to_numpy(), -1).astype(int)
-    summary = _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero, pattern)
+    summary = _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero, pattern, with_pon=pon is not None)
     cols = ["chrom", "start", "end", "gc", "mappability", "count", "usable", "drop_reason", "raw_log2", "log2",
             "segment", "segment_log2", "copy_number"]
     return CnvResult(out[cols], segs, summary)
@@ -207,7 +210,7 @@ def _align_pon(bins: pd.DataFrame, pon: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
-def _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero, pattern=None) -> dict:
+def _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero, pattern=None, *, with_pon=True) -> dict:
     reasons = out.loc[out["usable"] == 0, "drop_reason"].value_counts().sort_index()
     genes = {}
     if loci is not None:
@@ -243,6 +246,8 @@ def _summary(out, segs, fit, sigma, sex, loci, focal_tests, sample, zero, patter
         qc_reasons.append(f"no usable bins at {', '.join(lost)}")
     if fit.ci[0] <= 0:
         qc_reasons.append("tumour fraction not distinguishable from 0: copy-number calls not assessable")
+    elif not with_pon:
+        qc_reasons.append(NO_PON_NOTE)
     bins_altered = out[(out["usable"] == 1) & (out["copy_number"] >= 0)]
     return {
         "sample": sample,

@@ -77,3 +77,18 @@ def test_leave_out_unknown_normal_is_an_input_error(normals, protect):
     # the minimum panel of 3 still checks each normal against the other two
     three = meta["matrix"][["chrom", "start", "end", "N0", "N1", "N2"]]
     assert panel_from_matrix(three, normals["N0"], leave_out="N0")[1]["normals"] == ["N1", "N2"]
+
+
+def test_a_call_without_a_panel_says_what_it_rests_on():
+    """A tumour called without a panel of normals carries a QC note that healthy plasma's bin effects stay in its
+    profile (without a panel the stress benchmark's worst error was 0.10 and a healthy sample was called); with a
+    panel, or with no tumour called, it does not."""
+    from dnadx.cnv.call import NO_PON_NOTE
+    from tests.helpers.cnvsim import cnv, make_pon, sim_bins
+    bins, _ = sim_bins("basal", 0.3, seed=4242)
+    alone = cnv(bins).summary
+    assert alone["tumor_fraction_ci"][0] > 0 and NO_PON_NOTE in alone["qc_reasons"]
+    assert alone["qc_status"] == "pass"  # a note, not a warning
+    assert NO_PON_NOTE not in cnv(bins, make_pon(3)[0]).summary["qc_reasons"]
+    healthy = cnv(sim_bins("flat", 0.0, seed=4243)[0]).summary
+    assert healthy["tumor_fraction_ci"][0] == 0 and NO_PON_NOTE not in healthy["qc_reasons"]
