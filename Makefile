@@ -42,7 +42,7 @@ demo: venv
 	$(PY) -m dnadx.cli.demo --outdir $(DEMO)
 
 ## make test: the whole test suite, one worker per core (pytest-xdist; a test file's tests stay on one worker, so its
-## module fixtures are built once): the same 478 tests in 6:51 instead of 12:49 on 2 cores (495 now: 4:46 on a faster machine).
+## module fixtures are built once): the same 478 tests in 6:51 instead of 12:49 on 2 cores (496 now: 5:17 on a faster machine).
 ## TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= auto
 test: venv
