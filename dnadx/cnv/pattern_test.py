@@ -9,7 +9,7 @@ filter that knew each tumour's profile detected 72/72. Breast cancers are not fr
 (`reference/models/arm_patterns.tsv`) the test takes the direction w_a = gain - loss frequency of arm a,
 centres it on its 1/v-weighted mean (so a common offset of every arm, which centring or a global GC
 residual leaves, does not count) and forms the standardised contrast of the arm means m_a (bins more
-than 5 noise MADs from the arm's median left out: `clipped_arm_means`):
+than 5 noise MADs from the arm's median left out: `segmentation.clipped_means`):
 
     T_k = sum c_a m_a / v_a / sqrt(sum c_a^2 / v_a),   c_a = w_a - w_bar,   v_a = sigma^2 / k_a + tau^2
 
@@ -41,15 +41,6 @@ THRESHOLD = 2.25  # largest T over the 6 patterns needed to call a tumour. Set o
 # 60000+, `benchmarks/cnv_oracle.py --seeds tune --reps 0 --healthy 48 [--pon]`): every condition's 95th
 # percentile lay at 1.52-2.24. The analytic one-sided 5% Bonferroni bound over 6 patterns would be 2.39
 MIN_ARM_BINS = 10  # arms with fewer usable bins are left out (acrocentric p arms, short arms at coarse bins)
-
-
-def clipped_arm_means(x: np.ndarray, arm: np.ndarray, sigma: float) -> tuple[pd.Series, pd.Series]:
-    """Per arm: the number of its bins within CLIP_SIGMAS bin-noise MADs of the arm's median, and their mean
-    (`segmentation.clipped_means`). A plain mean had let half-empty 1 Mb bins through: healthy T sd 1.23
-    instead of ~0.66 and 7 of 32 healthy samples called (report seeds, 1 Mb); a 10% trimmed mean cost 5 of 41
-    TF 0.05 detections on the report seeds. Chosen on seeds 30 000+ (96 healthy samples, 500 kb and 1 Mb, clean
-    and 1% empty): plain 3/96 called, clipped at 5 or 4 MADs or trimmed 10% 0/96."""
-    return segmentation.clipped_means(x, arm, sigma)
 
 
 def lower_bound(statistic: float, reach: float) -> float:
@@ -99,7 +90,7 @@ def arm_contrast(log2: np.ndarray, arm_of_bin: np.ndarray, sigma: float, tau: fl
     """The test on one sample: ``log2`` per bin (NaN where unusable or not autosomal), ``arm_of_bin``
     each bin's arm name ('' for none). Returns statistic, pattern, threshold, detected, p_lower, arms."""
     ok = np.isfinite(log2) & (arm_of_bin != "")
-    best = contrast(*clipped_arm_means(log2[ok], arm_of_bin[ok], sigma), sigma, tau, patterns)
+    best = contrast(*segmentation.clipped_means(log2[ok], arm_of_bin[ok], sigma), sigma, tau, patterns)
     t = best["statistic"]
     detected = t is not None and t > THRESHOLD
     return {"statistic": None if t is None else round(t, 4), "pattern": best["pattern"], "threshold": THRESHOLD,

@@ -266,6 +266,11 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
             break
     p_hat = float(prof.loc[i, "p"])
     ploidy = float(prof.loc[i, "ploidy"])
+
+    def stands(p, phi, option):
+        """Whether a tumour at (p, phi) could be called on its own states (``_alters_enough``)."""
+        return _alters_enough(_states(p, phi, m, n, var, priors[int(option)][2]), n, w_auto, length_mb)
+
     if not called:
         p_hat, ploidy = 0.0, 2.0
         ci = (0.0, detection_limit(sigma, k[w_auto > 0], tau=tau))
@@ -273,12 +278,6 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
         if p_hat >= REFINE_MIN_P:
             prof, p_hat, ploidy = _refine(prof, p_hat, ploidy, m, n, var, priors, w_auto)
             i = int(np.flatnonzero(prof["p"].to_numpy() == p_hat)[0])
-
-        def stands(p, phi, option):
-            """Whether a tumour at (p, phi) could be called on its own states: altered autosomal segments of
-            MIN_FIT_MB spanning MIN_CALL_MB (the rule ``called`` applies to the estimate)."""
-            return _alters_enough(_states(p, phi, m, n, var, priors[int(option)][2]), n, w_auto, length_mb)
-
         ci = _interval(prof, p_hat, stands=stands)
     alternatives = ploidy_alternatives(_solutions(prof), p_hat, ploidy) if called else []
     if alternatives:  # likewise, an alternative that could not be called is no tumour solution
@@ -305,10 +304,9 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
         # the call must stand on the states it reports: altered autosomal segments of at least MIN_FIT_MB
         # spanning MIN_CALL_MB (a flat profile once put p at 0.91 with every reported state neutral), none of
         # them a segment no clonal state explains
-        shown = valid & segments["autosome"].to_numpy(bool) & (states >= 0) \
-            & (states != segments["normal_copy"].to_numpy()) \
-            & ((segments["end"] - segments["start"]).to_numpy() >= MIN_FIT_MB * 1e6)
-        if float(((segments["end"] - segments["start"]).to_numpy()[shown]).sum()) / 1e6 < MIN_CALL_MB:
+        shown = np.where(states[valid] >= 0, states[valid], n_all)  # no state: not altered
+        if not _alters_enough(shown, n_all, allseg["autosome"].to_numpy(float),
+                              (allseg["end"] - allseg["start"]).to_numpy(float) / 1e6):
             p_hat, ploidy, alternatives = 0.0, 2.0, []
             ci = (0.0, detection_limit(sigma, k[w_auto > 0], tau=tau))
             states[np.flatnonzero(valid)] = n_all
@@ -507,7 +505,8 @@ def _refine(prof, p_hat, ploidy, m, n, var, priors, w_auto):
 
 
 def _alters_enough(states: np.ndarray, n: np.ndarray, w_auto: np.ndarray, length_mb: np.ndarray) -> bool:
-    """Whether ``states`` alter autosomal segments of MIN_FIT_MB spanning MIN_CALL_MB: what a call must stand on."""
+    """Whether ``states`` alter autosomal (``w_auto`` > 0) segments of MIN_FIT_MB spanning MIN_CALL_MB: what a call
+    must stand on, for the reported states and for every other solution (``_interval``)."""
     return float(length_mb[(states != n) & (w_auto > 0) & (length_mb >= MIN_FIT_MB)].sum()) >= MIN_CALL_MB
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dnadx.cnv import pattern_test, tumour_fraction
+from dnadx.cnv import pattern_test, segmentation, tumour_fraction
 from dnadx.core import reference
 
 SIGMA, TAU, BIN = 0.1, 0.01, 500_000
@@ -125,7 +125,10 @@ def test_the_detection_limit_is_where_a_call_becomes_likely():
     assert tumour_fraction.DETECTION_CHI2 <= signal
     from scipy.stats import ncx2
     assert ncx2.sf(2 * tumour_fraction.GLOBAL_EVIDENCE, 1, signal) >= 0.95
-    assert ncx2.sf(2 * tumour_fraction.GLOBAL_EVIDENCE, 1, tumour_fraction.CHI2_95) < 0.6
+    # ... and it is the smallest such p on the grid: one step below, a call is less likely than 95%
+    # (at the old CHI2_95 signal, 3.84, it was about half: ncx2.sf(4, 1, 3.84) = 0.48)
+    below = n_seg * tumour_fraction.expected_log2(3, 2, lim - 0.0025, 2.0) ** 2 / (0.1 ** 2 / 100 + 0.01 ** 2)
+    assert ncx2.sf(2 * tumour_fraction.GLOBAL_EVIDENCE, 1, below) < 0.95
 
 
 def test_run_cnv_calls_a_weak_breast_pattern_the_state_model_misses():
@@ -159,15 +162,15 @@ def test_clipped_arm_means_keep_gaussian_bins_and_drop_outliers():
     rng = np.random.default_rng(2)
     arm = np.array(["1q"] * 57 + ["8p"] * 30 + ["16q"] * 3, dtype=object)[rng.permutation(90)]
     x = rng.normal(0, 0.1, 90)
-    k, m = pattern_test.clipped_arm_means(x, arm, 0.1)
+    k, m = segmentation.clipped_means(x, arm, 0.1)
     for a in ("1q", "8p", "16q"):  # no Gaussian bin is 5 sd out: the plain means
         assert k[a] == (arm == a).sum() and m[a] == pytest.approx(x[arm == a].mean(), abs=1e-12)
     bad = x.copy()
     bad[np.flatnonzero(arm == "1q")[:3]] = -1.0  # three half-empty bins
-    kb, mb = pattern_test.clipped_arm_means(bad, arm, 0.1)
+    kb, mb = segmentation.clipped_means(bad, arm, 0.1)
     keep = np.ones(90, bool)
     keep[np.flatnonzero(arm == "1q")[:3]] = False
     assert kb["1q"] == 54 and mb["1q"] == pytest.approx(x[keep & (arm == "1q")].mean(), abs=1e-12)
     assert abs(bad[arm == "1q"].mean() - x[arm == "1q"].mean()) > 0.04  # what the plain mean would have moved
-    knan, mnan = pattern_test.clipped_arm_means(bad, arm, float("nan"))  # no noise estimate: nothing clipped
+    knan, mnan = segmentation.clipped_means(bad, arm, float("nan"))  # no noise estimate: nothing clipped
     assert knan["1q"] == 57
