@@ -81,7 +81,7 @@ def panel(n, fragments, seed0, *, empty=0.0, effects=None, bin_size=500_000, eff
     normals = {f"N{i}": sim_bins("flat", 0.0, seed0 + i, fragments, empty=empty, effects=effects,
                                  sex="female" if i % 2 == 0 else "male", bin_size=bin_size,
                                  effect_scale=effect_scale)[0] for i in range(n)}
-    return normals, build_pon(normals)
+    return normals, build_pon(normals, arms=reference.arms(GENOME))
 
 
 def evaluate(bins, truth, pon, *, loci):

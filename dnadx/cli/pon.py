@@ -49,7 +49,7 @@ def run(args) -> int:
         first = normals[sorted(normals)[0]]
         loci = loci_of_interest(reference.genes(args.genome))
         protect = overlaps(first, loci)
-        table, meta = build_pon(normals, protect=protect)
+        table, meta = build_pon(normals, protect=protect, arms=reference.arms(args.genome))
         matrix = meta.pop("matrix")
         if meta["warning"]:
             info(f"dnadx pon: warning: {meta['warning']}")

@@ -26,7 +26,7 @@ def leave_one_out(normals: dict[str, pd.DataFrame], matrix: pd.DataFrame, *, loc
     rows = []
     for name in sorted(normals):
         bins = normals[name]
-        pon, _ = panel_from_matrix(matrix, bins, protect=protect, leave_out=name)
+        pon, _ = panel_from_matrix(matrix, bins, protect=protect, leave_out=name, arms=arms)
         res = run_cnv(bins, pon=pon, loci=loci, arms=arms, arm_patterns=arm_patterns, sample=name)
         s, segs = res.summary, res.segments
         alt = segs[(segs["copy_number"] >= 0) & (segs["copy_number"] != segs["normal_copy"])]
