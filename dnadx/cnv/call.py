@@ -121,8 +121,7 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
         pattern = pattern_test.arm_contrast(x, arm_prior.segment_arms(out, arms), sigma, fit.systematic["tau"],
                                             arm_patterns)
         if pattern["detected"] and fit.tumour_fraction == 0:
-            tumour_fraction.accept_pattern_call(fit, pattern["p_lower"], segs, sigma, fit.systematic["tau"])
-            segs["copy_number"] = fit.states
+            tumour_fraction.accept_pattern_call(fit, pattern["p_lower"])
     zero = usable & (bins["count"].to_numpy() == 0)
     seg_map = segs.set_index("segment")
     out["usable"] = usable.astype(int)

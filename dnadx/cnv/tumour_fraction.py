@@ -318,8 +318,7 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
                "arm_patterns" if len(comps) > 1 else "uninformed", None, alternatives)
 
 
-def accept_pattern_call(fit: Fit, p_lower: float, segments: pd.DataFrame | None = None, sigma: float = float("nan"),
-                        tau: float = TAU) -> None:
+def accept_pattern_call(fit: Fit, p_lower: float) -> None:
     """Turn an uncalled ``fit`` into a tumour called by the arm-pattern test (`pattern_test`), in place.
 
     ``p_lower``, the test's bound, is the interval's lower end; the uncalled fit's upper bound (the detection
@@ -327,11 +326,7 @@ def accept_pattern_call(fit: Fit, p_lower: float, segments: pd.DataFrame | None 
     stays the upper end. The estimate is the profile's maximum between them: its maximum over every p > 0 can
     sit far above (0.12 for an erbb2 tumour at 0.03 on the tune seeds), and where the state model sees no
     altered segment the profile stays flat up to 0.95. The ploidy is the profile's at the estimate; segment states stay
-    neutral (the test does not say which arms are altered), except the windows a one-sided gain test split out
-    (``segments``' ``gain_window``; ERBB2): that test has established the gain on its own, so they get their size
-    at the estimate as in a called fit (`_gain_window_states`). Without it, an erbb2 tumour at 0.05 called by
-    the pattern test reported ERBB2 at copy number 2 with its amplicon split at +0.3 log2 (2 of 24 on the
-    tune seeds with a panel)."""
+    neutral (the test does not say which arms are altered)."""
     prof = fit.profile
     lo = round(max(float(p_lower), 1e-4), 4)
     limit = max(float(fit.ci[1]), lo)
@@ -343,14 +338,6 @@ def accept_pattern_call(fit: Fit, p_lower: float, segments: pd.DataFrame | None 
     fit.ploidy = float(prof.loc[j, "ploidy"])
     fit.ci = (lo, limit)
     fit.decided_by, fit.ploidy_alternatives = "arm_pattern_test", []
-    if segments is not None and "gain_window" in segments and np.isfinite(sigma):
-        valid = ((segments["n_bins"] > 0) & np.isfinite(segments["log2"])).to_numpy()
-        seg = segments[valid]
-        n = seg["normal_copy"].to_numpy(int)
-        var = sigma ** 2 / seg["n_bins"].to_numpy(float) + tau ** 2
-        mu = expected_log2(STATES[None, :], n[:, None], fit.tumour_fraction, fit.ploidy)
-        _gain_window_states(fit.states, segments, valid, -((seg["log2"].to_numpy(float)[:, None] - mu) ** 2)
-                            / (2 * var[:, None]))
 
 
 UNINFORMED = (0.0, ALTERED_MASS, None)  # (log weight, altered masses, share on gains): every arm alike

@@ -174,19 +174,3 @@ def test_clipped_arm_means_keep_gaussian_bins_and_drop_outliers():
     assert abs(bad[arm == "1q"].mean() - x[arm == "1q"].mean()) > 0.04  # what the plain mean would have moved
     knan, mnan = segmentation.clipped_means(bad, arm, float("nan"))  # no noise estimate: nothing clipped
     assert knan["1q"] == 57
-
-
-def test_a_pattern_call_sizes_a_split_gain_window_and_nothing_else():
-    """An erbb2 tumour at 0.05 called by the pattern test alone had its ERBB2 amplicon split out by the one-sided
-    gain test (+0.26 log2) but reported at copy number 2: the window now gets its size at the estimate."""
-    p = tumour_fraction.P_GRID
-    prof = pd.DataFrame({"p": p, "loglik": -((p - 0.03) ** 2) / (2 * 0.01 ** 2), "ploidy": 2.0, "option": 0})
-    segs = pd.DataFrame({"log2": [0.01, 0.26, 0.0, -0.01], "n_bins": [70, 3, 50, 80], "normal_copy": 2,
-                         "gain_window": [False, True, False, False], "parent": [0, 0, 0, 1]})
-    f = tumour_fraction.Fit(0.0, (0.0, 0.04), 2.0, np.array([2, 2, 2, 2]), 0.0, prof, [], 0.5)
-    tumour_fraction.accept_pattern_call(f, 0.004, segs, SIGMA, TAU)
-    assert f.tumour_fraction == pytest.approx(0.03)
-    assert f.states[1] >= 6 and list(f.states[[0, 2, 3]]) == [2, 2, 2]
-    g = tumour_fraction.Fit(0.0, (0.0, 0.04), 2.0, np.array([2, 2, 2, 2]), 0.0, prof, [], 0.5)
-    tumour_fraction.accept_pattern_call(g, 0.004, segs.assign(gain_window=False), SIGMA, TAU)
-    assert list(g.states) == [2, 2, 2, 2]  # an ordinary focal split stays neutral
