@@ -7,14 +7,9 @@ bins scatters by sigma^2/k + tau^2, not by sigma^2/k alone. tau is estimated fro
 consecutive BLOCK_MB blocks inside each segment (copy-number changes lie between segments, not inside
 them, so tumour signal does not inflate it):
 
-    tau^2 = mean over blocks of (block mean - segment's block average)^2 * nb / (nb - 1)
-            - mean over blocks of (variance of the block's B bins) / B
+    tau^2 = mean over blocks of [ (block mean - segment's block average)^2 * nb / (nb - 1) - sigma^2 / B ]
 
-(one-way random-effects ANOVA: the bins' own variance inside the blocks, not the noise MAD sigma, which is
-1-2% below the bins' SD under over-dispersion: at 0.05x that gap alone, sigma^2 / B too small by ~1.5e-4,
-read as tau 0.012-0.017 on healthy simulations without any systematic effect). Bins more than
-CLIP_SIGMAS noise MADs from their segment's median are left out, as in the segment means. The estimate is
-floored at TAU_FLOOR. On 36 healthy simulations with real bin effects and over-dispersion (tuning
+and floored at TAU_FLOOR. On 36 healthy simulations with real bin effects and over-dispersion (tuning
 seeds, benchmarks/cnv_independent.py) the arm means' excess sd was 0-0.032 (median 0.012); the block
 estimate 0-0.031 and the floor together cover it where a fixed 0.0025 (the old default, set on the own
 simulator) made a 0.05-log2 arm offset look like 5 sd.
@@ -23,8 +18,6 @@ simulator) made a 0.05-log2 arm offset look like 5 sd.
 from __future__ import annotations
 
 import numpy as np
-
-from dnadx.cnv.segmentation import CLIP_SIGMAS
 
 BLOCK_MB = 5.0  # block size: long enough to average bin noise, short enough for several per arm
 TAU_FLOOR_PON = 0.006  # with a panel of normals the shared bin effects are removed; what is left is per sample
@@ -38,17 +31,14 @@ def systematic_sd(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size: 
     """Return (tau used, tau estimated from blocks) for usable autosomal bins ``log2`` (NaN elsewhere)
     with their segment ids; the floor is TAU_FLOOR_PON when a panel of normals was subtracted."""
     B = max(3, int(round(BLOCK_MB * 1e6 / bin_size)))
-    between, within = [], []
+    terms = []
     ok = np.isfinite(log2) & (seg_id >= 0)
     for s in np.unique(seg_id[ok]):
         v = log2[ok & (seg_id == s)]
-        v = v[np.abs(v - np.median(v)) <= CLIP_SIGMAS * sigma] if np.isfinite(sigma) else v
         nb = len(v) // B
         if nb < 2:
             continue
-        blocks = v[: nb * B].reshape(nb, B)
-        bm = blocks.mean(axis=1)
-        between.extend((bm - bm.mean()) ** 2 * nb / (nb - 1))
-        within.extend(blocks.var(axis=1, ddof=1))
-    est = float(np.sqrt(max(0.0, float(np.mean(between)) - float(np.mean(within)) / B))) if between else 0.0
+        bm = v[: nb * B].reshape(nb, B).mean(axis=1)
+        terms.extend((bm - bm.mean()) ** 2 * nb / (nb - 1) - sigma ** 2 / B)
+    est = float(np.sqrt(max(0.0, float(np.mean(terms))))) if terms else 0.0
     return max(TAU_FLOOR_PON if with_pon else TAU_FLOOR, est), est
