@@ -145,7 +145,7 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=None)
     ap.add_argument("--bin-size", type=int, default=500_000, help="analysis bin size (the real bin effects are 500 kb)")
-    ap.add_argument("--effect-scale", default="0.7,1.3", help="range of the per-sample scale of the real bin effects")
+    ap.add_argument("--effect-scale", default="0.7,1.3", help="range of the per-sample scale of the real bin effects; negative (--effect-scale=-1.3,-0.7) flips their sign: a batch whose arm offsets run against the breast patterns")
     a = ap.parse_args(argv)
     scale = tuple(float(v) for v in a.effect_scale.split(","))
     tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p == "yes", a.bin_size, scale) for c in a.conditions.split(",")

@@ -161,8 +161,10 @@ def shrink(ref: pd.DataFrame, med: np.ndarray, noise_var: np.ndarray, clean: np.
     Real healthy-plasma effects have an arm-scale part (ichorCNA's panel: 17q +0.014, 16q -0.012,
     chr19 -0.04 to -0.06 log2) under a bin-scale part ~4x larger: one shrinkage factor for both, set by
     the bin-scale noise of a few shallow normals (~0.3), left ~70% of the arm-scale part in every sample,
-    where it biased the tumour fraction of tumours gaining 17q and losing 16q by +0.01 to +0.02. A region's
-    mean averages its bins' noise away, so it is shrunk by its own, much smaller noise.
+    where it biased the tumour fraction of tumours gaining 17q and losing 16q by +0.005 to +0.01
+    (benchmarks/README.md, stop 27). A region's mean averages its bins' noise away, so it is shrunk by its
+    own, much smaller noise; and as a Gaussian prior would shrink the few large offsets most (chr19p), each
+    region keeps at least its positive-part James-Stein share, 1 - noise / mean^2.
     ``ok``: the bins (usable autosomes) the systematic variances are estimated on.
     Returns {centre, bin_factor, region_factor (arrays), meta}."""
     finite = np.isfinite(med)
