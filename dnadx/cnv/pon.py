@@ -75,8 +75,8 @@ def build_pon(normals: dict[str, pd.DataFrame], *, protect: np.ndarray | None = 
               arms: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
     """Build the panel from annotated analysis-bin tables of healthy donors (same bins each).
 
-    Returns the per-bin table (chrom, start, end, median, raw_median, shrinkage, mad, variance_inflation,
-    n_normals, usable, reason) and metadata; ``meta["matrix"]`` is the `normals_matrix` table.
+    Returns the per-bin table (chrom, start, end, median, raw_median, shrinkage, regional_shrinkage, mad,
+    variance_inflation, n_normals, usable, reason) and metadata; ``meta["matrix"]`` is the `normals_matrix` table.
     """
     matrix, sexes = normals_matrix(normals)
     table, meta = panel_from_matrix(matrix, normals[sorted(normals)[0]], protect=protect, arms=arms)
@@ -160,10 +160,10 @@ def shrink(ref: pd.DataFrame, med: np.ndarray, noise_var: np.ndarray, clean: np.
     chromosome arms when ``arms`` is given.
     Real healthy-plasma effects have an arm-scale part (ichorCNA's panel: 17q +0.014, 16q -0.012,
     chr19 -0.04 to -0.06 log2) under a bin-scale part ~4x larger: one shrinkage factor for both, set by
-    the bin-scale noise of a few shallow normals (~0.3), left ~70% of the arm-scale part in every sample,
-    where it biased the tumour fraction of tumours gaining 17q and losing 16q by +0.005 to +0.01
-    (benchmarks/README.md, stop 27). A region's mean averages its bins' noise away, so it is shrunk by its
-    own, much smaller noise; and as a Gaussian prior would shrink the few large offsets most (chr19p), each
+    the bin-scale noise of five normals at 0.03-0.3x (0.19-0.34), left most of the arm-scale part in every
+    sample, where it biased the tumour fraction of tumours gaining 17q and losing 16q by up to +0.01
+    (benchmarks/README.md, stop 27; the regional factor is now 0.54-0.82 there). A region's mean averages its bins' noise away, so it is shrunk by its
+    own, much smaller noise; and as a Gaussian prior would shrink the few large offsets most (chr19p kept 0.37), each
     region keeps at least its positive-part James-Stein share, 1 - noise / mean^2.
     ``ok``: the bins (usable autosomes) the systematic variances are estimated on.
     Returns {centre, bin_factor, region_factor (arrays), meta}."""
@@ -180,8 +180,6 @@ def shrink(ref: pd.DataFrame, med: np.ndarray, noise_var: np.ndarray, clean: np.
     # systematic variance of region means: their mean square (bin-weighted) less their noise
     sys_r = max(0.0, float(np.sum(k[have] * (mean_r[have] ** 2 - nvar_r[have])) / max(k[have].sum(), 1)))
     nv = np.nan_to_num(nvar_r)
-    # a Gaussian prior of that variance would shrink the few large offsets most (chr19p, -0.05, by ~0.6);
-    # each region keeps at least the positive-part James-Stein share of its own mean, 1 - noise / mean^2
     local = np.clip(1.0 - nv / np.maximum(np.nan_to_num(mean_r) ** 2, 1e-12), 0.0, 1.0)
     f_r = np.where(have, np.maximum(sys_r / np.maximum(sys_r + nv, 1e-12), local), 0.0)
     region = np.where(seg >= 0, np.nan_to_num(mean_r)[np.maximum(seg, 0)], 0.0)
