@@ -168,12 +168,12 @@ def robust_curve(x_fit: np.ndarray, y_fit: np.ndarray, x_eval: np.ndarray) -> np
     return np.interp(x_eval, ux, uf)
 
 
-def flag_outliers(bins: pd.DataFrame, log2: np.ndarray, usable: np.ndarray, *, sigma: float,
-                  protect: np.ndarray | None = None) -> np.ndarray:
+def flag_outliers(bins: pd.DataFrame, log2: np.ndarray, usable: np.ndarray, *, sigma: float) -> np.ndarray:
     """Usable bins that are artefacts, not copy number: empty while a usable neighbour on the same
     chromosome has reads (a homozygous deletion spans neighbours; a masked region or build patch
     does not), or isolated: more than max(OUTLIER_LOG2, OUTLIER_SIGMAS x sigma) from both nearest
-    usable neighbours in the same direction. ``protect`` (genes of interest) is never flagged."""
+    usable neighbours in the same direction. Bins over genes of interest too: plasma's normal DNA gives
+    an empty bin reads, and one bin several-fold above both neighbours cannot be told from an artefact."""
     out = np.zeros(len(bins), bool)
     count = bins["count"].to_numpy()
     chrom = bins["chrom"].to_numpy()
@@ -196,8 +196,6 @@ def flag_outliers(bins: pd.DataFrame, log2: np.ndarray, usable: np.ndarray, *, s
             up = (v - left > thr) & (v - right > thr)
             down = (left - v > thr) & (right - v > thr) & ~zero
         out[idx] = empty | up | down
-    if protect is not None:
-        out &= ~protect.astype(bool)
     return out
 
 

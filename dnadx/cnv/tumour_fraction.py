@@ -368,8 +368,8 @@ def _inherit_small(states, segments, valid, sigma, tau):
     """Segments of fewer than MIN_STATE_BINS bins (not focal windows) take the state of the larger of
     their neighbours on the same chromosome (state -1 stays where neither has one), unless they differ
     from it by SMALL_SEGMENT_Z standard errors and span 2 bins: a 2-bin ERBB2 amplicon at +1.35 log2 is
-    evidence; one bin is not, however high (a 3-8x artefact bin at ERBB2, protected from the outlier rule as
-    a gene of interest, was called copy number 30 in a luminal sample)."""
+    evidence; one bin is not, however high (a 3-8x artefact bin at ERBB2, when genes of interest were exempt
+    from the outlier rule, was called copy number 30 in a luminal sample)."""
     size = segments["n_bins"].to_numpy()
     m = segments["log2"].to_numpy(float)
     chrom = segments["chrom"].to_numpy() if "chrom" in segments else np.zeros(len(segments), int)

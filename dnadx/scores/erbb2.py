@@ -22,7 +22,8 @@ where se_focal is se(L) for a focal amplicon of FOCAL_WIDTH (n = FOCAL_WIDTH / b
 bins): segmentation can only isolate an amplicon that stands out at that width. The
 call, with z = L / se(L):
 
-- no usable bin or segment covers ERBB2: not_assessable;
+- no usable bin or segment covers ERBB2, or ERBB2's own bins were dropped by `dnadx cnv` as isolated outliers
+  several-fold above both neighbours (an artefact, or an amplicon narrower than a bin): not_assessable;
 - p < MIN_TF (the stated limit, 0.05): amplified if z >= 3, L >= LOW_TF_MIN_LOG2 and the lower copy-number bound
   at the *upper* end of the tumour-fraction interval is >= AMP_CN (a focal amplification can
   be plain although the genome-wide estimate is ~0; the copy number is then a lower bound),
@@ -110,6 +111,17 @@ def _focal_window(bins: pd.DataFrame, start: int, end: int) -> tuple[float, int]
     return (float(v.mean()), int(len(v))) if len(v) else (np.nan, 0)
 
 
+def _only_high_outliers(bins: pd.DataFrame, start: int, end: int) -> bool:
+    """Whether every bin over ERBB2 is unusable and one of them was dropped by `dnadx cnv` as an isolated
+    high outlier (drop_reason ``outlier`` with reads; an empty one is read from the segment around it, as
+    a bin of low mappability is)."""
+    if "drop_reason" not in bins.columns or "count" not in bins.columns:
+        return False
+    over = bins[(bins["chrom"] == "chr17") & (bins["end"] > start) & (bins["start"] < end)]
+    high = (over["drop_reason"] == "outlier") & (over["count"] > 0)
+    return bool(len(over)) and not over["usable"].astype(bool).any() and bool(high.any())
+
+
 def erbb2_log2(bins: pd.DataFrame, start: int, end: int, noise_sd: float) -> tuple[float, int, int, str]:
     """ERBB2 log2: its segment's value, or the focal window's when that stands out from it.
 
@@ -166,6 +178,9 @@ def classify(bins: pd.DataFrame | None, gene: dict | None, *, tumour_fraction: f
         return na("copy-number QC failed")
     if bins is None or not gene or not np.isfinite(noise_sd):
         return na("no copy-number bins or noise estimate for ERBB2")
+    if _only_high_outliers(bins, int(gene["start"]), int(gene["end"])):
+        return na("ERBB2's own bins were dropped as outliers, several-fold above both neighbours: an artefact "
+                  "cannot be told from an amplicon narrower than one bin (a smaller --bin-size can tell)")
     log2, n_gene, n_seg, source = erbb2_log2(bins, int(gene["start"]), int(gene["end"]), noise_sd)
     out.update(erbb2_log2=log2, erbb2_usable_bins=n_gene, erbb2_segment_bins=n_seg, erbb2_log2_source=source)
     if not np.isfinite(log2):

@@ -237,3 +237,28 @@ def test_a_near_equal_mode_that_could_not_be_called_is_not_in_the_interval():
     assert _interval(prof, 0.035, stands=lambda q, phi, option: True)[1] == 0.95
     assert _interval(prof, 0.035, stands=lambda q, phi, option: False)[0] <= 0.035 <= _interval(
         prof, 0.035, stands=lambda q, phi, option: False)[1] < 0.1  # the estimate's region is never dropped
+
+
+@pytest.mark.parametrize("profile,tf,factor,allowed", [
+    ("luminal", 0.15, 5.0, {"not_assessable"}),  # a 5x artefact bin: had been "amplified" (copy number 54)
+    ("erbb2", 0.3, 0.0, {"amplified"}),  # an empty bin inside the amplicon: had been "loss" (log2 -5)
+    ("luminal", 0.15, 0.0, {"neutral", "gain"}),  # ... outside one: had been "loss" too
+])
+def test_an_artefact_bin_over_erbb2_does_not_make_the_erbb2_call(profile, tf, factor, allowed):
+    """1% of bins empty and 0.2% several-fold high (issue 17's empty1 condition; report seeds, one luminal tumour):
+    when such a bin is ERBB2's, exempting genes of interest from the outlier rule had handed the artefact to the
+    one ERBB2 rule. Dropped, ERBB2 is read from the segment around it, or, for a bin several-fold above both
+    neighbours (artefact or an amplicon narrower than a bin), not assessed."""
+    from dnadx.cnv.call import loci_of_interest
+    from dnadx.core import reference
+    from dnadx.scores import erbb2
+    from tests.helpers.cnvsim import sim_bins
+    g = loci_of_interest(reference.genes(GENOME)).set_index("symbol").loc["ERBB2"]
+    for seed in (901, 902):
+        bins, _ = sim_bins(profile, tf, seed)
+        i = int(np.flatnonzero((bins["chrom"] == "chr17") & (bins["end"] > g["start"]) & (bins["start"] < g["end"]))[0])
+        bins.loc[i, "count"] = int(round(bins.loc[i, "count"] * factor))
+        r = cnv(bins)
+        st = erbb2.sample_state(r.summary, r.bins)
+        assert r.summary["genes_of_interest"]["ERBB2"]["drop_reasons"] == ["outlier"]
+        assert st["call"] in allowed, (seed, st["call"], st["call_reason"])
