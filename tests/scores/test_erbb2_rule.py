@@ -72,3 +72,31 @@ def test_change_to_a_healthy_timepoint_is_not_assessable():
 def test_last_assessable():
     a, na = {"call": "amplified", "sample": "a"}, {"call": "not_assessable", "sample": "b"}
     assert erbb2.last_assessable([a, na]) is a and erbb2.last_assessable([na]) is None
+
+
+def _amplicon_bins(log2: float):
+    """chr17 at 500 kb: a neutral arm with a 3-bin segment at ``log2`` over ERBB2 (39.0-40.5 Mb)."""
+    import numpy as np
+    import pandas as pd
+    start = np.arange(30_000_000, 50_000_000, 500_000)
+    amp = (start >= 39_000_000) & (start < 40_500_000)
+    seg = np.where(start < 39_000_000, 0, np.where(amp, 1, 2))
+    return pd.DataFrame({"chrom": "chr17", "start": start, "end": start + 500_000, "usable": 1, "segment": seg,
+                         "log2": np.where(amp, log2, 0.0), "segment_log2": np.where(amp, log2, 0.0)})
+
+
+def test_below_the_tf_limit_an_amplicon_is_read_at_the_upper_end_of_the_interval():
+    """log2 0.30 over 3 bins at noise 0.14 is 3.1 SE above 0. At tumour fraction 0.07 (the interval's upper end) it
+    means 8.6 copies: amplified, the copy number a lower bound (4.3 at the log2's 95% lower end, which the rule had
+    also required to reach 6: 10 of 24 erbb2 tumours at TF 0.05 called on the report seeds, 16 of 24 now). If the
+    interval reached 0.15, the same log2 would mean 5.1 copies: not assessable."""
+    gene = {"chrom": "chr17", "start": 39_688_093, "end": 39_728_658}
+    kw = dict(tumour_fraction=0.03, ploidy=2.0, noise_sd=0.14, tumour_detected=True)
+    got = erbb2.classify(_amplicon_bins(0.30), gene, tumour_fraction_ci=(0.01, 0.07), **kw)
+    assert got["erbb2_call"] == "amplified", got["erbb2_call_reason"]
+    assert got["erbb2_copy_number"] == pytest.approx(8.6, abs=0.1)
+    assert got["erbb2_copy_number_ci"][0] == pytest.approx(4.3, abs=0.1) and got["erbb2_copy_number_ci"][1] is None
+    wide = erbb2.classify(_amplicon_bins(0.30), gene, tumour_fraction_ci=(0.01, 0.15), **kw)
+    assert wide["erbb2_call"] == "not_assessable", wide["erbb2_call_reason"]
+    weak = erbb2.classify(_amplicon_bins(0.25), gene, tumour_fraction_ci=(0.01, 0.07), **kw)  # z 2.6
+    assert weak["erbb2_call"] == "not_assessable", weak["erbb2_call_reason"]
