@@ -31,7 +31,8 @@ call, with z = L / se(L):
 - amplified if c >= AMP_CN and z >= 3;
 - not_assessable if an amplification of NOT_MISSED_CN copies could not be told from neutral
   (detectable copy number > NOT_MISSED_CN);
-- gain if c >= phi + 0.5 and z >= 3; loss if c <= phi - 0.5 and z <= -3; else neutral.
+- gain if c >= phi + 0.5 and z >= 3; loss if c <= phi - 0.5 and z <= -3 over at least MIN_LOSS_BINS bins
+  (not_assessable over one); else neutral.
 
 No tumour detected (cnv.json ``tumor_detected`` false: the tumour-fraction interval reaches 0) is
 treated like p < MIN_TF: not_assessable (only the focal amplification rule can call amplified), so
@@ -67,6 +68,10 @@ CI_Z = 1.96
 # Below the tumour-fraction limit a focal ERBB2 gain must also reach this log2 to be called
 # amplified: smaller focal shifts are within PoN/GC residual artefacts (CN 8 at p = 0.05 gives 0.2).
 LOW_TF_MIN_LOG2 = 0.15
+# Bins an ERBB2 loss must rest on: HER2 loss in breast cancer is arm-scale (17q), and a one-bin dip is what a
+# half-empty 1 Mb bin gives (1 Mb bins, 1% of 500 kb empty: a basal tumour at TF 0.1 had been called ERBB2 loss
+# from one bin at -0.85 log2; report seeds). An amplicon may rest on one bin (28 of 40 amplifications at 1 Mb did).
+MIN_LOSS_BINS = 2
 # Width of the smallest ERBB2 amplicon the call must not miss (17q12 amplicons are mostly
 # 0.5-3 Mb; 1 Mb is conservative).
 FOCAL_WIDTH = 1_000_000
@@ -228,6 +233,9 @@ def classify(bins: pd.DataFrame | None, gene: dict | None, *, tumour_fraction: f
                                        f"{detect:.1f} is detectable (> {NOT_MISSED_CN:g})")
     elif c >= phi + 0.5 and z >= Z_CALL:
         call, why = "gain", f"copy number {c:.1f} above ploidy {phi:.1f}, {z:.1f} SE"
+    elif c <= phi - 0.5 and z <= -Z_CALL and n_seg < MIN_LOSS_BINS:
+        call, why = "not_assessable", (f"log2 {log2:.2f} rests on {n_seg} bin: one bin is no evidence of a loss (a "
+                                       "half-empty or partly masked bin looks the same)")
     elif c <= phi - 0.5 and z <= -Z_CALL:
         call, why = "loss", f"copy number {c:.1f} below ploidy {phi:.1f}, {z:.1f} SE"
     else:

@@ -100,3 +100,29 @@ def test_below_the_tf_limit_an_amplicon_is_read_at_the_upper_end_of_the_interval
     assert wide["erbb2_call"] == "not_assessable", wide["erbb2_call_reason"]
     weak = erbb2.classify(_amplicon_bins(0.25), gene, tumour_fraction_ci=(0.01, 0.07), **kw)  # z 2.6
     assert weak["erbb2_call"] == "not_assessable", weak["erbb2_call_reason"]
+
+
+
+def _bins_1mb(values: dict):
+    """chr17 at 1 Mb, log2 0 but for ``values`` {bin start (Mb): log2}, each such bin a segment of its own."""
+    import numpy as np
+    import pandas as pd
+    start = np.arange(30, 50) * 1_000_000
+    log2 = np.array([values.get(int(x // 1_000_000), 0.0) for x in start])
+    seg = np.cumsum(np.r_[0, np.diff(log2) != 0])
+    return pd.DataFrame({"chrom": "chr17", "start": start, "end": start + 1_000_000, "usable": 1, "segment": seg,
+                         "log2": log2, "segment_log2": log2})
+
+
+def test_an_erbb2_loss_rests_on_more_than_one_bin():
+    """At 1 Mb, a half-empty bin (one empty 500 kb half) over ERBB2 sits near -1 log2, inside the outlier rule's gap:
+    a basal tumour at TF 0.1 had been called ERBB2 loss from it (report seeds). One bin: not assessable; two: loss;
+    an amplicon may rest on one bin (28 of 40 amplifications at 1 Mb did)."""
+    gene = {"chrom": "chr17", "start": 39_688_093, "end": 39_728_658}
+    kw = dict(tumour_fraction=0.3, tumour_fraction_ci=(0.27, 0.33), ploidy=2.0, noise_sd=0.14, tumour_detected=True)
+    one = erbb2.classify(_bins_1mb({39: -0.85, 40: -0.3}), gene, **kw)
+    assert one["erbb2_call"] == "not_assessable" and "one bin" in one["erbb2_call_reason"], one["erbb2_call_reason"]
+    two = erbb2.classify(_bins_1mb({39: -0.85, 40: -0.85}), gene, **kw)
+    assert two["erbb2_call"] == "loss", two["erbb2_call_reason"]
+    amp = erbb2.classify(_bins_1mb({39: 1.2, 40: 0.4}), gene, **kw)
+    assert amp["erbb2_call"] == "amplified", amp["erbb2_call_reason"]
