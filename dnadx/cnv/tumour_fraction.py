@@ -365,7 +365,7 @@ def _take(values, mask):
 
 
 def _inherit_small(states, segments, valid, sigma, tau):
-    """Segments of fewer than MIN_STATE_BINS bins (not focal windows) take the state of the larger of
+    """Segments of fewer than MIN_STATE_BINS bins (not ERBB2 gain windows) take the state of the larger of
     their neighbours on the same chromosome (state -1 stays where neither has one), unless they differ
     from it by SMALL_SEGMENT_Z standard errors and span 2 bins: a 2-bin ERBB2 amplicon at +1.35 log2 is
     evidence; one bin is not, however high (a 3-8x artefact bin at ERBB2, when genes of interest were exempt
@@ -373,8 +373,14 @@ def _inherit_small(states, segments, valid, sigma, tau):
     size = segments["n_bins"].to_numpy()
     m = segments["log2"].to_numpy(float)
     chrom = segments["chrom"].to_numpy() if "chrom" in segments else np.zeros(len(segments), int)
-    focal = segments["focal"].to_numpy(bool) if "focal" in segments else np.zeros(len(segments), bool)
-    small = valid & (size < MIN_STATE_BINS) & ~focal
+    # windows split out by the one-sided ERBB2 gain test keep their own state (`_gain_window_states`); other
+    # focal windows are small segments like any: a 2-bin window at TP53 2.9 SE below its arm (split at |z| >= 3
+    # by the focal test, one of ~24 windows tried) had been called a TP53 copy loss in an erbb2 tumour at TF 0.4
+    if "gain_window" in segments:
+        own = segments["gain_window"].to_numpy(bool)
+    else:
+        own = segments["focal"].to_numpy(bool) if "focal" in segments else np.zeros(len(segments), bool)
+    small = valid & (size < MIN_STATE_BINS) & ~own
     for r in np.flatnonzero(small):
         near = [j for j in (r - 1, r + 1) if 0 <= j < len(segments) and chrom[j] == chrom[r] and not small[j] and valid[j]]
         if near:

@@ -120,6 +120,16 @@ def test_small_segments_inherit_unless_their_evidence_is_strong():
     segs["n_bins"] = [40, 2, 40]  # within noise of its neighbour
     _inherit_small(states, segs, valid, 0.15, 0.01)
     assert states.tolist() == [3, 3, 3]
+    # a window the focal test split out at |z| >= 3 is a small segment like any (a 2-bin dip at TP53, 2.9 SE below
+    # its arm, had been a TP53 copy loss); only an ERBB2 gain window keeps its state (`_gain_window_states`)
+    segs = pd.DataFrame({"chrom": ["chr17"] * 3, "n_bins": [13, 2, 18], "log2": [-0.04, -0.33, 0.04],
+                         "focal": [False, True, False], "gain_window": [False] * 3})
+    states = np.array([2, 1, 2])
+    _inherit_small(states, segs, valid, 0.13, 0.01)
+    assert states.tolist() == [2, 2, 2]
+    states = np.array([2, 10, 2])
+    _inherit_small(states, segs.assign(log2=[-0.04, 0.4, 0.04], gain_window=[False, True, False]), valid, 0.13, 0.01)
+    assert states.tolist() == [2, 10, 2]
 
 
 def _arm_segments(offsets: dict) -> pd.DataFrame:
