@@ -26,6 +26,7 @@ import pandas as pd
 
 from dnadx.core import reference
 from dnadx.scores import erbb2
+from dnadx.variants import resistance, vcf as vcf_io
 from dnadx.cnv.call import annotate, loci_of_interest, run_cnv
 from dnadx.cnv.pon import build_pon
 from dnadx.sim.artefacts import Artefacts, effects_from_ichor
@@ -101,7 +102,7 @@ def evaluate(bins, truth, pon, *, loci):
     return {"tf_true": truth["tumor_fraction"], "tf_est": s["tumor_fraction"], "ci_lo": lo, "ci_hi": hi,
             "ploidy": s["ploidy"], "ploidy_ambiguous": s.get("ploidy_ambiguous"), "evidence": s["tumor_evidence_loglik"],
             "longest_altered_mb": longest, "erbb2_cn": e.get("copy_number"), "erbb2_status": e.get("status"),
-            **_erbb2_call(s, res.bins),
+            **_erbb2_call(s, res.bins), **_loss_calls(s, res.bins),
             "noise": s["noise_mad"], "gc_shape": truth["artefacts"]["gc_response"]["shape"],
             "gc_decile_max": ok[0], "chrom_dev_max": ok[1], "seconds": round(dt, 2),
             "decided_by": s["tumor_call_decided_by"] if lo > 0 else "",
@@ -116,6 +117,26 @@ def _erbb2_call(s, bins):
                        tumour_detected=s.get("tumor_detected"), qc_status=s.get("qc_status"))
     return {"erbb2_call": r["erbb2_call"], "erbb2_log2": r["erbb2_log2"], "erbb2_log2_se": r["erbb2_log2_se"],
             "erbb2_source": r["erbb2_log2_source"], "erbb2_value_bins": r["erbb2_segment_bins"]}
+
+
+def _loss_calls(s, bins):
+    """resistance.tsv's copy-number loss rows for this sample (`dnadx.variants.resistance`): 17p, TP53, ARID1B."""
+    loci = _CACHE.get("resistance_loci")
+    if loci is None:
+        loci = _CACHE["resistance_loci"] = resistance.gene_loci(vcf_io.read_targets(GENOME))
+    arms = reference.arms(GENOME)
+    events = resistance.copy_number_events(s, bins, loci, arms)
+    got = {e["alteration"]: e["status"] for e in events}
+    state = {e["alteration"]: ": loss" in e["detail"] for e in events}  # the copy state alone says loss
+    p17 = arms[(arms["chrom"] == "chr17") & (arms["arm"] == "p")].iloc[0]
+    where = {"17p loss": ("chr17", int(p17["start"]), int(p17["end"])), "TP53 copy loss": loci["TP53"],
+             "ARID1B copy loss": loci["ARID1B"]}
+    out = {}
+    for key, alt in (("17p", "17p loss"), ("tp53", "TP53 copy loss"), ("arid1b", "ARID1B copy loss")):
+        out[f"loss_{key}"] = got.get(alt)
+        out[f"loss_{key}_state"] = state.get(alt)
+        out[f"loss_{key}_z"] = round(resistance.loss_z(s, bins, *where[alt]), 3)
+    return out
 
 
 def bins_ok(bins):
@@ -190,6 +211,7 @@ def report(df: pd.DataFrame) -> pd.DataFrame:
         err = (t["tf_est"] - t["tf_true"]).abs()
         er = g[(g["profile"] == "erbb2") & (g["tf_true"] >= 0.05)]
         other = g[(g["profile"] != "erbb2")]
+        basal, nob = g[(g["profile"] == "basal") & (g["tf_true"] >= 0.1)], g[g["profile"] != "basal"]
         rows.append({"condition": key[0], "fragments": key[1], "pon": key[2],
                      "healthy FP": f"{int((h['tf_est'] > 0).sum())}/{len(h)}",
                      "healthy max TF high": h["ci_hi"].max(), "healthy max altered Mb": h["longest_altered_mb"].max(),
@@ -201,6 +223,11 @@ def report(df: pd.DataFrame) -> pd.DataFrame:
                      **({"ERBB2 called amplified (erbb2, TF>=0.05)": f"{int((er['erbb2_call'] == 'amplified').sum())}/{len(er)}",
                          "ERBB2 called amplified elsewhere": f"{int((other['erbb2_call'] == 'amplified').sum())}/{len(other)}"}
                         if "erbb2_call" in g else {}),
+                     **({"17p loss called (basal, TF>=0.1)": f"{int((basal['loss_17p'] == 'called').sum())}/{len(basal)}",
+                         "17p / TP53 / ARID1B loss called elsewhere": "/".join(
+                             str(int((nob[c] == "called").sum())) for c in ("loss_17p", "loss_tp53")) +
+                         f"/{int((g['loss_arid1b'] == 'called').sum())} of {len(nob)}"}
+                        if "loss_17p" in g else {}),
                      "cnv s (max)": g["seconds"].max()})
     return pd.DataFrame(rows)
 
