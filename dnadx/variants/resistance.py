@@ -67,7 +67,7 @@ LOSS_Z = 2.0  # standard errors below the neutral level a locus' segments must l
 FOCAL_LOSS_MB = 10.0  # a gene's loss state read from a shorter segment is not called: dnadx cnv's fit ignores such
 # segments too (tumour_fraction.MIN_FIT_MB), and at 0.05-0.5x a few-bin dip is what real bin effects make. In issue
 # 17's own setting (benchmarks/cnv_independent.py --fragments 1000000 --overdispersion 0.05) a 2 Mb window at
-# chr17:7-9 Mb, where ichorCNA's healthy panel has -0.05 to -0.11 log2, was a TP53 copy loss in 3 of 156 tumours
+# chr17:7-9 Mb, where ichorCNA's healthy panel has -0.05 to -0.11 log2, was a TP53 copy loss in 3 of 156 samples
 # without one (17p neutral), with or without a panel
 
 

@@ -171,7 +171,7 @@ def test_a_loss_state_is_called_only_where_the_segments_lie_below_the_neutral_le
 
 def test_a_focal_loss_state_at_a_gene_is_not_assessable_and_the_arm_row_reads_the_arm():
     """A 2 Mb window over TP53 in a loss state on a neutral 17p (what real bin effects at chr17:7-9 Mb made in 3 of 156
-    tumours of issue 17's own setting) is no TP53 copy loss; the same state over the arm is."""
+    samples of issue 17's own setting) is no TP53 copy loss; the same state over the arm is."""
     b = _bins(2, 2, tf=0.4)
     win = (b["chrom"] == "chr17") & (b["start"] >= 7_000_000) & (b["start"] < 9_000_000)
     low = erbb2.expected_log2(1, 0.4, 2.0)
