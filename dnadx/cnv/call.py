@@ -105,7 +105,8 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
     auto = bins["chrom"].isin(params.AUTOSOMES).to_numpy()
     # genes of interest get no exemption: an empty or isolated several-fold bin over ERBB2 had become an ERBB2
     # copy loss (HER2 loss in an amplified tumour) or amplification (copy number 54 in a luminal one) in the one
-    # ERBB2 rule; dropped, the gene reports the reason and `dnadx.scores.erbb2` calls it not assessable
+    # ERBB2 rule; dropped, the gene reports the reason, and `dnadx.scores.erbb2` reads ERBB2 from the segment
+    # around an empty bin and calls it not assessable after a several-fold high one
     outliers = correction.flag_outliers(bins, log2_first, usable0, sigma=correction.noise_mad(log2_first[auto]))
     sex = infer_sex(bins, np.where(outliers, np.nan, log2_first))
     usable, reason = correction.usable_mask(bins, pon_usable=pon_usable, drop_chrY=sex["sex"] != "male",
