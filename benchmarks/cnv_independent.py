@@ -125,17 +125,13 @@ def _loss_calls(s, bins):
     if loci is None:
         loci = _CACHE["resistance_loci"] = resistance.gene_loci(vcf_io.read_targets(GENOME))
     arms = reference.arms(GENOME)
-    events = resistance.copy_number_events(s, bins, loci, arms)
-    got = {e["alteration"]: e["status"] for e in events}
-    state = {e["alteration"]: ": loss" in e["detail"] for e in events}  # the copy state alone says loss
-    p17 = arms[(arms["chrom"] == "chr17") & (arms["arm"] == "p")].iloc[0]
-    where = {"17p loss": ("chr17", int(p17["start"]), int(p17["end"])), "TP53 copy loss": loci["TP53"],
-             "ARID1B copy loss": loci["ARID1B"]}
+    events = {e["alteration"]: e for e in resistance.copy_number_events(s, bins, loci, arms)}
     out = {}
-    for key, alt in (("17p", "17p loss"), ("tp53", "TP53 copy loss"), ("arid1b", "ARID1B copy loss")):
-        out[f"loss_{key}"] = got.get(alt)
-        out[f"loss_{key}_state"] = state.get(alt)
-        out[f"loss_{key}_z"] = round(resistance.loss_z(s, bins, *where[alt]), 3)
+    for _, alt, locus in resistance.loss_loci(loci, arms):
+        key = {"17p loss": "17p", "TP53 copy loss": "tp53", "ARID1B copy loss": "arid1b"}[alt]
+        out[f"loss_{key}"] = events[alt]["status"]
+        out[f"loss_{key}_state"] = ": loss" in events[alt]["detail"]  # the copy state alone says loss
+        out[f"loss_{key}_z"] = round(resistance.loss_evidence(s, bins, *locus)[0], 3)
     return out
 
 

@@ -11,7 +11,7 @@ ERBB2 follows the one rule of `dnadx.scores.erbb2` (the same call `dnadx score` 
 
 17p, TP53 and ARID1B: the tumour copy state c of a gene is the one `genes_of_interest` reports
 (else, like a region such as 17p, the median `copy_number` of its usable bins); loss when
-c < round(phi) and the segments there lie LOSS_Z standard errors below the neutral level (`loss_z`); a gene's
+c < round(phi) and the segments there lie LOSS_Z standard errors below the neutral level (`loss_evidence`); a gene's
 loss state on a segment shorter than FOCAL_LOSS_MB is not assessable. Not_assessable when no tumour is detected (tumour-fraction interval reaching 0),
 p < MIN_TUMOUR_FRACTION (ichorCNA's ~3% detection floor), the cnv QC failed, or the locus has
 no usable bin. Every event row carries the tumour fraction it was read at.
@@ -71,35 +71,38 @@ FOCAL_LOSS_MB = 10.0  # a gene's loss state read from a shorter segment is not c
 # without one (17p neutral), with or without a panel
 
 
-def locus_segment_mb(bins: pd.DataFrame | None, chrom: str, start: int, end: int) -> float:
-    """Span (Mb) of the segments holding the usable bins over [start, end); NaN where there are none."""
+def loss_evidence(cnv: dict | None, bins: pd.DataFrame | None, chrom: str, start: int, end: int) -> tuple[float, float]:
+    """(z, span in Mb) of the segments holding the usable bins over [start, end); NaN where there are none.
+
+    z: how many standard errors their level lies below the neutral copy number's expected log2 at the sample's
+    tumour fraction and ploidy, se = sqrt(noise^2 / n + tau^2), n the usable bins of those segments, tau cnv.json's
+    systematic per-segment sd. The copy state alone is the state model's most likely one, and at low tumour fraction
+    a breast-cancer arm pattern can tip it: a 6q arm 1.7 SE below neutral, and a 17p arm above it, had been reported
+    as ARID1B and 17p losses (benchmarks/cnv_independent.py, report seeds)."""
+    nan = float("nan")
     if bins is None:
-        return float("nan")
+        return nan, nan
     chrom_bins = bins[(bins["chrom"] == chrom) & (bins["usable"] == 1) & (bins["copy_number"] >= 0)]
     over = chrom_bins[(chrom_bins["start"] < end) & (chrom_bins["end"] > start)]
     segs = chrom_bins[chrom_bins["segment"].isin(over["segment"].unique())]
-    return float((segs["end"].max() - segs["start"].min()) / 1e6) if len(segs) else float("nan")
-
-
-def loss_z(cnv: dict | None, bins: pd.DataFrame | None, chrom: str, start: int, end: int) -> float:
-    """How many standard errors the segment level over [start, end) lies below the neutral copy number's expected
-    log2 at the sample's tumour fraction and ploidy: se = sqrt(noise^2 / n + tau^2), n the usable bins of the
-    segments there, tau cnv.json's systematic per-segment sd. The copy state alone is the state model's most likely
-    one, and at low tumour fraction a breast-cancer arm pattern can tip it: a 6q arm 1.7 SE below neutral, and a
-    17p arm above it, had been reported as ARID1B and 17p losses (benchmarks/cnv_independent.py, report seeds)."""
+    if not len(segs):
+        return nan, nan
+    span = float((segs["end"].max() - segs["start"].min()) / 1e6)
     cnv = cnv or {}
     p, noise = cnv.get("tumor_fraction"), cnv.get("noise_mad")
-    if bins is None or not p or noise is None or not np.isfinite(noise):
-        return float("nan")
-    chrom_bins = bins[(bins["chrom"] == chrom) & (bins["usable"] == 1) & (bins["copy_number"] >= 0)]
-    over = chrom_bins[(chrom_bins["start"] < end) & (chrom_bins["end"] > start)]
-    if not len(over):
-        return float("nan")
-    n = int(chrom_bins["segment"].isin(over["segment"].unique()).sum())
+    if not p or noise is None or not np.isfinite(noise):
+        return nan, span
     tau = float((cnv.get("systematic_sd") or {}).get("tau") or 0.0)
-    se = float(np.sqrt(noise ** 2 / max(n, 1) + tau ** 2))
+    se = float(np.sqrt(noise ** 2 / len(segs) + tau ** 2))
     neutral = erbb2.expected_log2(2.0, float(p), float(cnv.get("ploidy") or 2.0))
-    return float((over["segment_log2"].astype(float).mean() - neutral) / se)
+    return float((over["segment_log2"].astype(float).mean() - neutral) / se), span
+
+
+def loss_loci(loci: dict, arms: pd.DataFrame) -> list[tuple[str, str, tuple[str, int, int]]]:
+    """(gene, alteration, locus) of the copy-loss rows: the 17p arm, TP53 and ARID1B."""
+    p17 = arms[(arms["chrom"] == "chr17") & (arms["arm"] == "p")].iloc[0]
+    return [("TP53", "17p loss", ("chr17", int(p17["start"]), int(p17["end"]))),
+            ("TP53", "TP53 copy loss", loci["TP53"]), ("ARID1B", "ARID1B copy loss", loci["ARID1B"])]
 
 
 def _cn_call(state: dict, cnv: dict) -> str:
@@ -168,15 +171,11 @@ def copy_number_events(cnv: dict | None, bins: pd.DataFrame | None, loci: dict, 
             f"{event}: {detail}" if event == "not_assessable" else None)
         row("ERBB2", erbb2.EVENTS[event] if flagged else CHANGE_ALTERATION, e, flagged, why,
             f"{event}: {detail}", "switch")
-    p17 = arms[(arms["chrom"] == "chr17") & (arms["arm"] == "p")].iloc[0]
-    for gene, label, locus in (("TP53", "17p loss", ("chr17", int(p17["start"]), int(p17["end"]))),
-                               ("TP53", "TP53 copy loss", loci["TP53"]),
-                               ("ARID1B", "ARID1B copy loss", loci["ARID1B"])):
+    for gene, label, locus in loss_loci(loci, arms):
         st = locus_state(bins, *locus) if label == "17p loss" else gene_state(cnv, bins, gene, locus)
         reason = _assessable(cnv, st)
         c = _cn_call(st, cnv or {})
-        z = loss_z(cnv, bins, *locus)
-        mb = locus_segment_mb(bins, *locus)
+        z, mb = loss_evidence(cnv, bins, *locus)
         detail = f"copy state {st['copy_number']:g} over {st['usable_bins']} usable bins: {c}"
         if c == "loss":
             detail += (f", {-z:.1f} SE below the neutral level" if z <= -LOSS_Z else
