@@ -33,6 +33,9 @@ MIN_NORMALS = 3
 RECOMMENDED_NORMALS = 15
 OFFSET_MAX = 0.4
 VARIANCE_ALPHA = 0.05  # chance that any bin of the genome is flagged for spread when none is special
+REGION_KEEP_Z = 3.0  # a region keeps its own James-Stein share only where its level is this many SE from 0: the
+# share 1 - noise / level^2 kept 0.7 of a chance +1.5 SE level (17p +0.024 over 33 bins, five normals at 0.1x, tune
+# seeds), and every sample of that batch had 17p at -0.02 (three tumours at TF 0.05-0.15 called 17p loss)
 MIN_SPREAD_NORMALS = 3  # the chi-square test's false-flag rate holds for any n >= 3 (it gets less powerful, not noisier)
 
 
@@ -135,9 +138,9 @@ def panel_from_matrix(matrix: pd.DataFrame, annotation: pd.DataFrame, *, protect
     usable = (reason == "") | np.char.startswith(reason.astype(str), "kept_")
     ok = (reason == "") & np.isin(ref["chrom"].to_numpy(), AUTOSOMES)
     noise_var = (1.2533 * np.nan_to_num(mad, nan=0.0)) ** 2 / np.maximum(n_valid, 1)
-    shrunk = shrink(ref, med, noise_var, reason == "", ok, arms=arms)
+    shrunk = shrink(ref, med, noise_var, reason == "", ok, arms=arms, values=mat)
     table = ref.assign(median=shrunk["centre"], raw_median=med, shrinkage=shrunk["bin_factor"],
-                       regional_shrinkage=shrunk["region_factor"], mad=mad,
+                       regional_shrinkage=shrunk["region_factor"], region_mse=shrunk["region_mse"], mad=mad,
                        variance_inflation=np.round(inflation, 4), n_normals=n_valid,
                        usable=usable.astype(int), reason=reason)
     flagged = {r: int((reason == r).sum()) for r in sorted(set(reason) - {""})}
@@ -152,7 +155,7 @@ def panel_from_matrix(matrix: pd.DataFrame, annotation: pd.DataFrame, *, protect
 
 
 def shrink(ref: pd.DataFrame, med: np.ndarray, noise_var: np.ndarray, clean: np.ndarray, ok: np.ndarray, *,
-           arms: pd.DataFrame | None = None) -> dict:
+           arms: pd.DataFrame | None = None, values: np.ndarray | None = None) -> dict:
     """The panel's centre: each bin's median shrunk towards 0 (empirical Bayes) in two parts, a regional
     level and the bin's deviation from it, each by the share of its variance that is systematic.
 
@@ -164,8 +167,15 @@ def shrink(ref: pd.DataFrame, med: np.ndarray, noise_var: np.ndarray, clean: np.
     sample, where it biased the tumour fraction of tumours gaining 17q and losing 16q by up to +0.01
     (benchmarks/README.md, stop 27; the regional factor is now 0.54-0.82 there). A region's mean averages its bins' noise away, so it is shrunk by its
     own, much smaller noise; and as a Gaussian prior would shrink the few large offsets most (chr19p kept 0.37), each
-    region keeps at least its positive-part James-Stein share, 1 - noise / mean^2.
+    region whose level is REGION_KEEP_Z standard errors from 0 keeps at least its positive-part James-Stein share,
+    1 - noise / mean^2.
     ``ok``: the bins (usable autosomes) the systematic variances are estimated on.
+    ``values`` (normals x bins, optional): the normals' own log2; a region's level is then the median over normals
+    of each one's region mean, not the mean of the bin medians. Where one normal is not healthy (a tumour at 0.2
+    among five), each bin's median moves towards it by a rank of the bin noise (~0.3 sd, 0.06 log2 at 0.04x) in the
+    same direction over its whole altered arm, and the mean of those medians kept that shift: the other normals,
+    checked against such a panel, had arm offsets of +-0.04 (two of five called tumour); a median of region means
+    moves by a rank of the region mean's noise, ~sqrt(k) times less.
     Returns {centre, bin_factor, region_factor (arrays), meta}."""
     finite = np.isfinite(med)
     y = np.where(clean & finite, med, np.nan)
@@ -177,22 +187,38 @@ def shrink(ref: pd.DataFrame, med: np.ndarray, noise_var: np.ndarray, clean: np.
         mean_r = np.bincount(ids, weights=med[use], minlength=len(k)) / k
         nvar_r = np.bincount(ids, weights=noise_var[use], minlength=len(k)) / k ** 2
     have = k > 0
-    # systematic variance of region means: their mean square (bin-weighted) less their noise
-    sys_r = max(0.0, float(np.sum(k[have] * (mean_r[have] ** 2 - nvar_r[have])) / max(k[have].sum(), 1)))
+    level = mean_r
+    if values is not None and len(values):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            own = np.array([np.bincount(ids, weights=np.nan_to_num(v[use]), minlength=len(k))
+                            / np.bincount(ids, weights=np.isfinite(v[use]).astype(float), minlength=len(k))
+                            for v in values])
+            level = np.where(have, np.nanmedian(own, axis=0), np.nan)
+    # systematic variance of region levels: their mean square (bin-weighted) less their noise
+    sys_r = max(0.0, float(np.sum(k[have] * (level[have] ** 2 - nvar_r[have])) / max(k[have].sum(), 1)))
     nv = np.nan_to_num(nvar_r)
-    local = np.clip(1.0 - nv / np.maximum(np.nan_to_num(mean_r) ** 2, 1e-12), 0.0, 1.0)
+    local = np.clip(1.0 - nv / np.maximum(np.nan_to_num(level) ** 2, 1e-12), 0.0, 1.0)
+    local = np.where(np.nan_to_num(level) ** 2 >= REGION_KEEP_Z ** 2 * nv, local, 0.0)
     f_r = np.where(have, np.maximum(sys_r / np.maximum(sys_r + nv, 1e-12), local), 0.0)
-    region = np.where(seg >= 0, np.nan_to_num(mean_r)[np.maximum(seg, 0)], 0.0)
+    region = np.where(seg >= 0, np.nan_to_num(level)[np.maximum(seg, 0)], 0.0)
+    mean_region = np.where(seg >= 0, np.nan_to_num(mean_r)[np.maximum(seg, 0)], 0.0)
     region_factor = np.where(seg >= 0, f_r[np.maximum(seg, 0)], 0.0)
-    dev = med - region
+    dev = med - mean_region
     sys_b = max(0.0, float(np.mean(dev[use] ** 2) - np.mean(noise_var[use]))) if use.any() else 0.0
     bin_factor = np.where(noise_var + sys_b > 0, sys_b / np.maximum(noise_var + sys_b, 1e-12), 1.0)
     centre = np.where(finite, region_factor * region + bin_factor * dev, np.nan)
+    # expected squared error of each region's shrunk level, f^2 noise + (1 - f)^2 systematic variance: what the panel
+    # leaves in (or adds to) every sample's arm means, the same in each (`systematic.variance_model` adds it to tau)
+    mse_r = np.where(have, f_r ** 2 * nv + (1 - f_r) ** 2 * sys_r, 0.0)
+    region_mse = np.where(seg >= 0, mse_r[np.maximum(seg, 0)], np.nan)
     meta = {"systematic_sd": float(np.sqrt(sys_r + sys_b)), "regional_sd": float(np.sqrt(sys_r)),
             "bin_sd": float(np.sqrt(sys_b)), "regions": int(have.sum()),
             "median_shrinkage": float(np.median(bin_factor[ok])) if ok.any() else None,
             "median_regional_shrinkage": float(np.median(region_factor[use])) if use.any() else None}
-    return {"centre": centre, "bin_factor": bin_factor, "region_factor": region_factor, "meta": meta}
+    meta["region_rmse"] = float(np.sqrt(np.mean(region_mse[use]))) if use.any() else None
+    return {"centre": centre, "bin_factor": bin_factor, "region_factor": region_factor, "region_mse": region_mse,
+            "meta": meta}
 
 
 def pon_normals_path(pon_path) -> str:

@@ -116,7 +116,30 @@ def test_arm_scale_offsets_stay_in_the_panel_while_bin_noise_is_shrunk():
         on = use & _on_arm(table, arms, name)
         raw, centre = table.loc[on, "raw_median"].mean(), table.loc[on, "median"].mean()
         assert abs(raw) > 0.008, (name, raw)
-        assert centre / raw > 0.65, (name, raw, centre)  # one factor for all kept median_shrinkage (~0.1-0.3)
+        # one factor for all kept median_shrinkage (~0.1-0.3); 0.65 until stop 29, when a region stopped keeping its
+        # own James-Stein share below 3 SE (pon.REGION_KEEP_Z: a chance 1.5 SE 17p offset had been kept at 0.7), and
+        # 1q (+0.02, ~2.5 SE here) keeps the regional factor, 0.62
+        assert centre / raw > 0.55, (name, raw, centre)
     # the large offset keeps more than an arm holding only the smooth background (its own positive-part share)
     factor = {name: table.loc[use & _on_arm(table, arms, name), "regional_shrinkage"].mean() for name in ("19p", "5q")}
     assert factor["19p"] > factor["5q"] + 0.1, factor
+
+
+def test_a_tumour_among_the_normals_does_not_shift_the_panel_on_its_arms(normals, protect):
+    """Four normals and a basal tumour at 0.2: each bin's median moves towards the tumour by a rank of the bin
+    noise, the same way over a whole altered arm. The panel's regional level is the median of the normals' own
+    region means, so the arms of a panel with the tumour stay within 0.015 of the four normals' panel (0.011; the
+    mean of the bin medians had shifted 8q by 0.037, and two clean normals checked against such a panel were called
+    tumour)."""
+    from dnadx.cnv import arm_prior
+
+    four = dict(list(normals.items())[:4])
+    tumour = plasma_bins("basal", 0.2, 4199, 600_000, effects=synthetic_effects(3))[0]
+    arms = reference.arms(GENOME)
+    clean, _ = build_pon(four, protect=protect, arms=arms)
+    mixed, _ = build_pon({**four, "T": tumour}, protect=protect, arms=arms)
+    arm = np.asarray(arm_prior.segment_arms(clean, arms)).astype(str)
+    ok = (clean["usable"] == 1).to_numpy() & (mixed["usable"] == 1).to_numpy() & (arm != "")
+    diff = pd.Series((mixed["median"] - clean["median"]).to_numpy()[ok]).groupby(arm[ok])
+    shift = diff.mean()[diff.size() >= 20].abs()
+    assert shift.max() <= 0.015, shift.sort_values().tail(5)
