@@ -74,6 +74,7 @@ def one(task):
     arm = arm_prior.segment_arms(out, arms)  # each bin's arm, by its midpoint
     return {"profile": profile, "tf": tf, "seed": seed, "fragments": fragments, "x": x, "mu": mu, "arm": arm,
             "sigma": res.summary["noise_mad"], "tau": res.summary["systematic_sd"]["tau"],
+            "noise_segment": res.summary["systematic_sd"].get("noise_segment", res.summary["noise_mad"]),
             "ci_lo": res.summary["tumor_fraction_ci"][0], "tf_est": res.summary["tumor_fraction"]}
 
 
@@ -84,7 +85,8 @@ def pattern_stat(run, patterns) -> float:
     """dnadx's arm-pattern test (`dnadx.cnv.pattern_test.arm_contrast`) on the sample's corrected log2, with the
     sigma and tau dnadx used: the largest centred, standardised contrast of the (10%-trimmed) arm means along a TCGA
     arm pattern. The numbers in benchmarks/README.md before stop 25's trimmed means came from a plain-mean copy."""
-    return float(pattern_test.arm_contrast(run["x"], run["arm"], run["sigma"], run["tau"], patterns)["statistic"])
+    return float(pattern_test.arm_contrast(run["x"], run["arm"], run["sigma"], run["tau"], patterns,
+                                           noise_factor=(run["noise_segment"] / run["sigma"]) ** 2)["statistic"])
 
 
 def _effects():

@@ -122,7 +122,7 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
         # the second detection rule: a contrast of the arm means along breast-cancer arm patterns
         x = np.where(usable & bins["chrom"].isin(params.AUTOSOMES).to_numpy(), out["log2"].to_numpy(float), np.nan)
         pattern = pattern_test.arm_contrast(x, arm_prior.segment_arms(out, arms), sigma, fit.systematic["tau"],
-                                            arm_patterns)
+                                            arm_patterns, noise_factor=(fit.systematic["noise_segment"] / sigma) ** 2)
         if pattern["detected"] and fit.tumour_fraction == 0:
             tumour_fraction.accept_pattern_call(fit, pattern["p_lower"])
     zero = usable & (bins["count"].to_numpy() == 0)
@@ -168,13 +168,16 @@ def _model(bins, usable, pon, loci, arms, arm_patterns, sex, known_log2):
     if arms is not None:
         segs["arm_name"] = arm_prior.segment_arms(segs, arms)
     auto = out["chrom"].isin(params.AUTOSOMES).to_numpy()
-    tau, tau_est = systematic.systematic_sd(np.where(auto, log2, np.nan), pelt_id, sigma,
-                                            int((out["end"] - out["start"]).max()), with_pon=pon is not None)
-    floor = systematic.TAU_FLOOR_PON if pon is not None else systematic.TAU_FLOOR
-    fit = tumour_fraction.fit(segs, sigma, tau=tau, patterns=arm_patterns if arms is not None else None)
-    fit.systematic = {"tau": tau, "tau_blocks": tau_est, "tau_floor": floor,
-                      "source": "within-segment blocks" if tau_est > floor else
-                      ("floor with a panel of normals" if pon is not None else "floor without a panel of normals")}
+    panel_mse = 0.0
+    if pon is not None and "region_mse" in pon:
+        mse = pon["region_mse"].to_numpy(float)[auto & usable]
+        panel_mse = float(np.mean(mse[np.isfinite(mse)])) if np.isfinite(mse).any() else 0.0
+    model = systematic.variance_model(np.where(auto, log2, np.nan), pelt_id, sigma,
+                                      int((out["end"] - out["start"]).max()), with_pon=pon is not None,
+                                      panel_mse=panel_mse)
+    fit = tumour_fraction.fit(segs, model["noise_segment"], tau=model["tau"],
+                              patterns=arm_patterns if arms is not None else None)
+    fit.systematic = model
     segs["copy_number"] = fit.states
     return out, sigma, seg_id, focal_tests, segs, fit
 

@@ -13,7 +13,8 @@ than 5 noise MADs from the arm's median left out: `segmentation.clipped_means`):
 
     T_k = sum c_a m_a / v_a / sqrt(sum c_a^2 / v_a),   c_a = w_a - w_bar,   v_a = sigma^2 / k_a + tau^2
 
-(k_a bins of the arm, sigma the bin noise, tau the systematic sd the copy-state model used).
+(k_a bins of the arm, sigma the bin noise, tau the arm-scale systematic sd the copy-state model used; sigma^2
+is raised by the block-scale residual, `systematic.variance_model`).
 The largest T_k over the patterns is compared with THRESHOLD. Each T_k is N(0, 1) in healthy plasma when
 v_a is right, but their maximum is not: over these 6 correlated patterns it has mean 0.66, sd 0.85 and
 95th percentile 2.10 (1000 draws under the test's own model; P(max > 2.25) = 3.6%). Healthy simulations
@@ -86,11 +87,14 @@ def contrast(k: pd.Series, m: pd.Series, sigma: float, tau: float, patterns: pd.
 
 
 def arm_contrast(log2: np.ndarray, arm_of_bin: np.ndarray, sigma: float, tau: float,
-                 patterns: pd.DataFrame) -> dict:
+                 patterns: pd.DataFrame, *, noise_factor: float = 1.0) -> dict:
     """The test on one sample: ``log2`` per bin (NaN where unusable or not autosomal), ``arm_of_bin``
-    each bin's arm name ('' for none). Returns statistic, pattern, threshold, detected, p_lower, arms."""
+    each bin's arm name ('' for none), ``noise_factor`` the arm mean's noise variance over sigma^2 / k
+    (`systematic.variance_model`: block-scale residuals average like bin noise). Returns statistic, pattern,
+    threshold, detected, p_lower, arms."""
     ok = np.isfinite(log2) & (arm_of_bin != "")
-    best = contrast(*segmentation.clipped_means(log2[ok], arm_of_bin[ok], sigma), sigma, tau, patterns)
+    best = contrast(*segmentation.clipped_means(log2[ok], arm_of_bin[ok], sigma), sigma, tau, patterns,
+                    noise_factor=noise_factor)
     t = best["statistic"]
     detected = t is not None and t > THRESHOLD
     return {"statistic": None if t is None else round(t, 4), "pattern": best["pattern"], "threshold": THRESHOLD,

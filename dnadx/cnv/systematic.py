@@ -1,18 +1,28 @@
-"""Systematic per-segment variance: how far a segment's mean strays from its copy state beyond
-sampling noise, estimated per sample instead of set.
+"""Systematic variance of a segment mean: how far it strays from its copy state beyond sampling noise,
+in two parts, one estimated per sample and one set from healthy plasma.
 
 Correction residuals of real plasma (ichorCNA's healthy-donor panel, `../shared/real-data/`: per 500 kb
-bin sd 0.04, chromosome medians up to 0.05) are correlated along the genome, so a segment mean over k
-bins scatters by sigma^2/k + tau^2, not by sigma^2/k alone. tau is estimated from the scatter of
-consecutive BLOCK_MB blocks inside each segment (copy-number changes lie between segments, not inside
-them, so tumour signal does not inflate it):
+bin sd 0.04, chromosome medians up to 0.05) are correlated along the genome. A segment mean over k bins
+scatters by
 
-    tau^2 = mean over blocks of [ (block mean - segment's block average)^2 * nb / (nb - 1) - sigma^2 / B ]
+    noise_segment^2 / k + tau^2,   noise_segment^2 = sigma^2 + B tau_blocks^2
 
-and floored at TAU_FLOOR. On 36 healthy simulations with real bin effects and over-dispersion (tuning
-seeds, benchmarks/cnv_independent.py) the arm means' excess sd was 0-0.032 (median 0.012); the block
-estimate 0-0.031 and the floor together cover it where a fixed 0.0025 (the old default, set on the own
-simulator) made a 0.05-log2 arm offset look like 5 sd.
+- **block scale** (tau_blocks): residuals shared by the bins of a BLOCK_MB block (B bins) and independent
+  between blocks (GC waves, clusters of bin effects). Estimated per sample from the scatter of consecutive
+  blocks inside each segment (copy-number changes lie between segments, not inside them, so tumour signal
+  does not inflate it):
+
+      tau_blocks^2 = mean over blocks of [ (block mean - segment's block average)^2 * nb / (nb - 1) - sigma^2 / B ]
+
+  Averaged over k / B blocks it adds B tau_blocks^2 / k to a segment of k >= B bins: like extra bin noise,
+  not a floor. (Shorter segments get the same term, more than their one block's tau_blocks^2: conservative.)
+- **arm scale** (tau): offsets of whole arms that no averaging removes; TAU_FLOOR / TAU_FLOOR_PON.
+
+Until stop 29 tau_blocks was used as the arm-scale tau itself (tau = max(floor, tau_blocks)). On 96 healthy
+simulations (tune seeds, real bin effects, 3 depths, clean and 1% empty, with and without a panel) the arm
+means' excess sd over their noise did not follow tau_blocks at all (correlation 0.24 / 0.04 / -0.05 at
+0.05x / 0.1x / 0.5x), so a sample with a high block estimate (0.019 at 0.5x) lost its arm-level power for
+nothing: a luminal tumour at TF 0.05 and 0.5x with 1q +0.023 and 16q -0.040 was not detected.
 """
 
 from __future__ import annotations
@@ -24,13 +34,20 @@ TAU_FLOOR_PON = 0.006  # with a panel of normals the shared bin effects are remo
 TAU_FLOOR = 0.010  # arm-level excess sd of healthy simulations with real bin effects: median 0.012, most below 0.02.
 # Set on the tune seeds (benchmarks/cnv_independent.py): 0.015 / 0.008 while centring left neutral bins below 0 and
 # one chromosome's arms could call a tumour; after those fixes 0.010 / 0.006 kept 48 of 48 healthy samples uncalled
-# (highest evidence 3.1) and detected TF 0.03 in 17 of 36 tumours (11 with the old floors), TF 0.05 in 15 of 24 (13)
+# (highest evidence 3.1) and detected TF 0.03 in 17 of 36 tumours (11 with the old floors), TF 0.05 in 15 of 24 (13).
+# Healthy arm excess, tune seeds (stop 29, 48 samples per row): mean 0.0067 / 0.0055 with a panel at 0.05x / 0.5x,
+# 0.010 / 0.012 without
 
-def systematic_sd(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size: int, *,
-                  with_pon: bool = False) -> tuple[float, float]:
-    """Return (tau used, tau estimated from blocks) for usable autosomal bins ``log2`` (NaN elsewhere)
-    with their segment ids; the floor is TAU_FLOOR_PON when a panel of normals was subtracted."""
-    B = max(3, int(round(BLOCK_MB * 1e6 / bin_size)))
+
+def block_bins(bin_size: int) -> int:
+    """Bins per BLOCK_MB block (at least 3)."""
+    return max(3, int(round(BLOCK_MB * 1e6 / bin_size)))
+
+
+def block_sd(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size: int) -> float:
+    """tau_blocks for usable autosomal bins ``log2`` (NaN elsewhere) with their segment ids (0 if no
+    segment has two blocks)."""
+    B = block_bins(bin_size)
     terms = []
     ok = np.isfinite(log2) & (seg_id >= 0)
     for s in np.unique(seg_id[ok]):
@@ -40,5 +57,24 @@ def systematic_sd(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size: 
             continue
         bm = v[: nb * B].reshape(nb, B).mean(axis=1)
         terms.extend((bm - bm.mean()) ** 2 * nb / (nb - 1) - sigma ** 2 / B)
-    est = float(np.sqrt(max(0.0, float(np.mean(terms))))) if terms else 0.0
-    return max(TAU_FLOOR_PON if with_pon else TAU_FLOOR, est), est
+    return float(np.sqrt(max(0.0, float(np.mean(terms))))) if terms else 0.0
+
+
+def variance_model(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size: int, *,
+                   with_pon: bool = False, panel_mse: float = 0.0) -> dict:
+    """The segment-mean variance model of one sample (cnv.json ``systematic_sd``): ``tau`` (arm scale, the
+    floor: TAU_FLOOR_PON when a panel of normals was subtracted), ``tau_blocks``, ``block_bins`` and
+    ``noise_segment`` = sqrt(sigma^2 + block_bins tau_blocks^2), the bin noise a segment mean averages.
+    ``panel_mse``: the panel's own expected squared error of a region level (`pon.shrink`, mean over bins), added
+    to tau^2: a panel of few or shallow normals leaves its error in every sample's arm means (two normals at 0.05x:
+    a normal checked against the other two had T 2.33 along a breast pattern, tau_blocks 0.022 had covered it)."""
+    floor = TAU_FLOOR_PON if with_pon else TAU_FLOOR
+    tb = block_sd(log2, seg_id, sigma, bin_size)
+    B = block_bins(bin_size)
+    return {"tau": float(np.sqrt(floor ** 2 + max(0.0, panel_mse))), "tau_panel": float(np.sqrt(max(0.0, panel_mse))),
+            "tau_blocks": tb, "tau_floor": floor, "block_bins": B,
+            "noise_segment": float(np.sqrt(sigma ** 2 + B * tb ** 2)),
+            "source": ("arm scale: floor " + ("with" if with_pon else "without") + " a panel of normals"
+                       + (" and the panel's own error" if panel_mse > 0 else "") + "; block scale: "
+                       f"scatter of {BLOCK_MB:g} Mb blocks within segments, as bin noise")}
+

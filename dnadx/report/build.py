@@ -127,6 +127,7 @@ def methods(samples: list[dict], prov: dict, manifest: pd.DataFrame | None, vers
                        "exclude_flags": filters.get("exclude_flags"), "fine_bin_size": filters.get("bin_size"),
                        "pon_left_out": cnv.get("pon_left_out"),
                        "systematic_sd": (cnv.get("systematic_sd") or {}).get("tau"),
+                       "systematic_block_sd": (cnv.get("systematic_sd") or {}).get("tau_blocks"),
                        "ploidy_ambiguous": cnv.get("ploidy_ambiguous"),
                        "tumour_fraction_method": cnv.get("tumor_fraction_method"), "sex_method": cnv.get("sex_method"),
                        "predictions_input": (s.get("score") or {}).get("predictions_input")})

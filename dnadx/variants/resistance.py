@@ -92,8 +92,11 @@ def loss_evidence(cnv: dict | None, bins: pd.DataFrame | None, chrom: str, start
     p, noise = cnv.get("tumor_fraction"), cnv.get("noise_mad")
     if not p or noise is None or not np.isfinite(noise):
         return nan, span
-    tau = float((cnv.get("systematic_sd") or {}).get("tau") or 0.0)
-    se = float(np.sqrt(noise ** 2 / len(segs) + tau ** 2))
+    # cnv.json's variance model of a segment mean: noise_segment^2 / k + tau^2 (`dnadx.cnv.systematic`; files
+    # before stop 29 have no noise_segment: sigma^2 / k + tau^2)
+    model = cnv.get("systematic_sd") or {}
+    noise = float(model.get("noise_segment") or noise)
+    se = float(np.sqrt(noise ** 2 / len(segs) + float(model.get("tau") or 0.0) ** 2))
     neutral = erbb2.expected_log2(2.0, float(p), float(cnv.get("ploidy") or 2.0))
     return float((over["segment_log2"].astype(float).mean() - neutral) / se), span
 
