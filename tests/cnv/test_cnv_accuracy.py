@@ -54,7 +54,7 @@ def test_healthy_plasma_is_not_called_tumour(pon):
     """Eight healthy samples (seeds fixed before the run), four male: no long altered segment in any, sex
     right. The two detection rules together call a healthy sample by chance (the arm-pattern test's
     threshold is set for at most 1 in 20 healthy samples with real bin effects; on this simulator it passed
-    2 of 80 with and without a panel, seeds 300-339; still 2 of 80 with stop 29's variance model, both with this one
+    2 of 80 with and without a panel, seeds 300-339; 0 of 80 with stop 28's code, 2 of 80 with stop 29's variance model, both with this one
     panel, whose common offset raises every sample's T by ~0.2): at most one of the eight may be called, and only at the
     limit (lower bound < 0.005); an uncalled one's upper bound, the detection limit at 95% power, is <= 0.055
     (0.0225-0.0275 when it was the 50%-power limit, x 1.86)."""
