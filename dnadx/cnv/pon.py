@@ -34,8 +34,9 @@ RECOMMENDED_NORMALS = 15
 OFFSET_MAX = 0.4
 VARIANCE_ALPHA = 0.05  # chance that any bin of the genome is flagged for spread when none is special
 REGION_KEEP_Z = 3.0  # a region keeps its own James-Stein share only where its level is this many SE from 0: the
-# share 1 - noise / level^2 kept 0.7 of a chance +1.5 SE level (17p +0.024 over 33 bins, five normals at 0.1x, tune
-# seeds), and every sample of that batch had 17p at -0.02 (three tumours at TF 0.05-0.15 called 17p loss)
+# share 1 - noise / level^2 kept 0.7 of a chance +1.5 SE level (17p +0.024 over 33 bins, five normals at 0.9 M pairs:
+# the 0.1x block's panel, tune seeds), and every sample of that batch had 17p at -0.02 (under stop 29's variance
+# model three tumours at TF 0.05-0.15 were called 17p loss)
 MIN_SPREAD_NORMALS = 3  # the chi-square test's false-flag rate holds for any n >= 3 (it gets less powerful, not noisier)
 
 
@@ -138,7 +139,7 @@ def panel_from_matrix(matrix: pd.DataFrame, annotation: pd.DataFrame, *, protect
     usable = (reason == "") | np.char.startswith(reason.astype(str), "kept_")
     ok = (reason == "") & np.isin(ref["chrom"].to_numpy(), AUTOSOMES)
     noise_var = (1.2533 * np.nan_to_num(mad, nan=0.0)) ** 2 / np.maximum(n_valid, 1)
-    shrunk = shrink(ref, med, noise_var, reason == "", ok, arms=arms, values=mat)
+    shrunk = shrink(ref, mat, med, noise_var, reason == "", ok, arms=arms)
     table = ref.assign(median=shrunk["centre"], raw_median=med, shrinkage=shrunk["bin_factor"],
                        regional_shrinkage=shrunk["region_factor"], region_mse=shrunk["region_mse"], mad=mad,
                        variance_inflation=np.round(inflation, 4), n_normals=n_valid,
@@ -154,8 +155,8 @@ def panel_from_matrix(matrix: pd.DataFrame, annotation: pd.DataFrame, *, protect
     return table, meta
 
 
-def shrink(ref: pd.DataFrame, med: np.ndarray, noise_var: np.ndarray, clean: np.ndarray, ok: np.ndarray, *,
-           arms: pd.DataFrame | None = None, values: np.ndarray | None = None) -> dict:
+def shrink(ref: pd.DataFrame, values: np.ndarray, med: np.ndarray, noise_var: np.ndarray, clean: np.ndarray,
+           ok: np.ndarray, *, arms: pd.DataFrame | None = None) -> dict:
     """The panel's centre: each bin's median shrunk towards 0 (empirical Bayes) in two parts, a regional
     level and the bin's deviation from it, each by the share of its variance that is systematic.
 
@@ -170,9 +171,9 @@ def shrink(ref: pd.DataFrame, med: np.ndarray, noise_var: np.ndarray, clean: np.
     region whose level is REGION_KEEP_Z standard errors from 0 keeps at least its positive-part James-Stein share,
     1 - noise / mean^2.
     ``ok``: the bins (usable autosomes) the systematic variances are estimated on.
-    ``values`` (normals x bins, optional): the normals' own log2; a region's level is then the median over normals
-    of each one's region mean, not the mean of the bin medians. Where one normal is not healthy (a tumour at 0.2
-    among five), each bin's median moves towards it by a rank of the bin noise (~0.3 sd, 0.06 log2 at 0.04x) in the
+    ``values`` (normals x bins): the normals' own log2, ``med`` their per-bin median. A region's level is the median
+    over normals of each one's region mean, not the mean of the bin medians. Where one normal is not healthy (a tumour
+    at 0.2 among five), each bin's median is expected to move towards it by a rank of the bin noise (~0.3 sd) in the
     same direction over its whole altered arm, and the mean of those medians kept that shift: the other normals,
     checked against such a panel, had arm offsets of +-0.04 (two of five called tumour); a median of region means
     moves by a rank of the region mean's noise, ~sqrt(k) times less.
@@ -187,14 +188,12 @@ def shrink(ref: pd.DataFrame, med: np.ndarray, noise_var: np.ndarray, clean: np.
         mean_r = np.bincount(ids, weights=med[use], minlength=len(k)) / k
         nvar_r = np.bincount(ids, weights=noise_var[use], minlength=len(k)) / k ** 2
     have = k > 0
-    level = mean_r
-    if values is not None and len(values):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            own = np.array([np.bincount(ids, weights=np.nan_to_num(v[use]), minlength=len(k))
-                            / np.bincount(ids, weights=np.isfinite(v[use]).astype(float), minlength=len(k))
-                            for v in values])
-            level = np.where(have, np.nanmedian(own, axis=0), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        own = np.array([np.bincount(ids, weights=np.nan_to_num(v[use]), minlength=len(k))
+                        / np.bincount(ids, weights=np.isfinite(v[use]).astype(float), minlength=len(k))
+                        for v in values])
+        level = np.where(have, np.nanmedian(own, axis=0), np.nan)
     # systematic variance of region levels: their mean square (bin-weighted) less their noise
     sys_r = max(0.0, float(np.sum(k[have] * (level[have] ** 2 - nvar_r[have])) / max(k[have].sum(), 1)))
     nv = np.nan_to_num(nvar_r)
@@ -215,8 +214,8 @@ def shrink(ref: pd.DataFrame, med: np.ndarray, noise_var: np.ndarray, clean: np.
     meta = {"systematic_sd": float(np.sqrt(sys_r + sys_b)), "regional_sd": float(np.sqrt(sys_r)),
             "bin_sd": float(np.sqrt(sys_b)), "regions": int(have.sum()),
             "median_shrinkage": float(np.median(bin_factor[ok])) if ok.any() else None,
-            "median_regional_shrinkage": float(np.median(region_factor[use])) if use.any() else None}
-    meta["region_rmse"] = float(np.sqrt(np.mean(region_mse[use]))) if use.any() else None
+            "median_regional_shrinkage": float(np.median(region_factor[use])) if use.any() else None,
+            "region_rmse": float(np.sqrt(np.mean(region_mse[use]))) if use.any() else None}
     return {"centre": centre, "bin_factor": bin_factor, "region_factor": region_factor, "region_mse": region_mse,
             "meta": meta}
 

@@ -35,8 +35,8 @@ TAU_FLOOR = 0.010  # arm-level excess sd of healthy simulations with real bin ef
 # Set on the tune seeds (benchmarks/cnv_independent.py): 0.015 / 0.008 while centring left neutral bins below 0 and
 # one chromosome's arms could call a tumour; after those fixes 0.010 / 0.006 kept 48 of 48 healthy samples uncalled
 # (highest evidence 3.1) and detected TF 0.03 in 17 of 36 tumours (11 with the old floors), TF 0.05 in 15 of 24 (13).
-# Healthy arm excess, tune seeds (stop 29, 48 samples per row): mean 0.0067 / 0.0055 with a panel at 0.05x / 0.5x,
-# 0.010 / 0.012 without
+# Healthy arm excess, tune seeds (stop 29, 16 samples per depth and panel use): mean 0.0067 / 0.0089 / 0.0055 with a
+# panel at 0.05x / 0.1x / 0.5x, 0.0103 / 0.0120 / 0.0119 without
 
 
 def block_bins(bin_size: int) -> int:
@@ -71,10 +71,10 @@ def variance_model(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size:
     floor = TAU_FLOOR_PON if with_pon else TAU_FLOOR
     tb = block_sd(log2, seg_id, sigma, bin_size)
     B = block_bins(bin_size)
-    return {"tau": float(np.sqrt(floor ** 2 + max(0.0, panel_mse))), "tau_panel": float(np.sqrt(max(0.0, panel_mse))),
+    panel_mse = max(0.0, panel_mse)
+    return {"tau": float(np.sqrt(floor ** 2 + panel_mse)), "tau_panel": float(np.sqrt(panel_mse)),
             "tau_blocks": tb, "tau_floor": floor, "block_bins": B,
             "noise_segment": float(np.sqrt(sigma ** 2 + B * tb ** 2)),
             "source": ("arm scale: floor " + ("with" if with_pon else "without") + " a panel of normals"
                        + (" and the panel's own error" if panel_mse > 0 else "") + "; block scale: "
                        f"scatter of {BLOCK_MB:g} Mb blocks within segments, as bin noise")}
-

@@ -75,8 +75,8 @@ def loss_evidence(cnv: dict | None, bins: pd.DataFrame | None, chrom: str, start
     """(z, span in Mb) of the segments holding the usable bins over [start, end); NaN where there are none.
 
     z: how many standard errors their level lies below the neutral copy number's expected log2 at the sample's
-    tumour fraction and ploidy, se = sqrt(noise^2 / n + tau^2), n the usable bins of those segments, tau cnv.json's
-    systematic per-segment sd. The copy state alone is the state model's most likely one, and at low tumour fraction
+    tumour fraction and ploidy, se = sqrt(s^2 / n + tau^2), n the usable bins of those segments, s and tau cnv.json's
+    ``systematic_sd`` ``noise_segment`` and ``tau`` (`dnadx.cnv.systematic.variance_model`). The copy state alone is the state model's most likely one, and at low tumour fraction
     a breast-cancer arm pattern can tip it: a 6q arm 1.7 SE below neutral, and a 17p arm above it, had been reported
     as ARID1B and 17p losses (benchmarks/cnv_independent.py, report seeds)."""
     nan = float("nan")
