@@ -6,7 +6,7 @@
 
 Usage: python benchmarks/cnv_independent.py [--seeds report|tune] [--reps N] [--fragments 800000,1500000,7500000]
        [--conditions clean,empty1] [--pon yes,no] [--out benchmarks/cnv_independent_results.tsv] [--jobs 2]
-       [--bin-size 500000] [--effect-scale 0.7,1.3] [--overdispersion 0.05]
+       [--bin-size 500000] [--effect-scale 0.7,1.3] [--overdispersion 0.05] [--pon yes,checked --panel-tumour luminal:0.15]
 (800 k / 1.5 M / 7.5 M read pairs of 2 x 100 bp ~ 0.05x / 0.1x / 0.5x.) Each replicate: a panel of 5
 normals (0.6x the sample depth) and 4 healthy samples + 12 tumours; with --pon no the same samples without it.
 Each row carries the one ERBB2 rule's call (`dnadx.scores.erbb2`, what summary.tsv shows) next to cnv.json's ERBB2 copy number.
@@ -27,7 +27,8 @@ import pandas as pd
 from dnadx.core import reference
 from dnadx.scores import erbb2
 from dnadx.variants import resistance, vcf as vcf_io
-from dnadx.cnv.call import annotate, loci_of_interest, run_cnv
+from dnadx.cnv import pon_check
+from dnadx.cnv.call import annotate, loci_of_interest, overlaps, run_cnv
 from dnadx.cnv.pon import build_pon
 from dnadx.sim.artefacts import Artefacts, effects_from_ichor
 from dnadx.sim.plasma import SimSpec, binned_counts
@@ -82,11 +83,19 @@ def sim_counts(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects
 
 
 def panel(n, fragments, seed0, *, empty=0.0, effects=None, bin_size=500_000, effect_scale=(0.7, 1.3),
-          overdispersion=None):
-    normals = {f"N{i}": sim_bins("flat", 0.0, seed0 + i, fragments, empty=empty, effects=effects,
-                                 sex="female" if i % 2 == 0 else "male", bin_size=bin_size,
-                                 effect_scale=effect_scale, overdispersion=overdispersion)[0] for i in range(n)}
-    return normals, build_pon(normals, arms=reference.arms(GENOME))
+          overdispersion=None, tumour=None, checked=False):
+    """``n`` normals and their panel; ``tumour`` (profile, tf): the last normal is that tumour instead (a sample
+    swap); ``checked``: the panel `dnadx pon` builds, with the leave-one-out check leaving flagged normals out."""
+    normals = {f"N{i}": sim_bins(*(tumour if tumour and i == n - 1 else ("flat", 0.0)), seed0 + i, fragments,
+                                 empty=empty, effects=effects, sex="female" if i % 2 == 0 else "male",
+                                 bin_size=bin_size, effect_scale=effect_scale, overdispersion=overdispersion)[0]
+               for i in range(n)}
+    arms = reference.arms(GENOME)
+    if checked:
+        genes = loci_of_interest(reference.genes(GENOME))
+        return normals, pon_check.checked_panel(normals, protect=overlaps(normals["N0"], genes), arms=arms, loci=genes,
+                                                arm_patterns=reference.arm_patterns())
+    return normals, build_pon(normals, arms=arms)
 
 
 def evaluate(bins, truth, pon, *, loci):
@@ -150,7 +159,8 @@ def bins_ok(bins):
 
 
 def run_condition(args):
-    cond, fragments, reps, seed_block, with_pon, bin_size, scale, od = args
+    cond, fragments, reps, seed_block, pon_mode, bin_size, scale, od, tumour = args
+    with_pon = pon_mode != "no"
     effects = real_effects()
     empty = CONDITIONS[cond]
     loci = loci_of_interest(reference.genes(GENOME))
@@ -158,12 +168,15 @@ def run_condition(args):
     for r in range(reps):
         base = seed_block + 1000 * r + int(fragments // 100_000) * 7 + (500 if cond != "clean" else 0)
         normals, pon = panel(5, int(fragments * 0.6), base, empty=empty, effects=effects,
-                             bin_size=bin_size, effect_scale=scale, overdispersion=od) if with_pon else ({}, None)
+                             bin_size=bin_size, effect_scale=scale, overdispersion=od, tumour=tumour,
+                             checked=pon_mode == "checked") if with_pon else ({}, None)
         for j, (profile, tf) in enumerate(CASES):
             b, truth = sim_bins(profile, tf, base + 100 + j, fragments, empty=empty, effects=effects, bin_size=bin_size,
                                 effect_scale=scale, overdispersion=od)
             row = evaluate(b, truth, pon[0] if pon else None, loci=loci)
-            rows.append({"condition": cond, "fragments": fragments, "pon": with_pon, "rep": r, "profile": profile, **row})
+            rows.append({"condition": cond, "fragments": fragments, "pon": with_pon, "rep": r, "profile": profile, **row,
+                         **({"pon_mode": pon_mode, "pon_excluded": ",".join(pon[1]["excluded"])} if pon_mode == "checked"
+                            else {"pon_mode": pon_mode} if tumour else {})})
     return rows
 
 
@@ -173,7 +186,9 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--fragments", default="800000,1500000,7500000")
     ap.add_argument("--conditions", default="clean,empty1")
-    ap.add_argument("--pon", default="yes,no")
+    ap.add_argument("--pon", default="yes,no", help="yes: a panel of the normals; checked: the panel `dnadx pon` builds "
+                    "(normals its leave-one-out check flags left out); no: none")
+    ap.add_argument("--panel-tumour", default=None, help="PROFILE:TF: the panel's last normal is this tumour (a swap)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=None)
     ap.add_argument("--bin-size", type=int, default=500_000, help="analysis bin size (the real bin effects are 500 kb)")
@@ -183,7 +198,8 @@ def main(argv=None):
                          "0.05 with --fragments 1000000 is the setting of issue 17's own independent simulation")
     a = ap.parse_args(argv)
     scale = tuple(float(v) for v in a.effect_scale.split(","))
-    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p == "yes", a.bin_size, scale, a.overdispersion) for c in a.conditions.split(",")
+    tumour = (a.panel_tumour.split(":")[0], float(a.panel_tumour.split(":")[1])) if a.panel_tumour else None
+    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p, a.bin_size, scale, a.overdispersion, tumour) for c in a.conditions.split(",")
              for f in a.fragments.split(",") for p in a.pon.split(",")]
     with ProcessPoolExecutor(a.jobs) as ex:
         rows = [r for part in ex.map(run_condition, tasks) for r in part]
@@ -201,14 +217,15 @@ def main(argv=None):
 def report(df: pd.DataFrame) -> pd.DataFrame:
     """Per condition x depth x PoN: the issue-17 measures, worst case included."""
     rows = []
-    for key, g in df.groupby(["condition", "fragments", "pon"]):
+    keys = ["condition", "fragments", "pon"] + (["pon_mode"] if "pon_mode" in df else [])
+    for key, g in df.groupby(keys):
         h, t = g[g["tf_true"] == 0], g[g["tf_true"] >= 0.05]
         t3 = g[g["tf_true"] == 0.03]
         err = (t["tf_est"] - t["tf_true"]).abs()
         er = g[(g["profile"] == "erbb2") & (g["tf_true"] >= 0.05)]
         other = g[(g["profile"] != "erbb2")]
         basal, nob = g[(g["profile"] == "basal") & (g["tf_true"] >= 0.1)], g[g["profile"] != "basal"]
-        rows.append({"condition": key[0], "fragments": key[1], "pon": key[2],
+        rows.append({"condition": key[0], "fragments": key[1], "pon": key[-1] if len(keys) > 3 else key[2],
                      "healthy FP": f"{int((h['tf_est'] > 0).sum())}/{len(h)}",
                      "healthy max TF high": h["ci_hi"].max(), "healthy max altered Mb": h["longest_altered_mb"].max(),
                      "healthy GC decile max": h["gc_decile_max"].max(), "healthy chrom excess max": h["chrom_dev_max"].max(),

@@ -8,7 +8,7 @@ from dnadx.core import io, params, reference
 from dnadx.cli.common import add_genome, add_prefix, info, positive_int
 from dnadx.cnv import pon_check
 from dnadx.cnv.call import annotate, loci_of_interest, overlaps
-from dnadx.cnv.pon import build_pon, from_ichor, pon_normals_path
+from dnadx.cnv.pon import MIN_NORMALS, from_ichor, pon_normals_path
 
 
 def register(sub) -> None:
@@ -20,8 +20,9 @@ def register(sub) -> None:
                     "pon_variance, pon_missing). At least 3 normals are required, 15 or more recommended. "
                     "Writes PREFIX.pon.tsv.gz, PREFIX.pon.json (metadata), PREFIX.pon-normals.tsv.gz (each "
                     "normal's corrected log2, for leave-one-out panels) and PREFIX.pon-loo.tsv: the self-check, "
-                    "each normal called against a panel of the others (a normal whose tumour-fraction interval "
-                    "excludes 0 is flagged). With --ichor, converts an ichorCNA HD_ULP_PoN median table instead.")
+                    "each normal called against a panel of the others: a normal whose tumour-fraction interval "
+                    "excludes 0 is flagged and left out of the panel (worst first, re-checking the rest, while more "
+                    "than 3 remain; its column stays in PREFIX.pon-normals.tsv.gz as excluded:NAME). With --ichor, converts an ichorCNA HD_ULP_PoN median table instead.")
     p.add_argument("counts", nargs="+", help="counts of healthy-donor plasma (PREFIX.counts.tsv.gz or WIG)")
     add_prefix(p)
     add_genome(p)
@@ -49,18 +50,19 @@ def run(args) -> int:
         first = normals[sorted(normals)[0]]
         loci = loci_of_interest(reference.genes(args.genome))
         protect = overlaps(first, loci)
-        table, meta = build_pon(normals, protect=protect, arms=reference.arms(args.genome))
-        matrix = meta.pop("matrix")
+        done = []
+        table, meta = pon_check.checked_panel(
+            normals, protect=protect, arms=reference.arms(args.genome), loci=loci, arm_patterns=reference.arm_patterns(),
+            progress=lambda n: (done.append(n), info(f"dnadx pon: leave-one-out call {len(done)}: {n}")))
+        matrix, loo = meta.pop("matrix"), meta.pop("loo")
         if meta["warning"]:
             info(f"dnadx pon: warning: {meta['warning']}")
-        done = []
-        loo = pon_check.leave_one_out(
-            normals, matrix, loci=loci, arms=reference.arms(args.genome), arm_patterns=reference.arm_patterns(),
-            protect=protect, progress=lambda n: (done.append(n), info(f"dnadx pon: leave-one-out {len(done)}/{len(normals)}: {n}")))
-        meta["leave_one_out"] = pon_check.summary(loo)
         for n in meta["leave_one_out"]["flagged_normals"]:
+            left = n in meta["leave_one_out"]["excluded_normals"]
             info(f"dnadx pon: warning: normal {n} shows tumour signal against the other normals "
-                 f"(see {args.prefix}.pon-loo.tsv); check it is healthy plasma")
+                 f"(see {args.prefix}.pon-loo.tsv); " + ("left out of the panel" if left else
+                                                         f"kept: a panel needs at least {MIN_NORMALS} normals")
+                 + "; check it is healthy plasma")
         io.write_tsv(matrix.round(6), pon_normals_path(f"{args.prefix}.pon.tsv.gz"))
         io.write_tsv(loo, f"{args.prefix}.pon-loo.tsv")
     meta.update(genome=args.genome, bin_size=args.bin_size)

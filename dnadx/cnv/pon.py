@@ -37,6 +37,7 @@ REGION_KEEP_Z = 3.0  # a region keeps its own James-Stein share only where its l
 # share 1 - noise / level^2 kept 0.7 of a chance +1.5 SE level (17p +0.024 over 33 bins, five normals at 0.9 M pairs:
 # the 0.1x block's panel, tune seeds), and every sample of that batch had 17p at -0.02 (under stop 29's variance
 # model three tumours at TF 0.05-0.15 were called 17p loss)
+EXCLUDED_PREFIX = "excluded:"  # a normals-matrix column of a normal the leave-one-out check left out of the panel
 MIN_SPREAD_NORMALS = 3  # the chi-square test's false-flag rate holds for any n >= 3 (it gets less powerful, not noisier)
 
 
@@ -89,14 +90,29 @@ def build_pon(normals: dict[str, pd.DataFrame], *, protect: np.ndarray | None = 
     return table, meta
 
 
+def panel_members(matrix: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The normals a `normals_matrix` table builds its panel from, and those excluded from it (columns
+    ``EXCLUDED_PREFIX`` + name: kept in the file, so an excluded normal's own call still has its values)."""
+    cols = [c for c in matrix.columns if c not in ("chrom", "start", "end")]
+    return ([c for c in cols if not c.startswith(EXCLUDED_PREFIX)],
+            [c[len(EXCLUDED_PREFIX):] for c in cols if c.startswith(EXCLUDED_PREFIX)])
+
+
+def exclude(matrix: pd.DataFrame, names) -> pd.DataFrame:
+    """``matrix`` with the normals ``names`` marked as excluded from the panel (their columns renamed)."""
+    return matrix.rename(columns={n: EXCLUDED_PREFIX + n for n in names})
+
+
 def panel_from_matrix(matrix: pd.DataFrame, annotation: pd.DataFrame, *, protect: np.ndarray | None = None,
                       leave_out: str | None = None, arms: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
-    """The panel from a `normals_matrix` table (without the normal ``leave_out``); ``annotation`` gives
-    the bins' GC and mappability for the annotation rules."""
-    names = [c for c in matrix.columns if c not in ("chrom", "start", "end") and c != leave_out]
-    if leave_out is not None and leave_out not in matrix.columns:
-        raise InputError(f"--leave-out {leave_out}: not a normal of this panel ({', '.join(names)})")
-    need = MIN_NORMALS - 1 if leave_out else MIN_NORMALS  # a panel of the minimum 3 still checks each normal
+    """The panel from a `normals_matrix` table (without the normal ``leave_out``, and without the normals
+    marked excluded: `exclude`); ``annotation`` gives the bins' GC and mappability for the annotation rules.
+    Leaving out an excluded normal gives the panel itself: it does not contain that normal."""
+    members, excluded = panel_members(matrix)
+    if leave_out is not None and leave_out not in members + excluded:
+        raise InputError(f"--leave-out {leave_out}: not a normal of this panel ({', '.join(members)})")
+    names = [c for c in members if c != leave_out]  # an excluded normal is already out of the panel
+    need = MIN_NORMALS - 1 if leave_out in members else MIN_NORMALS  # a panel of the minimum 3 still checks each normal
     if len(names) < need:
         raise InputError(f"a panel of normals needs at least {need} healthy samples, got {len(names)}"
                          + (f" after leaving out {leave_out}" if leave_out else ""))
@@ -145,7 +161,7 @@ def panel_from_matrix(matrix: pd.DataFrame, annotation: pd.DataFrame, *, protect
                        variance_inflation=np.round(inflation, 4), n_normals=n_valid,
                        usable=usable.astype(int), reason=reason)
     flagged = {r: int((reason == r).sum()) for r in sorted(set(reason) - {""})}
-    meta = {"normals": names, "n_normals": len(names), "left_out": leave_out,
+    meta = {"normals": names, "n_normals": len(names), "left_out": leave_out, "excluded": excluded,
             "typical_variance_z": typical, "variance_test": {"method": "chi-square on noise-standardised log2",
                                                            "genome_wide_alpha": VARIANCE_ALPHA},
             **shrunk["meta"],

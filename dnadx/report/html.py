@@ -202,10 +202,14 @@ def methods_section(rep: Report) -> str:
     if loo is not None and len(loo):
         loo = loo.astype(object).where(loo.notna(), "")  # empty cells (no flag, no altered segment) read as NaN
         flagged = loo.loc[loo["flag"] != "", "normal"].tolist()
+        left = loo.loc[loo["in_panel"].astype(str).isin(["False", "false", "0"]), "normal"].tolist() \
+            if "in_panel" in loo else []
         out.append("<h4 id='pon-check'>Panel of normals: leave-one-out self-check</h4><p>Each normal called against a "
-                   "panel of the other normals (its own row above comes from that call). "
-                   + (f"<span class='caveat'>Tumour signal in {esc(', '.join(flagged))}: check these are healthy "
-                      "plasma before trusting the panel.</span>" if flagged else "No normal shows tumour signal.")
+                   "panel of the other normals (its own row above comes from that call); a normal with tumour signal "
+                   "is left out of the panel while more than three remain. "
+                   + (f"<span class='caveat'>Tumour signal in {esc(', '.join(flagged))}"
+                      + (f"; left out of the panel: {esc(', '.join(left))}" if left else "")
+                      + ": check these are healthy plasma.</span>" if flagged else "No normal shows tumour signal.")
                    + "</p>" + table(loo))
     out.append("<h4>Reference bundle checksums</h4>")
     if m["manifest_changed"]:

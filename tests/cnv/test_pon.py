@@ -54,13 +54,17 @@ def test_leave_one_out_clean_normals_and_a_tumour_among_them(normals, protect):
     batch = dict(normals)
     batch["N9tumour"] = plasma_bins("basal", 0.2, 4199, 600_000, effects=synthetic_effects(3))[0]
     _, meta = build_pon(batch, protect=protect)
-    loo = pon_check.leave_one_out(batch, meta["matrix"], loci=loci_of_interest(reference.genes(GENOME)),
-                                  arms=reference.arms(GENOME), arm_patterns=reference.arm_patterns(), protect=protect)
+    loo, matrix = pon_check.leave_one_out(batch, meta["matrix"], loci=loci_of_interest(reference.genes(GENOME)),
+                                          arms=reference.arms(GENOME), arm_patterns=reference.arm_patterns(),
+                                          protect=protect)
     assert list(loo.columns) == pon_check.COLUMNS
     flagged = loo.loc[loo["flag"] == "tumour_signal", "normal"].tolist()
     assert flagged == ["N9tumour"], loo
     t = loo.set_index("normal").loc["N9tumour"]
     assert abs(t["tumor_fraction"] - 0.2) <= 0.03 and t["largest_altered_mb"] > 10
+    # the tumour is left out of the panel; its column stays in the matrix, marked
+    assert loo.set_index("normal")["in_panel"].to_dict() == {**{n: True for n in normals}, "N9tumour": False}
+    assert "excluded:N9tumour" in matrix.columns and "N9tumour" not in matrix.columns
     # the clean normals' upper bound is the detection limit at 95% power (0.04x normals: 0.07-0.11; it was <= 0.06
     # as the 50%-power limit)
     assert (loo.loc[loo["normal"] != "N9tumour", "tumor_fraction_high"] <= 0.12).all()
@@ -143,3 +147,33 @@ def test_a_tumour_among_the_normals_does_not_shift_the_panel_on_its_arms(normals
     diff = pd.Series((mixed["median"] - clean["median"]).to_numpy()[ok]).groupby(arm[ok])
     shift = diff.mean()[diff.size() >= 20].abs()
     assert shift.max() <= 0.015, shift.sort_values().tail(5)
+
+
+def test_a_tumour_among_the_normals_is_left_out_of_the_panel(normals, protect):
+    """`dnadx pon` with a tumour (basal, 0.2) among five normals builds the panel of the five: the tumour's row is
+    its call against that panel, and `dnadx cnv --leave-out` of it (as `dnadx run` calls a normal) uses that panel.
+    Before, the flagged tumour stayed in the panel that centres every sample of the batch."""
+    arms, loci = reference.arms(GENOME), loci_of_interest(reference.genes(GENOME))
+    batch = {**normals, "T": plasma_bins("basal", 0.2, 4199, 600_000, effects=synthetic_effects(3))[0]}
+    table, meta = pon_check.checked_panel(batch, protect=protect, arms=arms, loci=loci,
+                                          arm_patterns=reference.arm_patterns())
+    clean, _ = build_pon(normals, protect=protect, arms=arms)
+    assert meta["normals"] == sorted(normals) and meta["excluded"] == ["T"]
+    assert meta["leave_one_out"]["excluded_normals"] == ["T"] and meta["leave_one_out"]["flagged_normals"] == ["T"]
+    np.testing.assert_allclose(table["median"].to_numpy(float), clean["median"].to_numpy(float), atol=1e-12)
+    assert (table["usable"] == clean["usable"]).all()
+    again, _ = panel_from_matrix(meta["matrix"], batch["N0"], protect=protect, leave_out="T", arms=arms)
+    np.testing.assert_allclose(again["median"].to_numpy(float), table["median"].to_numpy(float), atol=1e-12)
+    row = meta["loo"].set_index("normal").loc["T"]
+    assert not row["in_panel"] and row["tumor_fraction_low"] > 0 and abs(row["tumor_fraction"] - 0.2) <= 0.03
+
+
+def test_a_panel_of_three_keeps_a_flagged_normal(normals, protect):
+    """Exclusion never takes a panel below three normals: the flag is reported, the normal stays."""
+    arms = reference.arms(GENOME)
+    batch = {"N0": normals["N0"], "N1": normals["N1"],
+             "T": plasma_bins("basal", 0.2, 4199, 600_000, effects=synthetic_effects(3))[0]}
+    _, meta = pon_check.checked_panel(batch, protect=protect, arms=arms, loci=loci_of_interest(reference.genes(GENOME)),
+                                      arm_patterns=reference.arm_patterns())
+    assert meta["excluded"] == [] and "T" in meta["leave_one_out"]["flagged_normals"]
+    assert meta["loo"]["in_panel"].all()

@@ -171,3 +171,19 @@ def test_report_is_deterministic(tmp_path):
     assert run_cli("report", d) == 0
     again = {p.name: p.read_bytes() for p in [d / "report.html", d / "summary.tsv", *(d / "multiqc").iterdir()]}
     assert first == again
+
+
+def test_panel_self_check_names_a_normal_left_out_of_the_panel():
+    """The methods section shows the panel's leave-one-out check and names a normal it left out of the panel."""
+    loo = pd.DataFrame({"normal": ["N1", "N2", "N3", "N4"], "tumor_fraction": [0.0, 0.0, 0.0, 0.18],
+                        "tumor_fraction_low": [0.0, 0.0, 0.0, 0.15], "tumor_fraction_high": [0.06, 0.05, 0.06, 0.21],
+                        "ploidy": [2.0] * 4, "largest_altered_segment": ["", "", "", "chr1:1-2 CN 3"],
+                        "largest_altered_mb": [0.0, 0.0, 0.0, 120.0], "flag": ["", "", "", "tumour_signal"],
+                        "in_panel": [True, True, True, False]})
+    page = render(build_report([full_sample()], {"pon_check": loo}))
+    assert "Tumour signal in N4; left out of the panel: N4" in page
+    loo["in_panel"] = True  # a panel of three keeps its flagged normal
+    page = render(build_report([full_sample()], {"pon_check": loo}))
+    assert "Tumour signal in N4:" in page and "left out of the panel: N4" not in page
+    page = render(build_report([full_sample()], {"pon_check": loo.assign(flag="", tumor_fraction_low=0.0)}))
+    assert "No normal shows tumour signal." in page
