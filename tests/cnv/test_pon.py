@@ -177,3 +177,35 @@ def test_a_panel_of_three_keeps_a_flagged_normal(normals, protect):
                                       arm_patterns=reference.arm_patterns())
     assert meta["excluded"] == [] and "T" in meta["leave_one_out"]["flagged_normals"]
     assert meta["loo"]["in_panel"].all()
+
+
+def test_dnadx_pon_leaves_a_swapped_tumour_out_and_its_own_call_still_works(tmp_path):
+    """`dnadx pon` on four normals and a tumour (a sample swap): the panel is the four, the matrix keeps the tumour
+    as excluded:T, and `dnadx cnv --leave-out T` (how `dnadx run` calls a normal) calls it against that panel."""
+    from dnadx.core import io
+    from dnadx.sim.artefacts import Artefacts
+    from dnadx.sim.plasma import SimSpec, binned_counts
+    from dnadx.sim.profiles import get_profile, resolve_events
+    from tests.helpers import run_cli
+
+    eff = synthetic_effects(3)
+    paths = []
+    for name, profile, tf, seed in [("N0", "flat", 0.0, 4100), ("N1", "flat", 0.0, 4101), ("N2", "flat", 0.0, 4102),
+                                    ("N3", "flat", 0.0, 4103), ("T", "basal", 0.2, 4199)]:
+        ev = resolve_events(get_profile(profile), arms=reference.arms(GENOME), genes=reference.genes(GENOME))
+        spec = SimSpec(events=tuple(ev), profile=profile, tumour_fraction=tf, fragments=600_000, seed=seed,
+                       sex="female", artefacts=Artefacts(bin_effects=eff))
+        counts, _ = binned_counts(spec, reference.fine_bins(GENOME), ev)
+        paths.append(tmp_path / f"{name}.counts.tsv.gz")
+        io.write_tsv(counts, paths[-1])
+    assert run_cli("pon", *paths, "--prefix", tmp_path / "pon", "--genome", GENOME) == 0
+    meta = json.loads((tmp_path / "pon.pon.json").read_text())
+    assert meta["normals"] == ["N0", "N1", "N2", "N3"] and meta["leave_one_out"]["excluded_normals"] == ["T"]
+    matrix = io.read_pon_normals(tmp_path / "pon.pon-normals.tsv.gz")
+    assert "excluded:T" in matrix.columns
+    loo = pd.read_csv(tmp_path / "pon.pon-loo.tsv", sep="\t").set_index("normal")
+    assert not loo.loc["T", "in_panel"] and loo.drop("T")["in_panel"].all()
+    assert run_cli("cnv", paths[-1], "--prefix", tmp_path / "T", "--genome", GENOME, "--pon", tmp_path / "pon.pon.tsv.gz",
+                   "--leave-out", "T") == 0
+    own = json.loads((tmp_path / "T.cnv.json").read_text())
+    assert own["tumor_fraction"] == pytest.approx(loo.loc["T", "tumor_fraction"]) and own["tumor_fraction_ci"][0] > 0
