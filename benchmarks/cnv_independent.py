@@ -6,7 +6,7 @@
 
 Usage: python benchmarks/cnv_independent.py [--seeds report|tune] [--reps N] [--fragments 800000,1500000,7500000]
        [--conditions clean,empty1] [--pon yes,no] [--out benchmarks/cnv_independent_results.tsv] [--jobs 2]
-       [--bin-size 500000] [--effect-scale 0.7,1.3] [--overdispersion 0.05] [--pon yes,checked --panel-tumour luminal:0.15]
+       [--bin-size 500000] [--effect-scale 0.7,1.3] [--overdispersion 0.05] [--pon yes,checked --panel-tumour luminal:0.15] [--normals 5]
 (800 k / 1.5 M / 7.5 M read pairs of 2 x 100 bp ~ 0.05x / 0.1x / 0.5x.) Each replicate: a panel of 5
 normals (0.6x the sample depth) and 4 healthy samples + 12 tumours; with --pon no the same samples without it.
 Each row carries the one ERBB2 rule's call (`dnadx.scores.erbb2`, what summary.tsv shows) next to cnv.json's ERBB2 copy number.
@@ -159,7 +159,7 @@ def bins_ok(bins):
 
 
 def run_condition(args):
-    cond, fragments, reps, seed_block, pon_mode, bin_size, scale, od, tumour = args
+    cond, fragments, reps, seed_block, pon_mode, bin_size, scale, od, tumour, n_normals = args
     with_pon = pon_mode != "no"
     effects = real_effects()
     empty = CONDITIONS[cond]
@@ -167,7 +167,7 @@ def run_condition(args):
     rows = []
     for r in range(reps):
         base = seed_block + 1000 * r + int(fragments // 100_000) * 7 + (500 if cond != "clean" else 0)
-        normals, pon = panel(5, int(fragments * 0.6), base, empty=empty, effects=effects,
+        normals, pon = panel(n_normals, int(fragments * 0.6), base, empty=empty, effects=effects,
                              bin_size=bin_size, effect_scale=scale, overdispersion=od, tumour=tumour,
                              checked=pon_mode == "checked") if with_pon else ({}, None)
         for j, (profile, tf) in enumerate(CASES):
@@ -188,6 +188,7 @@ def main(argv=None):
     ap.add_argument("--conditions", default="clean,empty1")
     ap.add_argument("--pon", default="yes,no", help="yes: a panel of the normals; checked: the panel `dnadx pon` builds "
                     "(normals its leave-one-out check flags left out); no: none")
+    ap.add_argument("--normals", type=int, default=5, help="normals per panel (dnadx pon needs at least 3)")
     ap.add_argument("--panel-tumour", default=None, help="PROFILE:TF: the panel's last normal is this tumour (a swap)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=None)
@@ -199,7 +200,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     scale = tuple(float(v) for v in a.effect_scale.split(","))
     tumour = (a.panel_tumour.split(":")[0], float(a.panel_tumour.split(":")[1])) if a.panel_tumour else None
-    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p, a.bin_size, scale, a.overdispersion, tumour) for c in a.conditions.split(",")
+    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p, a.bin_size, scale, a.overdispersion, tumour, a.normals) for c in a.conditions.split(",")
              for f in a.fragments.split(",") for p in a.pon.split(",")]
     with ProcessPoolExecutor(a.jobs) as ex:
         rows = [r for part in ex.map(run_condition, tasks) for r in part]
