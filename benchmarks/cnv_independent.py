@@ -175,7 +175,8 @@ def run_condition(args):
                                 effect_scale=scale, overdispersion=od)
             row = evaluate(b, truth, pon[0] if pon else None, loci=loci)
             rows.append({"condition": cond, "fragments": fragments, "pon": with_pon, "rep": r, "profile": profile, **row,
-                         **({"pon_mode": pon_mode, "pon_excluded": ",".join(pon[1]["excluded"])} if pon_mode == "checked"
+                         **({"pon_mode": pon_mode, "pon_excluded": ",".join(pon[1]["excluded"]),
+                             "pon_arm_sd": float(pon[0]["arm_sd"].max())} if pon_mode == "checked"
                             else {"pon_mode": pon_mode} if tumour else {})})
     return rows
 

@@ -21,7 +21,7 @@ def register(sub) -> None:
                     "Writes PREFIX.pon.tsv.gz, PREFIX.pon.json (metadata), PREFIX.pon-normals.tsv.gz (each "
                     "normal's corrected log2, for leave-one-out panels) and PREFIX.pon-loo.tsv: the self-check, "
                     "each normal called against a panel of the others: a normal whose tumour-fraction interval "
-                    "excludes 0 is flagged and left out of the panel (worst first, re-checking the rest, while more "
+                    "excludes 0 is flagged, and left out of the panel when the copy-state model called it (worst first, re-checking the rest, while more "
                     "than 3 remain; its column stays in PREFIX.pon-normals.tsv.gz as excluded:NAME). With --ichor, converts an ichorCNA HD_ULP_PoN median table instead.")
     p.add_argument("counts", nargs="+", help="counts of healthy-donor plasma (PREFIX.counts.tsv.gz or WIG)")
     add_prefix(p)
@@ -61,6 +61,8 @@ def run(args) -> int:
             left = n in meta["leave_one_out"]["excluded_normals"]
             info(f"dnadx pon: warning: normal {n} shows tumour signal against the other normals "
                  f"(see {args.prefix}.pon-loo.tsv); " + ("left out of the panel" if left else
+                                                         "kept: the arm-pattern test alone flagged it"
+                                                         if n in meta["leave_one_out"]["pattern_only"] else
                                                          f"kept: a panel needs at least {MIN_NORMALS} normals")
                  + "; check it is healthy plasma")
         io.write_tsv(matrix.round(6), pon_normals_path(f"{args.prefix}.pon.tsv.gz"))

@@ -16,7 +16,15 @@ scatters by
 
   Averaged over k / B blocks it adds B tau_blocks^2 / k to a segment of k >= B bins: like extra bin noise,
   not a floor. (Shorter segments get the same term, more than their one block's tau_blocks^2: conservative.)
-- **arm scale** (tau): offsets of whole arms that no averaging removes; TAU_FLOOR / TAU_FLOOR_PON.
+- **arm scale** (tau): offsets of whole arms that no averaging removes; TAU_FLOOR / TAU_FLOOR_PON, plus the panel's
+  own error. With a panel from `dnadx pon` the floor is estimated too: each normal called against a panel of the
+  others (`pon_check`) gives per arm m^2 - noise_segment^2 / k - tau_panel^2 (`arm_excess`), and where the normals'
+  mean (`tau_from_normals`, one-sided 95% lower bound) exceeds TAU_FLOOR_PON^2 its root is the floor of every sample
+  called against that panel. On the simulations (real bin effects, three depths, clean and 1% empty) the normals'
+  mean excess per panel lay between -0.00005 and +0.0001 (24 panels, tune seeds 60 000+, effects at 0.7-1.3x and
+  1.5-2.5x), against 0.000036 for the floor, and the lower bound raised the floor in 1 of 12 panels of the tune
+  block, to 0.0061; a batch whose samples have arm offsets of their own (sd 0.02) had 9 of 10 healthy samples
+  called with the floor and 1 of 10 with the estimate, 0.0166 (`tests/cnv/test_pon.py`).
 
 Until stop 29 tau_blocks was used as the arm-scale tau itself (tau = max(floor, tau_blocks)). On 96 healthy
 simulations (tune seeds, real bin effects, 3 depths, clean and 1% empty, with and without a panel) the arm
@@ -37,6 +45,46 @@ TAU_FLOOR = 0.010  # arm-level excess sd of healthy simulations with real bin ef
 # (highest evidence 3.1) and detected TF 0.03 in 17 of 36 tumours (11 with the old floors), TF 0.05 in 15 of 24 (13).
 # Healthy arm excess, tune seeds (stop 29, 16 samples per depth and panel use): mean 0.0067 / 0.0089 / 0.0055 with a
 # panel at 0.05x / 0.1x / 0.5x, 0.0103 / 0.0120 / 0.0119 without
+
+
+LOO_Z = 1.645  # the normals' estimate raises the arm-scale floor only by its one-sided 95% lower bound: five normals'
+# arm means are a noisy estimate, and a chance high one would cost every sample of the batch its power
+LOO_OUTLIER = 5.0  # robust sds (1.4826 MAD) from the normals' median excess beyond which a normal does not inform it
+
+
+def arm_excess(log2: np.ndarray, arm_of_bin: np.ndarray, model: dict, sigma: float) -> np.ndarray:
+    """Per autosomal arm of MIN_ARM_BINS usable bins (``log2``: NaN where unusable or not autosomal; ``arm_of_bin``:
+    '' for none), a healthy sample's squared arm mean beyond what ``model`` (`variance_model`) expects of noise
+    and of the panel: m^2 - noise_segment^2 / k - tau_panel^2. Its mean estimates the arm-scale systematic
+    variance the floor stands for (0 in expectation when there is none)."""
+    from dnadx.cnv import pattern_test, segmentation
+
+    ok = np.isfinite(log2) & (arm_of_bin != "")
+    k, m = segmentation.clipped_means(log2[ok], arm_of_bin[ok], sigma)
+    keep = (k >= pattern_test.MIN_ARM_BINS).to_numpy()
+    k, m = k.to_numpy(float)[keep], m.to_numpy(float)[keep]
+    return m ** 2 - model["noise_segment"] ** 2 / k - model["tau_panel"] ** 2
+
+
+def tau_from_normals(excess: list[np.ndarray]) -> dict:
+    """The arm-scale systematic sd shown by the panel's normals, each called against a panel of the others
+    (`pon_check`): per normal the mean of its `arm_excess` terms; normals more than LOO_OUTLIER robust sds from their
+    median left out (a tumour among the normals: a basal one at TF 0.2 has 50x a healthy normal's excess); the
+    estimate is the mean of the rest, its standard error their sd / sqrt(n) (arms of one normal share its panel), and
+    ``arm_sd`` the sd the floor may be raised to: sqrt of the one-sided lower bound (LOO_Z), 0 when that is <= 0."""
+    per = np.array([float(np.mean(e)) for e in excess if len(e)])
+    out = {"estimate": None, "se": None, "arm_sd": 0.0, "normals": 0, "left_out": 0}
+    if len(per) < 3:
+        return out
+    med = float(np.median(per))
+    spread = 1.4826 * float(np.median(np.abs(per - med)))
+    keep = per[np.abs(per - med) <= LOO_OUTLIER * spread] if spread > 0 else per
+    if len(keep) < 3:
+        return out
+    est, se = float(keep.mean()), float(keep.std(ddof=1) / np.sqrt(len(keep)))
+    low = est - LOO_Z * se
+    return {"estimate": est, "se": se, "arm_sd": float(np.sqrt(low)) if low > 0 else 0.0, "normals": int(len(keep)),
+            "left_out": int(len(per) - len(keep))}
 
 
 def block_bins(bin_size: int) -> int:
@@ -61,20 +109,26 @@ def block_sd(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size: int) 
 
 
 def variance_model(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size: int, *,
-                   with_pon: bool = False, panel_mse: float = 0.0) -> dict:
+                   with_pon: bool = False, panel_mse: float = 0.0, normals_sd: float = 0.0) -> dict:
     """The segment-mean variance model of one sample (cnv.json ``systematic_sd``): ``tau`` (arm scale, the
     floor: TAU_FLOOR_PON when a panel of normals was subtracted), ``tau_blocks``, ``block_bins`` and
     ``noise_segment`` = sqrt(sigma^2 + block_bins tau_blocks^2), the bin noise a segment mean averages.
     ``panel_mse``: the panel's own expected squared error of a region level (`pon.shrink`, mean over bins), added
     to tau^2: a panel of few or shallow normals leaves its error in every sample's arm means (two normals at 0.05x:
-    a normal checked against the other two had T 2.33 along a breast pattern, tau_blocks 0.022 had covered it)."""
+    a normal checked against the other two had T 2.33 along a breast pattern, tau_blocks 0.022 had covered it).
+    ``normals_sd``: the arm-scale sd the panel's normals showed against each other (`tau_from_normals`, stored in
+    the panel as ``arm_sd``); the floor is the larger of it and TAU_FLOOR_PON."""
     floor = TAU_FLOOR_PON if with_pon else TAU_FLOOR
+    raised = with_pon and normals_sd > floor
+    floor = max(floor, normals_sd) if with_pon else floor
     tb = block_sd(log2, seg_id, sigma, bin_size)
     B = block_bins(bin_size)
     panel_mse = max(0.0, panel_mse)
     return {"tau": float(np.sqrt(floor ** 2 + panel_mse)), "tau_panel": float(np.sqrt(panel_mse)),
             "tau_blocks": tb, "tau_floor": floor, "block_bins": B,
             "noise_segment": float(np.sqrt(sigma ** 2 + B * tb ** 2)),
-            "source": ("arm scale: floor " + ("with" if with_pon else "without") + " a panel of normals"
+            "source": ("arm scale: " + ("the panel normals' arm scatter against each other (leave-one-out), above the "
+                                        "floor with a panel of normals" if raised else
+                                        "floor " + ("with" if with_pon else "without") + " a panel of normals")
                        + (" and the panel's own error" if panel_mse > 0 else "") + "; block scale: "
                        f"scatter of {BLOCK_MB:g} Mb blocks within segments, as bin noise")}

@@ -205,8 +205,8 @@ def methods_section(rep: Report) -> str:
         left = loo.loc[loo["in_panel"].astype(str).isin(["False", "false", "0"]), "normal"].tolist() \
             if "in_panel" in loo else []
         out.append("<h4 id='pon-check'>Panel of normals: leave-one-out self-check</h4><p>Each normal called against a "
-                   "panel of the other normals (its own row above comes from that call); a normal with tumour signal "
-                   "is left out of the panel while more than three remain. "
+                   "panel of the other normals (its own row above comes from that call); a normal the copy-state model "
+                   "calls tumour is left out of the panel while more than three remain. "
                    + (f"<span class='caveat'>Tumour signal in {esc(', '.join(flagged))}"
                       + (f"; left out of the panel: {esc(', '.join(left))}" if left else "")
                       + ": check these are healthy plasma.</span>" if flagged else "No normal shows tumour signal.")

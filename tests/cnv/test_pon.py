@@ -54,7 +54,7 @@ def test_leave_one_out_clean_normals_and_a_tumour_among_them(normals, protect):
     batch = dict(normals)
     batch["N9tumour"] = plasma_bins("basal", 0.2, 4199, 600_000, effects=synthetic_effects(3))[0]
     _, meta = build_pon(batch, protect=protect)
-    loo, matrix = pon_check.leave_one_out(batch, meta["matrix"], loci=loci_of_interest(reference.genes(GENOME)),
+    loo, matrix, arm = pon_check.leave_one_out(batch, meta["matrix"], loci=loci_of_interest(reference.genes(GENOME)),
                                           arms=reference.arms(GENOME), arm_patterns=reference.arm_patterns(),
                                           protect=protect)
     assert list(loo.columns) == pon_check.COLUMNS
@@ -65,6 +65,8 @@ def test_leave_one_out_clean_normals_and_a_tumour_among_them(normals, protect):
     # the tumour is left out of the panel; its column stays in the matrix, marked
     assert loo.set_index("normal")["in_panel"].to_dict() == {**{n: True for n in normals}, "N9tumour": False}
     assert "excluded:N9tumour" in matrix.columns and "N9tumour" not in matrix.columns
+    # the tumour does not inform the normals' arm-scale estimate (its excess is ~100x theirs), which stays at the floor
+    assert 1 <= arm["left_out"] <= 2 and not arm["used"], arm
     # the clean normals' upper bound is the detection limit at 95% power (0.04x normals: 0.07-0.11; it was <= 0.06
     # as the 50%-power limit)
     assert (loo.loc[loo["normal"] != "N9tumour", "tumor_fraction_high"] <= 0.12).all()
@@ -209,3 +211,69 @@ def test_dnadx_pon_leaves_a_swapped_tumour_out_and_its_own_call_still_works(tmp_
                    "--leave-out", "T") == 0
     own = json.loads((tmp_path / "T.cnv.json").read_text())
     assert own["tumor_fraction"] == pytest.approx(loo.loc["T", "tumor_fraction"]) and own["tumor_fraction_ci"][0] > 0
+
+
+def _arm_wobble(bins, sd, seed):
+    """``bins`` with each arm's counts scaled by 2^N(0, sd): arm-scale residuals of each sample's own, which the
+    simulator does not make and the floor of the variance model does not allow for."""
+    from dnadx.cnv import arm_prior
+
+    rng = np.random.default_rng(seed)
+    arm = np.asarray(arm_prior.segment_arms(bins, reference.arms(GENOME))).astype(str)
+    names = sorted(set(arm) - {""})
+    offset = dict(zip(names, rng.normal(0.0, sd, len(names))))
+    factor = np.array([2.0 ** offset.get(a, 0.0) for a in arm])
+    return bins.assign(count=np.round(bins["count"].to_numpy() * factor).astype(int))
+
+
+def test_the_normals_arm_scatter_sets_the_arm_scale_sd_when_it_exceeds_the_floor():
+    """A batch whose every sample has its own arm offsets (sd 0.02 log2, beyond the simulator and the floor 0.006):
+    against a panel of plain medians 5 of 6 healthy samples were called tumour (9 of 10 on a longer run). `dnadx pon`'s
+    leave-one-out calls show the scatter (estimate's lower bound 0.0166 there), the panel carries it, and the
+    same samples are called at most once. Without such offsets the estimate stays below the floor
+    (`test_leave_one_out_clean_normals_and_a_tumour_among_them`)."""
+    from dnadx.cnv.call import run_cnv
+
+    arms, loci, pats = reference.arms(GENOME), loci_of_interest(reference.genes(GENOME)), reference.arm_patterns()
+    eff = synthetic_effects(5)
+    normals = {f"N{i}": _arm_wobble(plasma_bins("flat", 0.0, 5200 + i, 600_000, effects=eff,
+                                                sex="female" if i % 2 == 0 else "male")[0], 0.02, 99 + i)
+               for i in range(5)}
+    protect = overlaps(normals["N0"], loci)
+    table, meta = pon_check.checked_panel(normals, protect=protect, arms=arms, loci=loci, arm_patterns=pats)
+    arm = meta["leave_one_out"]["arm_systematic_sd"]
+    assert arm["used"] and 0.012 <= arm["arm_sd"] <= 0.03, arm
+    assert (table["arm_sd"] == arm["arm_sd"]).all()
+    assert meta["excluded"] == [] and meta["leave_one_out"]["flagged_normals"] == []
+    plain, _ = build_pon(normals, protect=protect, arms=arms)
+    called = {"estimate": 0, "plain": 0}
+    for j in range(6):
+        bins = _arm_wobble(plasma_bins("flat", 0.0, 5300 + j, 1_000_000, effects=eff)[0], 0.02, 500 + j)
+        for key, pon in (("estimate", table), ("plain", plain)):
+            s = run_cnv(bins, pon=pon, loci=loci, arms=arms, arm_patterns=pats).summary
+            called[key] += s["tumor_fraction_ci"][0] > 0
+            if key == "estimate":
+                assert s["systematic_sd"]["tau_floor"] == arm["arm_sd"] and "leave-one-out" in s["systematic_sd"]["source"]
+    assert called["estimate"] <= 1 and called["plain"] >= 3, called
+
+
+def test_only_a_copy_state_call_leaves_a_normal_out(monkeypatch, normals):
+    """The exclusion loop on stand-in calls: T (copy-state model, lower bound 0.15) is left out; P, flagged by the
+    arm-pattern test alone, stays (excluding such chance flags biased the rest of the panel along their pattern); after
+    T is out, E (its echo: flagged only while T was in the panel) is no longer flagged and stays."""
+    def fake(name, bins, matrix, arm_sd, **kw):
+        t_in = "T" in matrix.columns
+        lo = {"T": 0.15, "P": 0.002, "E": 0.01 if t_in else 0.0}.get(name, 0.0)
+        by = {"T": "uninformed", "P": "arm_pattern_test", "E": "uninformed"}.get(name, "")
+        return {"excess": np.zeros(39), "normal": name, "tumor_fraction": lo, "tumor_fraction_low": lo,
+                "tumor_fraction_high": 0.1, "ploidy": 2.0, "largest_altered_segment": "", "largest_altered_mb": 0.0,
+                "flag": "tumour_signal" if lo > 0 else "", "decided_by": by if lo > 0 else ""}
+
+    monkeypatch.setattr(pon_check, "_call", fake)
+    batch = {n: normals["N0"] for n in ("A", "B", "E", "P", "T")}
+    matrix = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [1], **{n: [0.0] for n in batch}})
+    loo, marked, _ = pon_check.leave_one_out(batch, matrix)
+    assert loo.set_index("normal")["in_panel"].to_dict() == {"A": True, "B": True, "E": True, "P": True, "T": False}
+    assert list(marked.columns[3:]) == ["A", "B", "E", "P", "excluded:T"]
+    summary = pon_check.summary(loo)
+    assert summary["flagged_normals"] == ["P", "T"] and summary["pattern_only"] == ["P"]

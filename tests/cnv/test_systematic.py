@@ -4,6 +4,7 @@ over a long segment; only the arm-scale floor does not."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dnadx.cnv import systematic
 
@@ -43,3 +44,20 @@ def test_without_block_residuals_the_model_is_bin_noise_and_the_floor():
     assert m["tau"] == systematic.TAU_FLOOR and m["tau_blocks"] < 0.01
     assert abs(m["noise_segment"] - 0.15) < 0.01
     assert systematic.variance_model(x, seg, 0.15, 500_000, with_pon=True)["tau"] == systematic.TAU_FLOOR_PON
+
+
+def test_the_normals_estimate_leaves_a_tumour_out_and_raises_the_floor_only_by_its_lower_bound():
+    rng = np.random.default_rng(3)
+    # five normals whose arms stray by sd 0.02 beyond their noise: excess terms with mean 0.0004
+    normals = [rng.normal(0.0, 0.02, 39) ** 2 for _ in range(5)]
+    est = systematic.tau_from_normals(normals)
+    assert est["left_out"] == 0 and est["normals"] == 5
+    assert abs(est["estimate"] - 0.0004) < 3 * est["se"]
+    assert est["arm_sd"] ** 2 == pytest.approx(est["estimate"] - systematic.LOO_Z * est["se"], rel=1e-9)
+    # a tumour among them (one-copy arm changes at TF 0.2, +-0.13 log2 on 8 of 39 arms) does not move it
+    tumour = normals[0] + np.where(np.arange(39) < 8, 0.13 ** 2, 0.0)
+    with_tumour = systematic.tau_from_normals(normals + [tumour])
+    assert with_tumour["left_out"] == 1 and with_tumour["estimate"] == est["estimate"]
+    # normals at the noise the model expects: terms around 0, no raise
+    flat = [rng.normal(0.0, 0.001, 39) for _ in range(5)]
+    assert systematic.tau_from_normals(flat)["arm_sd"] < systematic.TAU_FLOOR_PON
