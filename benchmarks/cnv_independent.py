@@ -5,7 +5,7 @@
 `../shared/real-data/`), and optionally 1% empty bins. Tuning and reporting use disjoint seed sets.
 
 Usage: python benchmarks/cnv_independent.py [--seeds report|tune] [--reps N] [--fragments 800000,1500000,7500000]
-       [--conditions clean,empty1] [--pon yes,no] [--out benchmarks/cnv_independent_results.tsv] [--jobs 2]
+       [--conditions clean,empty1] [--pon checked,no] [--out benchmarks/cnv_independent_results.tsv] [--jobs 2]
        [--bin-size 500000] [--effect-scale 0.7,1.3] [--overdispersion 0.05] [--pon yes,checked --panel-tumour luminal:0.15] [--normals 5]
 (800 k / 1.5 M / 7.5 M read pairs of 2 x 100 bp ~ 0.05x / 0.1x / 0.5x.) Each replicate: a panel of 5
 normals (0.6x the sample depth) and 4 healthy samples + 12 tumours; with --pon no the same samples without it.
@@ -187,8 +187,9 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--fragments", default="800000,1500000,7500000")
     ap.add_argument("--conditions", default="clean,empty1")
-    ap.add_argument("--pon", default="yes,no", help="yes: a panel of the normals; checked: the panel `dnadx pon` builds "
-                    "(normals its leave-one-out check flags left out); no: none")
+    ap.add_argument("--pon", default="checked,no", help="checked: the panel `dnadx pon` builds (its leave-one-out check: "
+                    "normals the copy-state model calls tumour left out, the normals' arm-scale sd); yes: the plain "
+                    "panel of the normals (before stop 30); no: none")
     ap.add_argument("--normals", type=int, default=5, help="normals per panel (dnadx pon needs at least 3)")
     ap.add_argument("--panel-tumour", default=None, help="PROFILE:TF: the panel's last normal is this tumour (a swap)")
     ap.add_argument("--jobs", type=int, default=2)
