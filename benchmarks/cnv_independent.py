@@ -6,7 +6,7 @@
 
 Usage: python benchmarks/cnv_independent.py [--seeds report|tune] [--reps N] [--fragments 800000,1500000,7500000]
        [--conditions clean,empty1] [--pon checked,no] [--out benchmarks/cnv_independent_results.tsv] [--jobs 2]
-       [--bin-size 500000] [--effect-scale 0.7,1.3] [--overdispersion 0.05] [--pon yes,checked --panel-tumour luminal:0.15] [--normals 5]
+       [--bin-size 500000] [--effect-scale 0.7,1.3] [--overdispersion 0.05] [--pon yes,checked --panel-tumour luminal:0.15] [--normals 5] [--region-sd 0.02]
 (800 k / 1.5 M / 7.5 M read pairs of 2 x 100 bp ~ 0.05x / 0.1x / 0.5x.) Each replicate: a panel of 5
 normals (0.6x the sample depth) and 4 healthy samples + 12 tumours; with --pon no the same samples without it.
 Each row carries the one ERBB2 rule's call (`dnadx.scores.erbb2`, what summary.tsv shows) next to cnv.json's ERBB2 copy number.
@@ -76,7 +76,7 @@ def sim_counts(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects
     events = resolve_events(get_profile(profile), arms=reference.arms(GENOME), genes=reference.genes(GENOME))
     rng = np.random.default_rng(seed)
     art = Artefacts(gc_shape="mixed", overdispersion=overdispersion, empty_bins=empty, extreme_bins=empty / 5,
-                    bin_effects=effects, effect_scale=float(rng.uniform(*effect_scale)))
+                    bin_effects=effects, effect_scale=float(rng.uniform(*effect_scale)), region_sd=_CACHE.get("region_sd", 0.0))
     spec = SimSpec(events=tuple(events), profile=profile, tumour_fraction=tf, fragments=fragments, seed=seed, sex=sex,
                    artefacts=art)
     return binned_counts(spec, ref, events)
@@ -159,7 +159,8 @@ def bins_ok(bins):
 
 
 def run_condition(args):
-    cond, fragments, reps, seed_block, pon_mode, bin_size, scale, od, tumour, n_normals = args
+    cond, fragments, reps, seed_block, pon_mode, bin_size, scale, od, tumour, n_normals, region_sd = args
+    _CACHE["region_sd"] = region_sd
     with_pon = pon_mode != "no"
     effects = real_effects()
     empty = CONDITIONS[cond]
@@ -175,9 +176,9 @@ def run_condition(args):
                                 effect_scale=scale, overdispersion=od)
             row = evaluate(b, truth, pon[0] if pon else None, loci=loci)
             rows.append({"condition": cond, "fragments": fragments, "pon": with_pon, "rep": r, "profile": profile, **row,
-                         **({"pon_mode": pon_mode, "pon_excluded": ",".join(pon[1]["excluded"]),
-                             "pon_arm_sd": float(pon[0]["arm_sd"].max())} if pon_mode == "checked"
-                            else {"pon_mode": pon_mode} if tumour else {})})
+                         "pon_mode": pon_mode,
+                         **({"pon_excluded": ",".join(pon[1]["excluded"]), "pon_arm_sd": float(pon[0]["arm_sd"].max())}
+                            if pon_mode == "checked" else {})})
     return rows
 
 
@@ -190,6 +191,8 @@ def main(argv=None):
     ap.add_argument("--pon", default="checked,no", help="checked: the panel `dnadx pon` builds (its leave-one-out check: "
                     "normals the copy-state model calls tumour left out, the normals' arm-scale sd); yes: the plain "
                     "panel of the normals (before stop 30); no: none")
+    ap.add_argument("--region-sd", type=float, default=0.0, help="per-sample log2 offsets of 40 Mb regions "
+                    "(sd; `dnadx.sim.artefacts`): arm-scale residuals of each sample's own, beyond the variance model's floor")
     ap.add_argument("--normals", type=int, default=5, help="normals per panel (dnadx pon needs at least 3)")
     ap.add_argument("--panel-tumour", default=None, help="PROFILE:TF: the panel's last normal is this tumour (a swap)")
     ap.add_argument("--jobs", type=int, default=2)
@@ -202,7 +205,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     scale = tuple(float(v) for v in a.effect_scale.split(","))
     tumour = (a.panel_tumour.split(":")[0], float(a.panel_tumour.split(":")[1])) if a.panel_tumour else None
-    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p, a.bin_size, scale, a.overdispersion, tumour, a.normals) for c in a.conditions.split(",")
+    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p, a.bin_size, scale, a.overdispersion, tumour, a.normals, a.region_sd) for c in a.conditions.split(",")
              for f in a.fragments.split(",") for p in a.pon.split(",")]
     with ProcessPoolExecutor(a.jobs) as ex:
         rows = [r for part in ex.map(run_condition, tasks) for r in part]

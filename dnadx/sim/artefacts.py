@@ -15,7 +15,8 @@ On top, per block of ``block`` bp (default 500 kb, the analysis bin), a multipli
 factor with sd ``overdispersion`` (drawn in [0.03, 0.10] when None), a share ``empty_bins`` of
 covered blocks with no reads (a masked region, a build patch), a share ``extreme_bins`` 3-8x high,
 and ``bin_effects`` (chrom, start, end, log2): systematic per-bin residuals of real plasma (ichorCNA's
-healthy-donor panel medians, `../shared/real-data/`), scaled per sample by ``effect_scale``.
+healthy-donor panel medians, `../shared/real-data/`), scaled per sample by ``effect_scale``; ``region_sd``: a
+per-sample offset of each REGION_MB region (arm-scale residuals of the sample's own, not shared by the batch).
 All draws come from their own generator (seed + ARTEFACT_SEED_OFFSET), so the basic simulator's
 draws are unchanged when artefacts are off.
 """
@@ -31,6 +32,7 @@ GC_SHAPES = ("symmetric", "skewed", "plateau")
 ARTEFACT_SEED_OFFSET = 104_729
 COVERED_MAPPABILITY = 0.9  # blocks made empty or extreme are ones the pipeline would otherwise use
 COVERED_GC = (0.30, 0.65)
+REGION_MB = 40.0  # size of the regions of ``region_sd`` (an arm is 25-150 Mb)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class Artefacts:
     block: int = 500_000
     bin_effects: pd.DataFrame | None = None  # chrom, start (0-based), end, log2
     effect_scale: float = 1.0
+    region_sd: float = 0.0  # per-sample log2 offset of each REGION_MB region, N(0, region_sd): arm-scale residuals
+    # of the sample's own (plasma of one donor is not the panel's median), which the floor of the variance model
+    # does not allow for
 
 
 def gc_response(shape: str, rng: np.random.Generator) -> tuple[callable, dict]:
@@ -96,7 +101,12 @@ def log_weights(art: Artefacts, bins: pd.DataFrame, seed: int) -> tuple[np.ndarr
         eff = effect_per_bin(art.bin_effects, bins)
         n_effect = int(np.isfinite(eff).sum())
         logw = logw + art.effect_scale * np.log(2) * np.nan_to_num(eff, nan=0.0)
-    truth = {"gc_response": gc_truth, "overdispersion": od, "block": art.block,
+    if art.region_sd > 0:  # its own generator: the other draws stay as without it
+        region_rng = np.random.default_rng(seed + ARTEFACT_SEED_OFFSET + 1)
+        key = pd.Series(chrom).astype(str) + ":" + (bins["start"].to_numpy() // int(REGION_MB * 1e6)).astype(str)
+        region_id, regions = pd.factorize(key)
+        logw = logw + np.log(2) * region_rng.normal(0.0, art.region_sd, len(regions))[region_id]
+    truth = {"gc_response": gc_truth, "overdispersion": od, "block": art.block, "region_sd": art.region_sd,
              "empty_blocks": [str(b) for b in blocks[empty]], "extreme_blocks": [str(b) for b in blocks[extreme]],
              "bin_effects_bins": n_effect, "effect_scale": art.effect_scale}
     return logw, truth
