@@ -67,6 +67,9 @@ def register(sub) -> None:
     g.add_argument("--extreme-bins", type=fraction, default=0.0, help="share of covered 500 kb bins 3-8x high (default 0)")
     g.add_argument("--bin-effects", help="systematic per-bin log2 effects to add: an ichorCNA HD_ULP_PoN_*_median "
                    "table (chr, start, end, median) or a TSV chrom, start, end, log2 (0-based)")
+    g.add_argument("--region-sd", type=fraction, default=0.0,
+                   help="sd of a per-sample log2 offset of each 40 Mb region: arm-scale residuals of the sample's own, "
+                        "not shared by a batch (default 0)")
     p.set_defaults(func=run)
 
 
@@ -99,7 +102,7 @@ def _variant(text: str) -> dict:
 
 def _artefacts(args) -> Artefacts | None:
     plain = args.gc_shape == "default" and args.overdispersion is None and not args.empty_bins \
-        and not args.extreme_bins and not args.bin_effects
+        and not args.extreme_bins and not args.bin_effects and not args.region_sd
     if plain:
         return None
     effects = None
@@ -114,7 +117,7 @@ def _artefacts(args) -> Artefacts | None:
                              "chrom, start, end, log2")
     return Artefacts(gc_shape="mixed" if args.gc_shape == "default" else args.gc_shape,
                      overdispersion=args.overdispersion, empty_bins=args.empty_bins, extreme_bins=args.extreme_bins,
-                     bin_effects=effects)
+                     bin_effects=effects, region_sd=args.region_sd)
 
 
 def run(args) -> int:

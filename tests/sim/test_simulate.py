@@ -112,9 +112,10 @@ def test_artefacts_on_the_command_line(tmp_path):
     effects.write_text("chr\tstart\tend\tmedian\n22\t20000001\t20500000\t1.0\n")  # ichorCNA layout, 1-based
     assert run_cli("simulate", "--prefix", tmp_path / "a", "--chroms", "chr22", "--fragments", 40000, "--seed", 5,
                    "--gc-shape", "plateau", "--empty-bins", 0.05, "--extreme-bins", 0.05,
-                   "--bin-effects", effects) == 0
+                   "--bin-effects", effects, "--region-sd", 0.02) == 0
     truth = json.loads((tmp_path / "a.truth.json").read_text())
     art = truth["artefacts"]
+    assert art["region_sd"] == 0.02
     assert art["gc_response"]["shape"] == "plateau" and 0.38 <= art["gc_response"]["peak"] <= 0.50
     assert 0.03 <= art["overdispersion"] <= 0.10 and art["bin_effects_bins"] == 50
     assert art["empty_blocks"] and art["extreme_blocks"]
@@ -146,3 +147,25 @@ def test_binned_counts_match_fragment_counts_in_distribution():
     s = slow[slow["chrom"].isin(["chr17", "chr19"])].groupby("chrom")["count"].sum()
     assert abs(f["chr17"] / f.sum() - s["chr17"] / s.sum()) < 0.01
     assert abs(f.sum() - s.sum()) / s.sum() < 0.02
+
+
+def test_region_offsets_are_the_samples_own_and_leave_the_other_draws_alone():
+    """``region_sd``: each 40 Mb region of a sample moved by its own N(0, sd) log2 offset; without it the weights
+    are those of before (its draws come from their own generator)."""
+    from dnadx.sim.artefacts import REGION_MB, Artefacts, log_weights
+    fine = reference.fine_bins("GRCh38")
+    fine = fine[fine["chrom"].isin([f"chr{i}" for i in range(1, 23)])].reset_index(drop=True)
+    base, truth0 = log_weights(Artefacts(gc_shape="skewed", overdispersion=0.0), fine, 11)
+    moved, truth = log_weights(Artefacts(gc_shape="skewed", overdispersion=0.0, region_sd=0.02), fine, 11)
+    again, _ = log_weights(Artefacts(gc_shape="skewed", overdispersion=0.0, region_sd=0.02), fine, 12)
+    assert truth["region_sd"] == 0.02 and truth0["region_sd"] == 0.0
+    region = (fine["chrom"] + ":" + (fine["start"] // int(REGION_MB * 1e6)).astype(str)).to_numpy()
+    shift = pd.Series((moved - base) / np.log(2)).groupby(region)
+    assert (shift.std().fillna(0) < 1e-9).all()  # one offset per region
+    offsets = shift.first()
+    assert len(offsets) > 60 and 0.015 < offsets.std() < 0.025, offsets.std()
+    base12, _ = log_weights(Artefacts(gc_shape="skewed", overdispersion=0.0), fine, 12)
+    other = pd.Series((again - base12) / np.log(2)).groupby(region).first()
+    assert abs(np.corrcoef(offsets, other.reindex(offsets.index))[0, 1]) < 0.3  # another sample, its own offsets
+    kept, _ = log_weights(Artefacts(gc_shape="skewed", overdispersion=0.0), fine, 11)
+    np.testing.assert_array_equal(kept, base)
