@@ -21,8 +21,10 @@ def register(sub) -> None:
                     "Writes PREFIX.pon.tsv.gz, PREFIX.pon.json (metadata), PREFIX.pon-normals.tsv.gz (each "
                     "normal's corrected log2, for leave-one-out panels) and PREFIX.pon-loo.tsv: the self-check, "
                     "each normal called against a panel of the others: a normal whose tumour-fraction interval "
-                    "excludes 0 is flagged, and left out of the panel when the copy-state model called it (worst first, re-checking the rest, while more "
-                    "than 3 remain; its column stays in PREFIX.pon-normals.tsv.gz as excluded:NAME). With --ichor, converts an ichorCNA HD_ULP_PoN median table instead.")
+                    "excludes 0 is flagged, and left out of the panel when the copy-state model called it (worst "
+                    "first, re-checking the rest, while more than 3 remain; its column stays in "
+                    "PREFIX.pon-normals.tsv.gz as excluded:NAME); the same calls estimate the batch's arm-scale "
+                    "systematic sd (column arm_sd). With --ichor, converts an ichorCNA HD_ULP_PoN median table instead.")
     p.add_argument("counts", nargs="+", help="counts of healthy-donor plasma (PREFIX.counts.tsv.gz or WIG)")
     add_prefix(p)
     add_genome(p)

@@ -8,12 +8,12 @@ one at a time, worst first (the largest lower bound), re-checking the rest again
 until no normal is flagged or MIN_NORMALS remain: a tumour among the normals also shifts the panel its
 healthy neighbours are checked against, so a second flag may be the first one's echo. Only a call of the
 copy-state model (altered segments of 10 Mb and more) excludes; a flag of the arm-pattern test alone is
-reported and the normal stays: that test flags healthy plasma at its design rate (~5%; all 5 healthy normals
-flagged in 60 of the tune and report panels, T 2.26-2.80, TF <= 0.02), and leaving such a normal out biases the
-remaining panel along the very pattern it was flagged on (the issue-setting benchmark's four healthy samples of that
-batch rose from T 0.06-1.89 to 0.46-2.49, one called). An excluded normal
-keeps its column in the normals matrix (`pon.exclude`) and its row in the check, called against the final
-panel. Reported by `dnadx pon` (PREFIX.pon-loo.tsv, PREFIX.pon.json) and in the report; `dnadx run`
+reported and the normal stays: that test flags healthy plasma at its design rate (~5%: 5 of the 60 healthy
+normals of the tune, report and issue-setting panels, T 2.26-2.80, TF <= 0.02), and leaving such a normal out
+biases the remaining panel along the very pattern it was flagged on (the four healthy samples of one issue-setting
+batch rose from T 0.06-1.89 to 0.46-2.49, one called). An excluded normal keeps its column in the normals matrix
+(`pon.exclude`) and its row in the check, called against the final panel. The same calls estimate the batch's
+arm-scale systematic sd first (`systematic.tau_from_normals`). Reported by `dnadx pon` (PREFIX.pon-loo.tsv, PREFIX.pon.json) and in the report; `dnadx run`
 takes each normal's own row from this leave-one-out call.
 """
 

@@ -23,8 +23,9 @@ scatters by
   called against that panel. On the simulations (real bin effects, three depths, clean and 1% empty) the normals'
   mean excess per panel lay between -0.00005 and +0.0001 (24 panels, tune seeds 60 000+, effects at 0.7-1.3x and
   1.5-2.5x), against 0.000036 for the floor, and the lower bound raised the floor in 1 of 12 panels of the tune
-  block, to 0.0061; a batch whose samples have arm offsets of their own (sd 0.02) had 9 of 10 healthy samples
-  called with the floor and 1 of 10 with the estimate, 0.0166 (`tests/cnv/test_pon.py`).
+  block, to 0.0061. A batch whose samples have arm offsets of their own (simulator ``region_sd`` 0.02, report seeds,
+  `benchmarks/cnv_independent.py --region-sd 0.02`) had 12 of 48 healthy samples called with the floor and 3 of 48
+  with the estimate (0.008-0.018), interval coverage 0.886 -> 0.980 (`tests/cnv/test_pon.py`).
 
 Until stop 29 tau_blocks was used as the arm-scale tau itself (tau = max(floor, tau_blocks)). On 96 healthy
 simulations (tune seeds, real bin effects, 3 depths, clean and 1% empty, with and without a panel) the arm
@@ -69,7 +70,7 @@ def arm_excess(log2: np.ndarray, arm_of_bin: np.ndarray, model: dict, sigma: flo
 def tau_from_normals(excess: list[np.ndarray]) -> dict:
     """The arm-scale systematic sd shown by the panel's normals, each called against a panel of the others
     (`pon_check`): per normal the mean of its `arm_excess` terms; normals more than LOO_OUTLIER robust sds from their
-    median left out (a tumour among the normals: a basal one at TF 0.2 has 50x a healthy normal's excess); the
+    median left out (a tumour among the normals: a basal one at TF 0.2 has 0.0054, healthy ones -0.00003 to 0.0005); the
     estimate is the mean of the rest, its standard error their sd / sqrt(n) (arms of one normal share its panel), and
     ``arm_sd`` the sd the floor may be raised to: sqrt of the one-sided lower bound (LOO_Z), 0 when that is <= 0."""
     per = np.array([float(np.mean(e)) for e in excess if len(e)])
