@@ -1,7 +1,7 @@
 """`dnadx run`: every stage in-process for a samplesheet, parallel over samples, resumable.
 
 Each step is the same `dnadx <stage> ...` command line a Nextflow module runs (so both paths give
-identical outputs). A step is skipped when its outputs exist and its stamp (command line + size and
+identical outputs). A step is skipped when its outputs exist and its stamp (command line, dnadx's source, size and
 mtime of every input) matches the previous run; outputs are written atomically and the stamp last,
 so a killed run never leaves a step that looks complete.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -173,8 +174,23 @@ def _drop_missing_optional(step: Step) -> None:
         step.argv.pop()
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """dnadx's version and a hash of its source files: a step that other code ran is not up to date (the version
+    string alone stays the same between commits; outputs of `make demo` had been kept after the code changed)."""
+    import dnadx
+
+    root = Path(dnadx.__file__).resolve().parent
+    h = hashlib.sha256(dnadx.__version__.encode())
+    for p in sorted(root.rglob("*.py")):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
 def _fingerprint(step: Step) -> str:
     h = hashlib.sha256(json.dumps(step.argv).encode())
+    h.update(code_fingerprint().encode())
     for p in step.inputs + step.optional:
         st = Path(p).stat()
         h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())

@@ -195,3 +195,21 @@ def test_ichor_panel_import(tmp_path):
     assert pon["usable"].sum() == 10 and (pon[pon["usable"] == 1]["chrom"] == "chr17").all()
     meta = json.loads((tmp_path / "i.pon.json").read_text())
     assert meta["missing_bins"] == len(pon) - 10
+
+
+def test_a_step_run_by_other_code_is_not_up_to_date(tmp_path, monkeypatch):
+    """A step's stamp holds dnadx's source: after an upgrade (same version string, other code) `dnadx run` reruns
+    the step instead of keeping outputs the old code made (`make demo` had kept stop 29's panel after stop 30's change)."""
+    from dnadx import pipeline
+
+    inp, outp = tmp_path / "in.txt", tmp_path / "out.txt"
+    inp.write_text("x")
+    outp.write_text("y")
+    step = pipeline.Step("count:S", ["count", str(inp)], [inp], [outp])
+    cfg = RunConfig(outdir=tmp_path)
+    stamp = pipeline._stamp_path(cfg, step)
+    stamp.parent.mkdir(parents=True)
+    stamp.write_text(json.dumps({"fingerprint": pipeline._fingerprint(step)}))
+    assert pipeline.is_done(cfg, step)
+    monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "other code")
+    assert not pipeline.is_done(cfg, step)
