@@ -1,8 +1,8 @@
 """`dnadx run`: every stage in-process for a samplesheet, parallel over samples, resumable.
 
 Each step is the same `dnadx <stage> ...` command line a Nextflow module runs (so both paths give
-identical outputs). A step is skipped when its outputs exist and its stamp (command line, dnadx's source, size and
-mtime of every input) matches the previous run; outputs are written atomically and the stamp last,
+identical outputs). A step is skipped when its outputs exist and its stamp (command line, dnadx's source and reference
+bundle, size and mtime of every input) matches the previous run; outputs are written atomically and the stamp last,
 so a killed run never leaves a step that looks complete.
 """
 
@@ -176,15 +176,20 @@ def _drop_missing_optional(step: Step) -> None:
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """dnadx's version and a hash of its source files: a step that other code ran is not up to date (the version
-    string alone stays the same between commits; outputs of `make demo` had been kept after the code changed)."""
+    """dnadx's version, a hash of its source files and the reference bundle's MANIFEST.tsv (its files' sha256,
+    checked at use): a step that other code or another bundle ran is not up to date (the version string alone
+    stays the same between commits; outputs of `make demo` had been kept after the code changed)."""
     import dnadx
+    from dnadx.core.builds import bundle_source
 
     root = Path(dnadx.__file__).resolve().parent
     h = hashlib.sha256(dnadx.__version__.encode())
     for p in sorted(root.rglob("*.py")):
         h.update(p.relative_to(root).as_posix().encode())
         h.update(p.read_bytes())
+    manifest = bundle_source()[0] / "MANIFEST.tsv"
+    if manifest.is_file():
+        h.update(manifest.read_bytes())
     return h.hexdigest()
 
 
