@@ -68,11 +68,10 @@ def run(args) -> int:
             raise InputError("--leave-out needs --pon (the panel to rebuild without that normal)")
         matrix = io.read_pon_normals(pon_normals_path(args.pon))
         matrix = bins[["chrom", "start", "end"]].merge(matrix.drop(columns="end"), on=["chrom", "start"], how="left")
-        full = pon
+        # the normals' arm-scale estimate holds for the panel without one of them too
         pon, _ = panel_from_matrix(matrix, bins, protect=overlaps(bins, loci_of_interest(genes)), leave_out=args.leave_out,
-                                   arms=reference.arms(args.genome))
-        if "arm_sd" in full:  # the normals' arm-scale estimate holds for the panel without one of them too
-            pon["arm_sd"] = float(full["arm_sd"].max())
+                                   arms=reference.arms(args.genome),
+                                   arm_sd=float(pon["arm_sd"].max()) if "arm_sd" in pon else 0.0)
     res = run_cnv(bins, pon=pon, loci=loci_of_interest(genes), arms=reference.arms(args.genome),
                   arm_patterns=reference.arm_patterns() if args.state_prior == "breast" else None, sample=sample)
     erbb2 = genes[genes["symbol"] == "ERBB2"].iloc[0]

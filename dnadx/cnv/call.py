@@ -172,8 +172,7 @@ def _model(bins, usable, pon, loci, arms, arm_patterns, sex, known_log2):
     if pon is not None and "region_mse" in pon:
         mse = pon["region_mse"].to_numpy(float)[auto & usable]
         panel_mse = float(np.mean(mse[np.isfinite(mse)])) if np.isfinite(mse).any() else 0.0
-    normals_sd = float(np.nanmax(pon["arm_sd"].to_numpy(float))) if pon is not None and "arm_sd" in pon \
-        and np.isfinite(pon["arm_sd"].to_numpy(float)).any() else 0.0
+    normals_sd = float(np.nan_to_num(pon["arm_sd"].max())) if pon is not None and "arm_sd" in pon else 0.0
     model = systematic.variance_model(np.where(auto, log2, np.nan), pelt_id, sigma,
                                       int((out["end"] - out["start"]).max()), with_pon=pon is not None,
                                       panel_mse=panel_mse, normals_sd=normals_sd)

@@ -104,10 +104,12 @@ def exclude(matrix: pd.DataFrame, names) -> pd.DataFrame:
 
 
 def panel_from_matrix(matrix: pd.DataFrame, annotation: pd.DataFrame, *, protect: np.ndarray | None = None,
-                      leave_out: str | None = None, arms: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+                      leave_out: str | None = None, arms: pd.DataFrame | None = None,
+                      arm_sd: float = 0.0) -> tuple[pd.DataFrame, dict]:
     """The panel from a `normals_matrix` table (without the normal ``leave_out``, and without the normals
     marked excluded: `exclude`); ``annotation`` gives the bins' GC and mappability for the annotation rules.
-    Leaving out an excluded normal gives the panel itself: it does not contain that normal."""
+    Leaving out an excluded normal gives the panel itself: it does not contain that normal. ``arm_sd``: the
+    normals' arm-scale systematic sd (`pon_check`, 0 = the floor), the panel's ``arm_sd`` column."""
     members, excluded = panel_members(matrix)
     if leave_out is not None and leave_out not in members + excluded:
         raise InputError(f"--leave-out {leave_out}: not a normal of this panel ({', '.join(members)})")
@@ -159,7 +161,7 @@ def panel_from_matrix(matrix: pd.DataFrame, annotation: pd.DataFrame, *, protect
     table = ref.assign(median=shrunk["centre"], raw_median=med, shrinkage=shrunk["bin_factor"],
                        regional_shrinkage=shrunk["region_factor"], region_mse=shrunk["region_mse"], mad=mad,
                        variance_inflation=np.round(inflation, 4), n_normals=n_valid,
-                       usable=usable.astype(int), reason=reason)
+                       usable=usable.astype(int), reason=reason, arm_sd=float(arm_sd))
     flagged = {r: int((reason == r).sum()) for r in sorted(set(reason) - {""})}
     meta = {"normals": names, "n_normals": len(names), "left_out": leave_out, "excluded": excluded,
             "typical_variance_z": typical, "variance_test": {"method": "chi-square on noise-standardised log2",

@@ -8,8 +8,9 @@ one at a time, worst first (the largest lower bound), re-checking the rest again
 until no normal is flagged or MIN_NORMALS remain: a tumour among the normals also shifts the panel its
 healthy neighbours are checked against, so a second flag may be the first one's echo. Only a call of the
 copy-state model (altered segments of 10 Mb and more) excludes; a flag of the arm-pattern test alone is
-reported and the normal stays: that test flags healthy plasma at its design rate (~5%: 5 of the 60 healthy
-normals of the tune, report and issue-setting panels, T 2.26-2.80, TF <= 0.02), and leaving such a normal out
+reported and the normal stays: that test flags healthy plasma by chance (design rate ~5%; under a first rule that
+excluded any flag it took 5 of the 150 healthy normals of the tune, report and issue-setting panels: 3 of 60, 1 of
+60, 1 of 30, all by the pattern test, T 2.26-2.80, TF <= 0.02), and leaving such a normal out
 biases the remaining panel along the very pattern it was flagged on (the four healthy samples of one issue-setting
 batch rose from T 0.06-1.89 to 0.46-2.49, one called). An excluded normal keeps its column in the normals matrix
 (`pon.exclude`) and its row in the check, called against the final panel. The same calls estimate the batch's
@@ -35,8 +36,7 @@ PATTERN_ONLY = "arm_pattern_test"  # cnv.json tumor_call_decided_by of a call th
 def _call(name: str, bins: pd.DataFrame, matrix: pd.DataFrame, arm_sd: float, **kw) -> dict:
     """One normal's row: its copy-number call against the panel of ``matrix`` without it (``arm_sd``: the panel's
     `systematic.tau_from_normals`), and ``excess``: its `systematic.arm_excess` terms."""
-    pon, _ = panel_from_matrix(matrix, bins, protect=kw["protect"], leave_out=name, arms=kw["arms"])
-    pon["arm_sd"] = arm_sd
+    pon, _ = panel_from_matrix(matrix, bins, protect=kw["protect"], leave_out=name, arms=kw["arms"], arm_sd=arm_sd)
     res = run_cnv(bins, pon=pon, loci=kw["loci"], arms=kw["arms"], arm_patterns=kw["arm_patterns"], sample=name)
     s, segs = res.summary, res.segments
     alt = segs[(segs["copy_number"] >= 0) & (segs["copy_number"] != segs["normal_copy"])]
@@ -59,11 +59,10 @@ def _call(name: str, bins: pd.DataFrame, matrix: pd.DataFrame, arm_sd: float, **
 
 
 def leave_one_out(normals: dict[str, pd.DataFrame], matrix: pd.DataFrame, *, loci=None, arms=None,
-                  arm_patterns=None, protect=None, progress=None, exclude_flagged: bool = True
-                  ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                  arm_patterns=None, protect=None, progress=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """One row per normal (COLUMNS): its copy-number call against the panel of the other normals. ``flag`` is
     ``tumour_signal`` where the interval excludes 0, else empty; ``in_panel`` is False for a normal left out of
-    the panel (``exclude_flagged``: see the module), whose row is its call against the final panel. Returns the
+    the panel (see the module), whose row is its call against the final panel. Returns the
     rows, ``matrix`` with the excluded normals marked (`pon.exclude`) and the arm-scale estimate
     (`systematic.tau_from_normals` from a first round, every normal against the others; ``used``: it is above
     TAU_FLOOR_PON, so every call, these rows included, uses it as the floor)."""
@@ -90,7 +89,7 @@ def leave_one_out(normals: dict[str, pd.DataFrame], matrix: pd.DataFrame, *, loc
         current = exclude(matrix, excluded)
         rows.update(call_all(todo, current, arm_sd))
         flagged = [n for n in members if rows[n]["flag"] and rows[n]["decided_by"] != PATTERN_ONLY]
-        if not (exclude_flagged and flagged and len(members) > MIN_NORMALS):
+        if not (flagged and len(members) > MIN_NORMALS):
             break
         worst = max(flagged, key=lambda n: (rows[n]["tumor_fraction_low"], rows[n]["tumor_fraction"], n))
         members.remove(worst)

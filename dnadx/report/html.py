@@ -200,10 +200,9 @@ def methods_section(rep: Report) -> str:
     out.append("<h4>Parameters per sample</h4>" + table(m["parameters"]))
     loo = m.get("pon_check")
     if loo is not None and len(loo):
+        left = loo.loc[~loo["in_panel"].astype(bool), "normal"].tolist() if "in_panel" in loo else []
         loo = loo.astype(object).where(loo.notna(), "")  # empty cells (no flag, no altered segment) read as NaN
         flagged = loo.loc[loo["flag"] != "", "normal"].tolist()
-        left = loo.loc[loo["in_panel"].astype(str).isin(["False", "false", "0"]), "normal"].tolist() \
-            if "in_panel" in loo else []
         out.append("<h4 id='pon-check'>Panel of normals: leave-one-out self-check</h4><p>Each normal called against a "
                    "panel of the other normals (its own row above comes from that call); a normal the copy-state model "
                    "calls tumour is left out of the panel while more than three remain. "

@@ -245,6 +245,13 @@ def test_the_normals_arm_scatter_sets_the_arm_scale_sd_when_it_exceeds_the_floor
     assert arm["used"] and 0.012 <= arm["arm_sd"] <= 0.03, arm
     assert (table["arm_sd"] == arm["arm_sd"]).all()
     assert meta["excluded"] == [] and meta["leave_one_out"]["flagged_normals"] == []
+    # a normal's own call (`dnadx cnv --leave-out`, the panel's arm_sd passed on) is its row of the check
+    own, _ = panel_from_matrix(meta["matrix"], normals["N0"], protect=protect, leave_out="N0", arms=arms,
+                               arm_sd=float(table["arm_sd"].max()))
+    s = run_cnv(normals["N0"], pon=own, loci=loci, arms=arms, arm_patterns=pats).summary
+    row = meta["loo"].set_index("normal").loc["N0"]
+    assert s["systematic_sd"]["tau_floor"] == arm["arm_sd"]
+    assert s["tumor_fraction_ci"][1] == pytest.approx(row["tumor_fraction_high"])
     plain, _ = build_pon(normals, protect=protect, arms=arms)
     called = {"estimate": 0, "plain": 0}
     for j in range(6):
