@@ -175,7 +175,8 @@ def _model(bins, usable, pon, loci, arms, arm_patterns, sex, known_log2):
     normals_sd = float(np.nan_to_num(pon["arm_sd"].max())) if pon is not None and "arm_sd" in pon else 0.0
     model = systematic.variance_model(np.where(auto, log2, np.nan), pelt_id, sigma,
                                       int((out["end"] - out["start"]).max()), with_pon=pon is not None,
-                                      panel_mse=panel_mse, normals_sd=normals_sd)
+                                      panel_mse=panel_mse, normals_sd=normals_sd,
+                                      arm_of_bin=arm_prior.segment_arms(out, arms) if arms is not None else None)
     fit = tumour_fraction.fit(segs, model["noise_segment"], tau=model["tau"],
                               patterns=arm_patterns if arms is not None else None)
     fit.systematic = model

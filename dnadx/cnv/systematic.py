@@ -1,5 +1,6 @@
 """Systematic variance of a segment mean: how far it strays from its copy state beyond sampling noise,
-in two parts, one estimated per sample and one set from healthy plasma.
+in two parts, one estimated per sample and one with a floor set from healthy plasma, raised by the batch's normals
+or, without a panel, by the sample's own arm means.
 
 Correction residuals of real plasma (ichorCNA's healthy-donor panel, `../shared/real-data/`: per 500 kb
 bin sd 0.04, chromosome medians up to 0.05) are correlated along the genome. A segment mean over k bins
@@ -26,6 +27,14 @@ scatters by
   block, to 0.0061. A batch whose samples have arm offsets of their own (simulator ``region_sd`` 0.02, report seeds,
   `benchmarks/cnv_independent.py --region-sd 0.02`) had 12 of 48 healthy samples called with the floor and 3 of 48
   with the estimate (0.008-0.018), interval coverage 0.886 -> 0.980 (`tests/cnv/test_pon.py`).
+  Without a panel the floor is raised by the sample's own arm means (`tau_from_arms`): the tau with which their
+  robust spread (1.4826 MAD) is what noise and tau explain. A median of ~39 arms: the third or fewer that a breast
+  cancer alters barely move it. It cannot tell arm offsets from a low-TF tumour's arm changes, so where it exceeds
+  TAU_FLOOR a tumour pays in power; set on the tune seeds, measured on the report seeds (`--pon no`, 2 reps, clean and
+  1% empty): healthy called 1/48 -> 1/48, TF 0.03 detected 20 -> 19 of 36, TF 0.05 22 -> 21 of 24, MAE 0.0108 ->
+  0.0117; with per-sample region offsets of sd 0.02 (`--region-sd 0.02`) healthy called 10/48 -> 4/48, upper bound
+  max 0.22 -> 0.10, interval coverage 0.870 -> 0.938, TF 0.03 29 -> 15 of 36 (the 29 on a floor that also called
+  a fifth of the healthy samples).
 
 Until stop 29 tau_blocks was used as the arm-scale tau itself (tau = max(floor, tau_blocks)). On 96 healthy
 simulations (tune seeds, real bin effects, 3 depths, clean and 1% empty, with and without a panel) the arm
@@ -88,6 +97,36 @@ def tau_from_normals(excess: list[np.ndarray]) -> dict:
             "left_out": int(len(per) - len(keep))}
 
 
+SELF_MIN_ARMS = 20  # arms a sample's own arm-scale estimate needs (39 autosomal arms of MIN_ARM_BINS at 500 kb)
+
+
+def tau_from_arms(log2: np.ndarray, arm_of_bin: np.ndarray, sigma: float, noise_segment: float) -> float:
+    """Without a panel, the arm-scale sd shown by the sample's own arm means: the tau with which their robust
+    spread is what noise and tau explain, 1.4826 median |m_a - median m| / sqrt(noise_segment^2 / k_a + tau^2) = 1
+    (0 when noise alone explains it; ``log2`` NaN where unusable or not autosomal, ``arm_of_bin`` '' for none).
+    A median of arms: the minority a tumour moves (most breast cancers alter a third of the arms or fewer) barely
+    moves it, where a mean square grows with every altered arm."""
+    from scipy.optimize import brentq
+
+    from dnadx.cnv import pattern_test, segmentation
+
+    ok = np.isfinite(log2) & (arm_of_bin != "")
+    k, m = segmentation.clipped_means(log2[ok], arm_of_bin[ok], sigma)
+    keep = (k >= pattern_test.MIN_ARM_BINS).to_numpy()
+    if keep.sum() < SELF_MIN_ARMS:
+        return 0.0
+    v = noise_segment ** 2 / k.to_numpy(float)[keep]
+    r = np.abs(m.to_numpy(float)[keep] - np.median(m.to_numpy(float)[keep]))
+
+    def spread(t: float) -> float:
+        return 1.4826 * float(np.median(r / np.sqrt(v + t * t))) - 1.0
+
+    if spread(0.0) <= 0:
+        return 0.0
+    # spread falls with t and is <= 0 at 1.4826 max r, where every term is <= 1 / 1.4826
+    return float(brentq(spread, 0.0, 1.4826 * float(r.max()) + 1e-12, xtol=1e-6))
+
+
 def block_bins(bin_size: int) -> int:
     """Bins per BLOCK_MB block (at least 3)."""
     return max(3, int(round(BLOCK_MB * 1e6 / bin_size)))
@@ -110,7 +149,8 @@ def block_sd(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size: int) 
 
 
 def variance_model(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size: int, *,
-                   with_pon: bool = False, panel_mse: float = 0.0, normals_sd: float = 0.0) -> dict:
+                   with_pon: bool = False, panel_mse: float = 0.0, normals_sd: float = 0.0,
+                   arm_of_bin: np.ndarray | None = None) -> dict:
     """The segment-mean variance model of one sample (cnv.json ``systematic_sd``): ``tau`` (arm scale, the
     floor: TAU_FLOOR_PON when a panel of normals was subtracted), ``tau_blocks``, ``block_bins`` and
     ``noise_segment`` = sqrt(sigma^2 + block_bins tau_blocks^2), the bin noise a segment mean averages.
@@ -120,16 +160,20 @@ def variance_model(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size:
     ``normals_sd``: the arm-scale sd the panel's normals showed against each other (`tau_from_normals`, stored in
     the panel as ``arm_sd``); the floor is the larger of it and TAU_FLOOR_PON."""
     floor = TAU_FLOOR_PON if with_pon else TAU_FLOOR
-    raised = with_pon and normals_sd > floor
-    floor = max(floor, normals_sd) if with_pon else floor
     tb = block_sd(log2, seg_id, sigma, bin_size)
     B = block_bins(bin_size)
+    own = 0.0 if with_pon or arm_of_bin is None else tau_from_arms(log2, arm_of_bin, sigma, np.sqrt(sigma ** 2 + B * tb ** 2))
+    raised = normals_sd > floor if with_pon else own > floor
+    floor = max(floor, normals_sd if with_pon else own)
     panel_mse = max(0.0, panel_mse)
     return {"tau": float(np.sqrt(floor ** 2 + panel_mse)), "tau_panel": float(np.sqrt(panel_mse)),
             "tau_blocks": tb, "tau_floor": floor, "block_bins": B,
             "noise_segment": float(np.sqrt(sigma ** 2 + B * tb ** 2)),
+            "tau_own": own if not with_pon else None,
             "source": ("arm scale: " + ("the panel normals' arm scatter against each other (leave-one-out), above the "
-                                        "floor with a panel of normals" if raised else
+                                        "floor with a panel of normals" if raised and with_pon else
+                                        "the sample's own arm means' robust spread, above the floor without a panel"
+                                        if raised else
                                         "floor " + ("with" if with_pon else "without") + " a panel of normals")
                        + (" and the panel's own error" if panel_mse > 0 else "") + "; block scale: "
                        f"scatter of {BLOCK_MB:g} Mb blocks within segments, as bin noise")}

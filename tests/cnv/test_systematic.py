@@ -61,3 +61,42 @@ def test_the_normals_estimate_leaves_a_tumour_out_and_raises_the_floor_only_by_i
     # normals at the noise the model expects: terms around 0, no raise
     flat = [rng.normal(0.0, 0.001, 39) for _ in range(5)]
     assert systematic.tau_from_normals(flat)["arm_sd"] < systematic.TAU_FLOOR_PON
+
+
+def _arms(rng, offsets, sigma=0.15, k=100):
+    """39 arms of k bins: bin noise sigma around per-arm offsets."""
+    x = (np.asarray(offsets)[:, None] + rng.normal(0.0, sigma, (39, k))).ravel()
+    return x, np.repeat(np.array([f"a{i}" for i in range(39)], dtype=object), k)
+
+
+def test_without_a_panel_the_sample_s_own_arm_spread_sets_the_arm_scale():
+    """Arm offsets of sd 0.02 (simulator ``region_sd``) are found from the sample's own arm means; noise alone
+    gives about 0; a tumour moving 10 of 39 arms by one copy at TF 0.2 (+-0.13) barely moves the estimate,
+    where the arms' mean square would take it to ~0.07."""
+    rng = np.random.default_rng(5)
+    sigma, ns = 0.15, 0.15
+    estimates = [systematic.tau_from_arms(*_arms(rng, rng.normal(0.0, 0.02, 39)), sigma, ns) for _ in range(40)]
+    assert 0.015 < np.median(estimates) < 0.025, np.median(estimates)
+    quiet = [systematic.tau_from_arms(*_arms(rng, np.zeros(39)), sigma, ns) for _ in range(40)]
+    assert np.median(quiet) < 0.006 and max(quiet) < 0.015, quiet
+    offsets = rng.normal(0.0, 0.02, 39)
+    x, arm = _arms(rng, offsets)
+    tumour = offsets + np.where(np.arange(39) < 10, np.where(np.arange(39) % 2 == 0, 0.13, -0.13), 0.0)
+    xt, _ = _arms(np.random.default_rng(6), tumour)
+    own, with_tumour = systematic.tau_from_arms(x, arm, sigma, ns), systematic.tau_from_arms(xt, arm, sigma, ns)
+    assert abs(with_tumour - own) < 0.012, (own, with_tumour)
+    assert float(np.sqrt(np.mean(tumour ** 2))) > 0.06
+
+
+def test_the_own_estimate_raises_the_floor_only_without_a_panel():
+    rng = np.random.default_rng(7)
+    x, arm = _arms(rng, rng.normal(0.0, 0.03, 39))
+    seg = np.repeat(np.arange(39), 100)
+    m = systematic.variance_model(x, seg, 0.15, 500_000, arm_of_bin=arm)
+    assert m["tau"] == m["tau_floor"] == m["tau_own"] > systematic.TAU_FLOOR
+    assert "own arm means" in m["source"]
+    p = systematic.variance_model(x, seg, 0.15, 500_000, arm_of_bin=arm, with_pon=True)
+    assert p["tau"] == systematic.TAU_FLOOR_PON and p["tau_own"] is None
+    # too few arms for a spread: the floor
+    few = np.isin(arm, [f"a{i}" for i in range(10)])
+    assert systematic.tau_from_arms(np.where(few, x, np.nan), arm, 0.15, 0.15) == 0.0
