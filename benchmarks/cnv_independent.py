@@ -34,7 +34,7 @@ from dnadx.sim.artefacts import Artefacts, effects_from_ichor
 from dnadx.sim.plasma import SimSpec, binned_counts
 from dnadx.sim.profiles import get_profile, resolve_events
 
-GENOME = "GRCh38"
+GENOME = "GRCh38"  # --genome GRCh37: the real bin effects on their own build everywhere (hg38's cover about half of it)
 REAL = Path(os.environ.get("DNADX_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "real-data"))
 SEEDS = {"tune": 50_000, "report": 70_000, "stress": 110_000}  # disjoint seed blocks ("stress": beyond the report
 # conditions, --conditions empty3 --effect-scale 1.5,2.5, never used for tuning)
@@ -44,12 +44,13 @@ CASES = [("flat", 0.0)] * 4 + [("erbb2", 0.03), ("luminal", 0.03), ("basal", 0.0
          ("luminal", 0.50)]
 
 
-def real_effects(genome: str = GENOME) -> pd.DataFrame | None:
+def real_effects(genome: str | None = None) -> pd.DataFrame | None:
     """Real per-bin systematic effects at 500 kb: hg38 where ichorCNA has them, else hg19's at the same place."""
     hg19 = REAL / "HD_ULP_PoN_500kb_median_normAutosome_mapScoreFiltered_median.tsv"
     hg38 = REAL / "HD_ULP_PoN_hg38_500kb_median_normAutosome_median.tsv"
     if not hg19.exists():
         return None
+    genome = genome or GENOME
     e19 = effects_from_ichor(pd.read_csv(hg19, sep="\t", dtype={"chr": str}))
     if genome == "GRCh37" or not hg38.exists():
         return e19
@@ -159,7 +160,11 @@ def bins_ok(bins):
 
 
 def run_condition(args):
-    cond, fragments, reps, seed_block, pon_mode, bin_size, scale, od, tumour, n_normals, region_sd = args
+    cond, fragments, reps, seed_block, pon_mode, bin_size, scale, od, tumour, n_normals, region_sd, genome = args
+    global GENOME
+    if genome != GENOME:
+        GENOME = genome
+        _CACHE.clear()
     _CACHE["region_sd"] = region_sd
     with_pon = pon_mode != "no"
     effects = real_effects()
@@ -195,6 +200,8 @@ def main(argv=None):
                     "(sd; `dnadx.sim.artefacts`): arm-scale residuals of each sample's own, beyond the variance model's floor")
     ap.add_argument("--normals", type=int, default=5, help="normals per panel (dnadx pon needs at least 3)")
     ap.add_argument("--panel-tumour", default=None, help="PROFILE:TF: the panel's last normal is this tumour (a swap)")
+    ap.add_argument("--genome", choices=["GRCh38", "GRCh37"], default="GRCh38",
+                    help="build of the simulated plasma; GRCh37 carries the real (hg19) bin effects on every bin")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=None)
     ap.add_argument("--bin-size", type=int, default=500_000, help="analysis bin size (the real bin effects are 500 kb)")
@@ -205,7 +212,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     scale = tuple(float(v) for v in a.effect_scale.split(","))
     tumour = (a.panel_tumour.split(":")[0], float(a.panel_tumour.split(":")[1])) if a.panel_tumour else None
-    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p, a.bin_size, scale, a.overdispersion, tumour, a.normals, a.region_sd) for c in a.conditions.split(",")
+    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p, a.bin_size, scale, a.overdispersion, tumour, a.normals, a.region_sd, a.genome)
+             for c in a.conditions.split(",")
              for f in a.fragments.split(",") for p in a.pon.split(",")]
     with ProcessPoolExecutor(a.jobs) as ex:
         rows = [r for part in ex.map(run_condition, tasks) for r in part]
