@@ -112,16 +112,19 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
     usable, reason = correction.usable_mask(bins, pon_usable=pon_usable, drop_chrY=sex["sex"] != "male",
                                             outliers=outliers)
     sex_of_normal = "male" if sex["sex"] == "male" else "female"
-    out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, arm_patterns, sex_of_normal, None)
+    arm_of_bin = arm_prior.segment_arms(bins, arms) if arms is not None else None
+    out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, arm_patterns, sex_of_normal, None,
+                                                        arm_of_bin)
     if fit.tumour_fraction > 0:
         # second pass: GC/mappability curves fitted with the found copy-number changes taken out
         expected = _expected_per_bin(segs, seg_id, fit)
-        out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, arm_patterns, sex_of_normal, expected)
+        out, sigma, seg_id, focal_tests, segs, fit = _model(bins, usable, pon, loci, arms, arm_patterns, sex_of_normal,
+                                                            expected, arm_of_bin)
     pattern = None
     if arm_patterns is not None and arms is not None:
         # the second detection rule: a contrast of the arm means along breast-cancer arm patterns
         x = np.where(usable & bins["chrom"].isin(params.AUTOSOMES).to_numpy(), out["log2"].to_numpy(float), np.nan)
-        pattern = pattern_test.arm_contrast(x, arm_prior.segment_arms(out, arms), sigma, fit.systematic["tau"],
+        pattern = pattern_test.arm_contrast(x, arm_of_bin, sigma, fit.systematic["tau"],
                                             arm_patterns, noise_factor=(fit.systematic["noise_segment"] / sigma) ** 2)
         if pattern["detected"] and fit.tumour_fraction == 0:
             tumour_fraction.accept_pattern_call(fit, pattern["p_lower"])
@@ -139,8 +142,9 @@ def run_cnv(bins: pd.DataFrame, *, pon: pd.DataFrame | None = None, loci: pd.Dat
     return CnvResult(out[cols], segs, summary)
 
 
-def _model(bins, usable, pon, loci, arms, arm_patterns, sex, known_log2):
-    """Correct, normalise, segment and fit once; ``known_log2`` is passed to the GC/mappability fit."""
+def _model(bins, usable, pon, loci, arms, arm_patterns, sex, known_log2, arm_of_bin):
+    """Correct, normalise, segment and fit once; ``known_log2`` is passed to the GC/mappability fit; ``arm_of_bin``:
+    each bin's arm (`arm_prior.segment_arms`), None without ``arms``."""
     out = correction.correct(bins, usable, known_log2=known_log2)
     log2 = out["log2"].to_numpy(float)
     if pon is not None:
@@ -176,7 +180,7 @@ def _model(bins, usable, pon, loci, arms, arm_patterns, sex, known_log2):
     model = systematic.variance_model(np.where(auto, log2, np.nan), pelt_id, sigma,
                                       int((out["end"] - out["start"]).max()), with_pon=pon is not None,
                                       panel_mse=panel_mse, normals_sd=normals_sd,
-                                      arm_of_bin=arm_prior.segment_arms(out, arms) if arms is not None else None)
+                                      arm_of_bin=arm_of_bin)
     fit = tumour_fraction.fit(segs, model["noise_segment"], tau=model["tau"],
                               patterns=arm_patterns if arms is not None else None)
     fit.systematic = model
