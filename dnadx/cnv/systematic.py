@@ -158,22 +158,23 @@ def variance_model(log2: np.ndarray, seg_id: np.ndarray, sigma: float, bin_size:
     to tau^2: a panel of few or shallow normals leaves its error in every sample's arm means (two normals at 0.05x:
     a normal checked against the other two had T 2.33 along a breast pattern, tau_blocks 0.022 had covered it).
     ``normals_sd``: the arm-scale sd the panel's normals showed against each other (`tau_from_normals`, stored in
-    the panel as ``arm_sd``); the floor is the larger of it and TAU_FLOOR_PON."""
-    floor = TAU_FLOOR_PON if with_pon else TAU_FLOOR
+    the panel as ``arm_sd``); the floor is the larger of it and TAU_FLOOR_PON. ``arm_of_bin``: each bin's arm; without
+    a panel the floor is the larger of TAU_FLOOR and the sample's own arm spread (`tau_from_arms`, ``tau_own``)."""
     tb = block_sd(log2, seg_id, sigma, bin_size)
     B = block_bins(bin_size)
-    own = 0.0 if with_pon or arm_of_bin is None else tau_from_arms(log2, arm_of_bin, sigma, np.sqrt(sigma ** 2 + B * tb ** 2))
-    raised = normals_sd > floor if with_pon else own > floor
-    floor = max(floor, normals_sd if with_pon else own)
+    noise_segment = float(np.sqrt(sigma ** 2 + B * tb ** 2))
+    if with_pon:
+        own, estimate, floor = None, normals_sd, TAU_FLOOR_PON
+        raised_by = ("the panel normals' arm scatter against each other (leave-one-out), above the floor with a panel "
+                     "of normals")
+    else:
+        own = tau_from_arms(log2, arm_of_bin, sigma, noise_segment) if arm_of_bin is not None else 0.0
+        estimate, floor = own, TAU_FLOOR
+        raised_by = "the sample's own arm means' robust spread, above the floor without a panel"
+    arm = raised_by if estimate > floor else "floor " + ("with" if with_pon else "without") + " a panel of normals"
+    floor = max(floor, estimate)
     panel_mse = max(0.0, panel_mse)
     return {"tau": float(np.sqrt(floor ** 2 + panel_mse)), "tau_panel": float(np.sqrt(panel_mse)),
-            "tau_blocks": tb, "tau_floor": floor, "block_bins": B,
-            "noise_segment": float(np.sqrt(sigma ** 2 + B * tb ** 2)),
-            "tau_own": own if not with_pon else None,
-            "source": ("arm scale: " + ("the panel normals' arm scatter against each other (leave-one-out), above the "
-                                        "floor with a panel of normals" if raised and with_pon else
-                                        "the sample's own arm means' robust spread, above the floor without a panel"
-                                        if raised else
-                                        "floor " + ("with" if with_pon else "without") + " a panel of normals")
-                       + (" and the panel's own error" if panel_mse > 0 else "") + "; block scale: "
+            "tau_blocks": tb, "tau_floor": floor, "block_bins": B, "noise_segment": noise_segment, "tau_own": own,
+            "source": ("arm scale: " + arm + (" and the panel's own error" if panel_mse > 0 else "") + "; block scale: "
                        f"scatter of {BLOCK_MB:g} Mb blocks within segments, as bin noise")}
