@@ -160,7 +160,7 @@ def bins_ok(bins):
 
 
 def run_condition(args):
-    cond, fragments, reps, seed_block, pon_mode, bin_size, scale, od, tumour, n_normals, region_sd, genome = args
+    cond, fragments, reps, seed_block, pon_mode, bin_size, scale, od, tumour, n_normals, region_sd, genome, sex = args
     global GENOME
     if genome != GENOME:
         GENOME = genome
@@ -178,7 +178,7 @@ def run_condition(args):
                              checked=pon_mode == "checked") if with_pon else ({}, None)
         for j, (profile, tf) in enumerate(CASES):
             b, truth = sim_bins(profile, tf, base + 100 + j, fragments, empty=empty, effects=effects, bin_size=bin_size,
-                                effect_scale=scale, overdispersion=od)
+                                effect_scale=scale, overdispersion=od, sex=sex)
             row = evaluate(b, truth, pon[0] if pon else None, loci=loci)
             rows.append({"condition": cond, "fragments": fragments, "pon": with_pon, "rep": r, "profile": profile, **row,
                          "pon_mode": pon_mode,
@@ -202,6 +202,8 @@ def main(argv=None):
     ap.add_argument("--panel-tumour", default=None, help="PROFILE:TF: the panel's last normal is this tumour (a swap)")
     ap.add_argument("--genome", choices=["GRCh38", "GRCh37"], default="GRCh38",
                     help="build of the simulated plasma; GRCh37 carries the real (hg19) bin effects on every bin")
+    ap.add_argument("--sex", choices=["female", "male"], default="female",
+                    help="sex of the healthy and tumour samples (the panel's normals alternate female/male either way)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=None)
     ap.add_argument("--bin-size", type=int, default=500_000, help="analysis bin size (the real bin effects are 500 kb)")
@@ -212,7 +214,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     scale = tuple(float(v) for v in a.effect_scale.split(","))
     tumour = (a.panel_tumour.split(":")[0], float(a.panel_tumour.split(":")[1])) if a.panel_tumour else None
-    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p, a.bin_size, scale, a.overdispersion, tumour, a.normals, a.region_sd, a.genome)
+    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p, a.bin_size, scale, a.overdispersion, tumour, a.normals, a.region_sd, a.genome, a.sex)
              for c in a.conditions.split(",")
              for f in a.fragments.split(",") for p in a.pon.split(",")]
     with ProcessPoolExecutor(a.jobs) as ex:
