@@ -175,6 +175,43 @@ def test_real_sized_arm_artefacts_do_not_make_a_tumour(monkeypatch):
     assert tumour_fraction.fit(_arm_segments(REAL_ARM_OFFSETS), 0.06, tau=0.006).tumour_fraction > 0.05
 
 
+def test_two_short_segments_at_a_real_effects_size_are_not_a_tumour(monkeypatch):
+    """The worst case of the stop-31 benchmarks (an erbb2 tumour at TF 0.05, GRCh37, 1 Mb, no panel, read as 0.17
+    [0.105, 0.24]): two 13-14 Mb segments of 9 and 14 bins at -0.13 on two chromosomes (chr19q's real effect at 1.3x
+    plus noise; noise 0.108, tau 0.01), the rest flat. Under a Gaussian artefact component they were a tumour at
+    0.17 (evidence 3.07); its Student t tail (OUTLIER_DF 10) leaves them artefacts, while two 100-bin arms at -0.12
+    (6 SE each) stay a tumour (test above) and -0.15 on these two segments is one."""
+    from dnadx.cnv import tumour_fraction
+
+    def segments(level):
+        extra = pd.DataFrame([{"chrom": "chr8", "start": 50_000_000, "end": 63_000_000, "n_bins": 9, "log2": level,
+                               "normal_copy": 2, "autosome": True},
+                              {"chrom": "chr19", "start": 112_000_000, "end": 126_000_000, "n_bins": 14, "log2": level,
+                               "normal_copy": 2, "autosome": True}])
+        return pd.concat([_arm_segments({}), extra], ignore_index=True)
+
+    assert tumour_fraction.fit(segments(-0.13), 0.108, tau=0.01).tumour_fraction == 0
+    assert tumour_fraction.fit(segments(-0.15), 0.108, tau=0.01).tumour_fraction > 0.1
+    monkeypatch.setattr(tumour_fraction, "OUTLIER_DF", 1e9)  # the Gaussian
+    gauss = tumour_fraction.fit(segments(-0.13), 0.108, tau=0.01)
+    assert gauss.tumour_fraction > 0.15 and gauss.ci[0] > 0.1, (gauss.tumour_fraction, gauss.ci)
+
+
+def test_the_artefact_component_is_gaussian_near_0_and_heavier_in_the_tails():
+    from dnadx.cnv.tumour_fraction import OUTLIER_SD, OUTLIER_SHARE, _log_outlier
+    var = 0.03 ** 2
+    wide = var + OUTLIER_SD ** 2
+
+    def gauss(m):  # the component before stop 31
+        return np.log(OUTLIER_SHARE / (1 - OUTLIER_SHARE)) + 0.5 * np.log(var / wide) - m ** 2 / (2 * wide)
+
+    def t(m):
+        return float(_log_outlier(np.array([m]), np.array([var]))[0])
+
+    assert abs(t(0.0) - gauss(0.0)) < 0.05
+    assert t(4 * np.sqrt(wide)) - gauss(4 * np.sqrt(wide)) > 2.0
+
+
 def test_an_artefact_arm_does_not_move_a_clear_tumour():
     """A tumour at 0.1 with five one-copy arm changes is read within 0.005 of 0.1 with or without real-sized artefact arms
     beside it (chr19 at -0.074 / -0.052; 17q 0.06 above its gain), and its interval holds the truth."""
