@@ -102,8 +102,6 @@ OUTLIER_DF = 10  # degrees of freedom of the artefact component, a Student t (a 
 # interval coverage of tumours 0.847 -> 0.917, estimates over twice the truth 12 -> 7 of 72, TF 0.05 detected 10 -> 8
 # of 12; GRCh37 1 Mb MAE 0.0119 -> 0.0112; clean and 1% empty unchanged but coverage 0.993 -> 1.000; with a panel the
 # same figures (benchmarks/README.md, stop 31)
-_OUTLIER_LOG_CONST = float(np.log(OUTLIER_SHARE / (1 - OUTLIER_SHARE)) + gammaln((OUTLIER_DF + 1) / 2)
-                           - gammaln(OUTLIER_DF / 2) - 0.5 * np.log(OUTLIER_DF * np.pi))
 PHI_FINE = 0.01  # ploidy step of the refinement around a called tumour's estimate
 REFINE_PAD = 0.01  # the refinement covers the coarse interval and this much either side
 REFINE_MIN_P = 0.15  # below, a 0.05 ploidy step shifts expected log2 by less than the p grid does, and the
@@ -228,10 +226,11 @@ def _log_outlier(m, var):
     (both without the shared 1 / sqrt(2 pi var)): share OUTLIER_SHARE, Student t with OUTLIER_DF degrees of freedom,
     centre 0, scale sqrt(var + OUTLIER_SD^2)."""
     wide = var + OUTLIER_SD ** 2
-    # log t density written out (scipy.stats.t.logpdf's argument checks made `dnadx cnv` 40% slower):
+    # log t density written out (scipy.stats.t.logpdf's argument checks made `dnadx cnv` ~40% slower):
     # lgamma((v + 1) / 2) - lgamma(v / 2) - log(v pi) / 2 - log(scale) - (v + 1) / 2 log(1 + m^2 / (v scale^2))
-    return (_OUTLIER_LOG_CONST + 0.5 * np.log(2 * np.pi * var / wide)
-            - 0.5 * (OUTLIER_DF + 1) * np.log1p(m ** 2 / (OUTLIER_DF * wide)))
+    v = OUTLIER_DF
+    const = np.log(OUTLIER_SHARE / (1 - OUTLIER_SHARE)) + gammaln((v + 1) / 2) - gammaln(v / 2) - 0.5 * np.log(v * np.pi)
+    return const + 0.5 * np.log(2 * np.pi * var / wide) - 0.5 * (v + 1) * np.log1p(m ** 2 / (v * wide))
 
 
 def _states(p, phi, m, n, var, logprior):
