@@ -62,17 +62,23 @@ LOO_Z = 1.645  # the normals' estimate raises the arm-scale floor only by its on
 LOO_OUTLIER = 5.0  # robust sds (1.4826 MAD) from the normals' median excess beyond which a normal does not inform it
 
 
-def arm_excess(log2: np.ndarray, arm_of_bin: np.ndarray, model: dict, sigma: float) -> np.ndarray:
-    """Per autosomal arm of MIN_ARM_BINS usable bins (``log2``: NaN where unusable or not autosomal; ``arm_of_bin``:
-    '' for none), a healthy sample's squared arm mean beyond what ``model`` (`variance_model`) expects of noise
-    and of the panel: m^2 - noise_segment^2 / k - tau_panel^2. Its mean estimates the arm-scale systematic
-    variance the floor stands for (0 in expectation when there is none)."""
+def arm_means(log2: np.ndarray, arm_of_bin: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """(usable bins k, clipped mean m) of each autosomal arm with at least MIN_ARM_BINS usable bins (``log2``: NaN
+    where unusable or not autosomal; ``arm_of_bin``: '' for none), as the arm-pattern test reads them."""
     from dnadx.cnv import pattern_test, segmentation
 
     ok = np.isfinite(log2) & (arm_of_bin != "")
     k, m = segmentation.clipped_means(log2[ok], arm_of_bin[ok], sigma)
     keep = (k >= pattern_test.MIN_ARM_BINS).to_numpy()
-    k, m = k.to_numpy(float)[keep], m.to_numpy(float)[keep]
+    return k.to_numpy(float)[keep], m.to_numpy(float)[keep]
+
+
+def arm_excess(log2: np.ndarray, arm_of_bin: np.ndarray, model: dict, sigma: float) -> np.ndarray:
+    """Per autosomal arm of MIN_ARM_BINS usable bins (``log2``: NaN where unusable or not autosomal; ``arm_of_bin``:
+    '' for none), a healthy sample's squared arm mean beyond what ``model`` (`variance_model`) expects of noise
+    and of the panel: m^2 - noise_segment^2 / k - tau_panel^2. Its mean estimates the arm-scale systematic
+    variance the floor stands for (0 in expectation when there is none)."""
+    k, m = arm_means(log2, arm_of_bin, sigma)
     return m ** 2 - model["noise_segment"] ** 2 / k - model["tau_panel"] ** 2
 
 
@@ -108,15 +114,11 @@ def tau_from_arms(log2: np.ndarray, arm_of_bin: np.ndarray, sigma: float, noise_
     moves it, where a mean square grows with every altered arm."""
     from scipy.optimize import brentq
 
-    from dnadx.cnv import pattern_test, segmentation
-
-    ok = np.isfinite(log2) & (arm_of_bin != "")
-    k, m = segmentation.clipped_means(log2[ok], arm_of_bin[ok], sigma)
-    keep = (k >= pattern_test.MIN_ARM_BINS).to_numpy()
-    if keep.sum() < SELF_MIN_ARMS:
+    k, m = arm_means(log2, arm_of_bin, sigma)
+    if len(k) < SELF_MIN_ARMS:
         return 0.0
-    v = noise_segment ** 2 / k.to_numpy(float)[keep]
-    r = np.abs(m.to_numpy(float)[keep] - np.median(m.to_numpy(float)[keep]))
+    v = noise_segment ** 2 / k
+    r = np.abs(m - np.median(m))
 
     def spread(t: float) -> float:
         return 1.4826 * float(np.median(r / np.sqrt(v + t * t))) - 1.0
