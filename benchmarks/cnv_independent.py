@@ -42,6 +42,12 @@ CONDITIONS = {"clean": 0.0, "empty1": 0.01, "empty3": 0.03}
 CASES = [("flat", 0.0)] * 4 + [("erbb2", 0.03), ("luminal", 0.03), ("basal", 0.03), ("erbb2", 0.05), ("luminal", 0.05),
          ("basal", 0.10), ("luminal", 0.15), ("erbb2", 0.20), ("atypical", 0.25), ("basal", 0.30), ("erbb2", 0.40),
          ("luminal", 0.50)]
+# --cases wgd: genome-doubled tumours (`dnadx.sim.profiles`: triploid with arms at 1 copy, tetraploid with one- and
+# two-copy changes, and a triploid that is exactly a diploid tumour at 2p / (2 + p)), next to two healthy samples and
+# two diploid ones
+CASE_SETS = {"default": CASES,
+             "wgd": [("flat", 0.0)] * 2 + [(prof, tf) for prof in ("triploid", "tetraploid", "triploid_alias")
+                                           for tf in (0.05, 0.15, 0.3, 0.5)] + [("erbb2", 0.40), ("luminal", 0.15)]}
 
 
 def real_effects(genome: str | None = None) -> pd.DataFrame | None:
@@ -109,7 +115,7 @@ def evaluate(bins, truth, pon, *, loci):
     e = s["genes_of_interest"].get("ERBB2", {})
     lo, hi = s["tumor_fraction_ci"]
     ok = bins_ok(res.bins)
-    return {"tf_true": truth["tumor_fraction"], "tf_est": s["tumor_fraction"], "ci_lo": lo, "ci_hi": hi,
+    return {"tf_true": truth["tumor_fraction"], "ploidy_true": round(truth["ploidy"], 3), "tf_est": s["tumor_fraction"], "ci_lo": lo, "ci_hi": hi,
             "ploidy": s["ploidy"], "ploidy_ambiguous": s.get("ploidy_ambiguous"), "evidence": s["tumor_evidence_loglik"],
             "longest_altered_mb": longest, "erbb2_cn": e.get("copy_number"), "erbb2_status": e.get("status"),
             **_erbb2_call(s, res.bins), **_loss_calls(s, res.bins),
@@ -160,7 +166,7 @@ def bins_ok(bins):
 
 
 def run_condition(args):
-    cond, fragments, reps, seed_block, pon_mode, bin_size, scale, od, tumour, n_normals, region_sd, genome, sex = args
+    cond, fragments, reps, seed_block, pon_mode, bin_size, scale, od, tumour, n_normals, region_sd, genome, sex, cases = args
     global GENOME
     if genome != GENOME:
         GENOME = genome
@@ -176,7 +182,7 @@ def run_condition(args):
         normals, pon = panel(n_normals, int(fragments * 0.6), base, empty=empty, effects=effects,
                              bin_size=bin_size, effect_scale=scale, overdispersion=od, tumour=tumour,
                              checked=pon_mode == "checked") if with_pon else ({}, None)
-        for j, (profile, tf) in enumerate(CASES):
+        for j, (profile, tf) in enumerate(CASE_SETS[cases]):
             b, truth = sim_bins(profile, tf, base + 100 + j, fragments, empty=empty, effects=effects, bin_size=bin_size,
                                 effect_scale=scale, overdispersion=od, sex=sex)
             row = evaluate(b, truth, pon[0] if pon else None, loci=loci)
@@ -204,6 +210,8 @@ def main(argv=None):
                     help="build of the simulated plasma; GRCh37 carries the real (hg19) bin effects on every bin")
     ap.add_argument("--sex", choices=["female", "male"], default="female",
                     help="sex of the healthy and tumour samples (the panel's normals alternate female/male either way)")
+    ap.add_argument("--cases", choices=sorted(CASE_SETS), default="default",
+                    help="wgd: genome-doubled tumours (triploid, tetraploid, and a triploid a diploid reading fits exactly)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=None)
     ap.add_argument("--bin-size", type=int, default=500_000, help="analysis bin size (the real bin effects are 500 kb)")
@@ -214,7 +222,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     scale = tuple(float(v) for v in a.effect_scale.split(","))
     tumour = (a.panel_tumour.split(":")[0], float(a.panel_tumour.split(":")[1])) if a.panel_tumour else None
-    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p, a.bin_size, scale, a.overdispersion, tumour, a.normals, a.region_sd, a.genome, a.sex)
+    tasks = [(c, int(f), a.reps, SEEDS[a.seeds], p, a.bin_size, scale, a.overdispersion, tumour, a.normals, a.region_sd, a.genome, a.sex, a.cases)
              for c in a.conditions.split(",")
              for f in a.fragments.split(",") for p in a.pon.split(",")]
     with ProcessPoolExecutor(a.jobs) as ex:

@@ -118,6 +118,17 @@ AMBIGUITY_LOGLIK = 10.0  # another ploidy within this many log-likelihood units 
 # likelihood ranks ploidies more sharply than unmodelled residuals justify
 AMBIGUITY_PLOIDY = 0.25
 PLOIDY_PENALTY = 2.0  # log-prior per unit of |ploidy - 2|: the simpler, diploid explanation unless the data need more
+BASES = {2: (1.5, 5.0), 3: (2.3, 4.0), 4: (3.2, 5.0)}  # the tumour's baseline copy number and the ploidies it is
+# tried at. Until stop 32 the state prior counted every state's distance from the normal copy number: a genome-doubled
+# tumour's arms at 3 or 4 copies were each a gain, so a tetraploid tumour at 0.15 with one- and two-copy changes was
+# fitted as a diploid one at 0.275 (the true solution not even listed), a triploid one at 0.5 as 0.40 (35 units behind)
+WGD_PENALTY = AMBIGUITY_LOGLIK  # log-prior of a genome-doubled baseline (3 or 4), not tuned: depth alone cannot tell a
+# triploid tumour from a diploid one at 2p / (2 + p) when no arm needs copy number 0 under the diploid reading, and at
+# this penalty such an exact alias stays 12 units behind, unflagged (the simpler reading); a doubled reading is listed
+# (ploidy_ambiguous, interval widened) once the data favour it by its ploidy prior and reported once by 10 more. Tune
+# seeds (`benchmarks/cnv_independent.py --cases wgd --pon no --conditions clean`): at 5 and 2 every diploid erbb2
+# tumour at 0.4 was flagged (its triploid alias at 0.5); at 10 the 192 diploid and healthy samples of the default
+# cases were unchanged
 EXP_FLOOR = -600.0  # log-likelihood gaps below this between a segment's states are treated as this (exp > 0 stays normal)
 PHI_WINDOW = 0.25  # fine-pass ploidies around the coarse pass's best ones (see _profile)
 EVAL_CHUNK = 4  # tumour fractions evaluated together (arrays of 4 x ploidies x segments x states stay in cache)
@@ -147,16 +158,20 @@ def expected_log2(c, n, p, phi):
 
 
 def log_prior(n: np.ndarray, length_mb: np.ndarray, altered_mass: float | np.ndarray = 0.4, *, share: bool = True,
-              up: np.ndarray | None = None) -> np.ndarray:
-    """Segments x states log prior probability (STATE_PRIOR by distance from the normal copy number;
-    homozygous loss further down-weighted by HOMDEL_PER_MB per Mb), normalised per segment.
+              up: np.ndarray | None = None, base: int = 2) -> np.ndarray:
+    """Segments x states log prior probability (STATE_PRIOR by distance from the tumour's baseline copy
+    number, n * base / 2: the normal copy number n for a diploid baseline, base = 2; homozygous loss further
+    down-weighted by HOMDEL_PER_MB per Mb), normalised per segment.
 
     ``altered_mass`` is one share for every segment or one per segment (an arm pattern's gain + loss
     frequency, capped at MAX_ALTERED); ``up`` is the share of it on gains per segment (None: as STATE_PRIOR).
     ``share=False`` gives each amplified state the whole class weight: for calling a segment's most
-    probable class (the marginal likelihood needs the shared form)."""
-    d = STATES[None, :] - n[:, None]
-    prior = np.select([np.abs(d) == 1, d == 2], [STATE_PRIOR["one_copy"], STATE_PRIOR["two_copies"]], 0.0)
+    probable class (the marginal likelihood needs the shared form). ``base`` 3 or 4: a genome-doubled
+    tumour, whose arms at 3 or 4 copies are its baseline, not gains (see BASES)."""
+    d = STATES[None, :] - (n[:, None] * base) // 2
+    two = (np.abs(d) == 2) | (d < -2)
+    two &= (STATES[None, :] > 0) | (n[:, None] <= 1)  # copy number 0 of a diploid segment: homozygous loss, below
+    prior = np.select([np.abs(d) == 1, two], [STATE_PRIOR["one_copy"], STATE_PRIOR["two_copies"]], 0.0)
     high = d > 2
     prior = prior + high * STATE_PRIOR["amplified"] / (np.maximum(high.sum(axis=1, keepdims=True), 1) if share else 1)
     prior = np.where(high, prior * np.exp(-length_mb[:, None] / AMP_MB), prior)
@@ -270,8 +285,10 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
     # p 0.02, phi 1.65 under the mixture, 0.0475 without)
     for comps in [[UNINFORMED]] + ([mixture] if len(mixture) > 1 else []):
         threshold = GLOBAL_EVIDENCE if len(comps) > 1 else GLOBAL_EVIDENCE_UNINFORMED
-        options = [(c, lw, mass, up) for c, (lw, masses, up) in enumerate(comps) for mass in masses]
-        priors = [(c, lw, log_prior(n, length_mb, _take(mass, big), up=_take(up, big))) for c, lw, mass, up in options]
+        options = [(c, lw - (WGD_PENALTY if b > 2 else 0.0), mass, up, b)
+                   for c, (lw, masses, up) in enumerate(comps) for mass in masses for b in BASES]
+        priors = [(c, lw, log_prior(n, length_mb, _take(mass, big), up=_take(up, big), base=b), b)
+                  for c, lw, mass, up, b in options]
         prof, best_at = _profile(m, n, var, priors, w_auto)
         i = int(prof["loglik"].idxmax())
         at0 = prof.loc[prof["p"] == 0, "loglik"]
@@ -309,13 +326,13 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
         ci = (min(ci[0], min(tfs)), max(ci[1], max(tfs)))
     # states of every segment (small ones included) at the chosen p and phi
     allseg = segments[valid]
-    _, _, mass, up = options[int(prof.loc[i, "option"])]
+    _, _, mass, up, base = options[int(prof.loc[i, "option"])]
     n_all = allseg["normal_copy"].to_numpy(int)
     var_all = sigma ** 2 / allseg["n_bins"].to_numpy(float) + tau ** 2
     mu = expected_log2(STATES[None, :], n_all[:, None], p_hat, ploidy)
     ll = -((allseg["log2"].to_numpy(float)[:, None] - mu) ** 2) / (2 * var_all[:, None]) \
         + log_prior(n_all, (allseg["end"] - allseg["start"]).to_numpy(float) / 1e6,
-                    _take(mass, valid), share=False, up=_take(up, valid))
+                    _take(mass, valid), share=False, up=_take(up, valid), base=base)
     states = np.full(len(segments), -1)
     states[np.flatnonzero(valid)] = n_all if p_hat == 0 else STATES[np.argmax(ll, axis=1)]
     _inherit_small(states, segments, valid, sigma, tau)
@@ -449,17 +466,25 @@ def _profile(m, n, var, priors, w_auto, *, p_values=None, phis=PHI_GRID):
     coarse profile is within 6 log-likelihood units of its maximum (and one coarse step around).
     With ``p_values``, exactly those points (and ``phis`` as the ploidy grid). Returns the profile and
     the segments' most probable states at each of its points (``_StatesAt``)."""
-    comp = np.array([c for c, _, _ in priors])
-    weight = np.array([lw for _, lw, _ in priors])
+    comp = np.array([c for c, _, _, _ in priors])
+    weight = np.array([lw for _, lw, _, _ in priors])
+    base = np.array([b for _, _, _, b in priors])
     cs = np.unique(comp)
-    prior_stack = _prior_stack([lp for _, _, lp in priors])
+    stacks = {b: _prior_stack([lp for _, _, lp, pb in priors if pb == b]) for b in np.unique(base)}
 
     def at(p_values, phis=phis):
-        # per mixture component the best altered mass at each (p, phi); the components summed (log-sum-exp)
+        # per mixture component the best altered mass and baseline at each (p, phi); the components summed
+        # (log-sum-exp); a baseline is evaluated only at the ploidies of its range (BASES), -inf elsewhere
         out = {}
         for lo in range(0, len(p_values), EVAL_CHUNK):
             ps = np.asarray(p_values[lo:lo + EVAL_CHUNK], float)
-            stack = _evaluate(ps, m, n, var, prior_stack, w_auto, phis) + weight[:, None, None]  # (options, P, F)
+            stack = np.full((len(priors), len(ps), len(phis)), -np.inf)
+            for b, st in stacks.items():
+                f = (phis >= BASES[b][0] - 1e-9) & (phis <= BASES[b][1] + 1e-9)
+                if f.any():
+                    stack[np.ix_(base == b, np.arange(len(ps)), np.flatnonzero(f))] = \
+                        _evaluate(ps, m, n, var, st, w_auto, phis[f])
+            stack += weight[:, None, None]  # (options, P, F)
             best = np.stack([np.flatnonzero(comp == c)[np.argmax(stack[comp == c], axis=0)] for c in cs])  # (C, P, F)
             per_comp = np.take_along_axis(stack, best, axis=0)
             ceiling = per_comp.max(axis=0)

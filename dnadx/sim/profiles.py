@@ -2,7 +2,8 @@
 
 An event is a dict with one locus key and a tumour copy number ``copy``:
 ``{"arm": "17q", "copy": 3}``, ``{"gene": "ERBB2", "copy": 10, "width": 1_500_000}`` (centred
-on the gene), ``{"chrom": "chr8", "start": 0, "end": 30_000_000, "copy": 1}`` (BED).
+on the gene), ``{"chrom": "chr8", "start": 0, "end": 30_000_000, "copy": 1}`` (BED), ``{"autosomes": True,
+"copy": 3}`` (every autosome: the baseline of a genome-doubled tumour).
 Events apply in order, later ones overriding earlier ones.
 """
 
@@ -39,6 +40,28 @@ PROFILES: dict[str, list[dict]] = {
         {"arm": "2q", "copy": 3}, {"arm": "3q", "copy": 1}, {"arm": "7q", "copy": 1},
         {"arm": "12q", "copy": 1}, {"arm": "19p", "copy": 3},
     ],
+    # Genome-doubled tumours (whole-genome doubling: about a third to a half of breast cancers, more in metastases).
+    # Triploid after losses, with arms at 1 copy (8p, 17p): read as diploid these need copy number 0 on whole arms.
+    "triploid": [
+        {"autosomes": True, "copy": 3},
+        {"arm": "1q", "copy": 5}, {"arm": "8p", "copy": 1}, {"arm": "16q", "copy": 2}, {"arm": "17p", "copy": 1},
+        {"arm": "17q", "copy": 4}, {"arm": "4q", "copy": 2}, {"arm": "13q", "copy": 2},
+        {"gene": "ERBB2", "copy": 14, "width": 1_500_000},
+    ],
+    # Tetraploid with one- and two-copy changes: no diploid reading fits it with integer states.
+    "tetraploid": [
+        {"autosomes": True, "copy": 4},
+        {"arm": "1q", "copy": 6}, {"arm": "8p", "copy": 2}, {"arm": "16q", "copy": 3}, {"arm": "17p", "copy": 2},
+        {"arm": "8q", "copy": 6}, {"arm": "5q", "copy": 3}, {"arm": "20q", "copy": 5},
+        {"gene": "MYC", "copy": 12, "width": 2_000_000},
+    ],
+    # Triploid whose every arm is 2-5 copies: exactly a diploid tumour at 2p / (2 + p) with every state one lower
+    # (depth alone cannot tell them apart; the model reports the diploid reading).
+    "triploid_alias": [
+        {"autosomes": True, "copy": 3},
+        {"arm": "1q", "copy": 5}, {"arm": "8p", "copy": 2}, {"arm": "16q", "copy": 2}, {"arm": "17q", "copy": 4},
+        {"arm": "20q", "copy": 4}, {"arm": "4q", "copy": 2}, {"arm": "13q", "copy": 2},
+    ],
 }
 
 
@@ -62,10 +85,15 @@ def resolve_events(events: list[dict], *, arms: pd.DataFrame, genes: pd.DataFram
             mid = (int(g["start"]) + int(g["end"])) // 2
             half = int(ev.get("width", 1_000_000)) // 2
             chrom, start, end = g["chrom"], max(0, mid - half), mid + half
+        elif ev.get("autosomes"):
+            for chrom, a in arms[arms["chrom"].str.fullmatch(r"chr\d+")].groupby("chrom", sort=False):
+                out.append({"chrom": chrom, "start": int(a["start"].min()), "end": int(a["end"].max()),
+                            "copy": int(ev["copy"]), "label": "autosomes"})
+            continue
         elif {"chrom", "start", "end"} <= ev.keys():
             chrom, start, end = ev["chrom"], int(ev["start"]), int(ev["end"])
         else:
-            raise InputError(f"profile event {i + 1}: needs 'arm', 'gene' or 'chrom/start/end': {ev!r}")
+            raise InputError(f"profile event {i + 1}: needs 'arm', 'gene', 'chrom/start/end' or 'autosomes': {ev!r}")
         out.append({"chrom": chrom, "start": start, "end": end, "copy": int(ev["copy"]),
                     "label": ev.get("arm") or ev.get("gene") or f"{chrom}:{start}-{end}"})
     return out

@@ -97,7 +97,10 @@ def loss_evidence(cnv: dict | None, bins: pd.DataFrame | None, chrom: str, start
     model = cnv.get("systematic_sd") or {}
     noise = float(model.get("noise_segment") or noise)
     se = float(np.sqrt(noise ** 2 / len(segs) + float(model.get("tau") or 0.0) ** 2))
-    neutral = erbb2.expected_log2(2.0, float(p), float(cnv.get("ploidy") or 2.0))
+    # neutral is the tumour's baseline, round(ploidy), as in `_cn_call`: a genome-doubled tumour's 17p at 2 copies of 3
+    # is its loss (until stop 32 the level of copy number 2, which only the diploid reading had)
+    phi = float(cnv.get("ploidy") or 2.0)
+    neutral = erbb2.expected_log2(float(max(round(phi), 1)), float(p), phi)
     return float((over["segment_log2"].astype(float).mean() - neutral) / se), span
 
 
