@@ -29,8 +29,10 @@ def register(sub) -> None:
     add_prefix(p)
     p.add_argument("--profile", default="flat",
                    help=f"tumour copy-number profile: one of {', '.join(PROFILES)}, or a JSON file with a list "
-                        "of events ({{\"arm\": \"17q\", \"copy\": 3}}, {{\"gene\": \"ERBB2\", \"copy\": 10, "
-                        "\"width\": 1500000}}, {{\"chrom\":..,\"start\":..,\"end\":..,\"copy\":..}}) (default flat)")
+                        "of events ({\"arm\": \"17q\", \"copy\": 3}, {\"gene\": \"ERBB2\", \"copy\": 10, "
+                        "\"width\": 1500000}, {\"chrom\":..,\"start\":..,\"end\":..,\"copy\":..}, "
+                        "{\"autosomes\": true, \"copy\": 3}: a genome-doubled baseline; later events override earlier "
+                        "ones) (default flat)")
     p.add_argument("--tumor-fraction", type=fraction, default=0.0, help="tumour fraction in [0, 1] (default 0: healthy)")
     p.add_argument("--fragments", type=positive_int, default=1_000_000, help="fragments to draw (default 1000000)")
     p.add_argument("--seed", type=nonneg_int, default=1, help="random seed; same seed, same BAM (default 1)")
