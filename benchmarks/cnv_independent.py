@@ -45,9 +45,13 @@ CASES = [("flat", 0.0)] * 4 + [("erbb2", 0.03), ("luminal", 0.03), ("basal", 0.0
 # --cases wgd: genome-doubled tumours (`dnadx.sim.profiles`: triploid with arms at 1 copy, tetraploid with one- and
 # two-copy changes, and a triploid that is exactly a diploid tumour at 2p / (2 + p)), next to two healthy samples and
 # two diploid ones
+# and a diploid erbb2 tumour whose SUBCLONAL arms are in half its cells ("erbb2+sub": two clones' plasma summed), which
+# reads like a triploid one with integer states
 CASE_SETS = {"default": CASES,
              "wgd": [("flat", 0.0)] * 2 + [(prof, tf) for prof in ("triploid", "tetraploid", "triploid_alias")
-                                           for tf in (0.05, 0.15, 0.3, 0.5)] + [("erbb2", 0.40), ("luminal", 0.15)]}
+                                           for tf in (0.05, 0.15, 0.3, 0.5)] + [("erbb2", 0.40), ("luminal", 0.15)]
+             + [("erbb2+sub", tf) for tf in (0.15, 0.3, 0.5)]}
+SUBCLONAL = [{"arm": "3q", "copy": 3}, {"arm": "5q", "copy": 1}, {"arm": "10p", "copy": 3}, {"arm": "11q", "copy": 1}]
 
 
 def real_effects(genome: str | None = None) -> pd.DataFrame | None:
@@ -71,16 +75,22 @@ _CACHE: dict = {}
 
 def sim_bins(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects=None, bin_size=500_000,
              effect_scale=(0.7, 1.3), overdispersion=None):
-    counts, truth = sim_counts(profile, tf, seed, fragments, empty=empty, sex=sex, effects=effects,
-                               effect_scale=effect_scale, overdispersion=overdispersion)
+    kw = dict(empty=empty, sex=sex, effects=effects, effect_scale=effect_scale, overdispersion=overdispersion)
+    if profile.endswith("+sub"):  # two clones, with and without SUBCLONAL, at half the depth each
+        a, truth = sim_counts(profile[:-4], tf, seed, fragments // 2, extra=SUBCLONAL, **kw)
+        b, other = sim_counts(profile[:-4], tf, seed, fragments // 2, **kw)
+        counts = a.assign(count=a["count"].to_numpy() + b["count"].to_numpy())
+        truth = dict(truth, profile=profile, ploidy=(truth["ploidy"] + other["ploidy"]) / 2)
+    else:
+        counts, truth = sim_counts(profile, tf, seed, fragments, **kw)
     return annotate(counts, _CACHE["fine"], bin_size), truth
 
 
 def sim_counts(profile, tf, seed, fragments, *, empty=0.0, sex="female", effects=None, effect_scale=(0.7, 1.3),
-               overdispersion=None):
+               overdispersion=None, extra=()):
     """The fine-bin counts table `dnadx count` would write for this simulated plasma, and its truth."""
     ref = _CACHE.setdefault("fine", reference.fine_bins(GENOME))
-    events = resolve_events(get_profile(profile), arms=reference.arms(GENOME), genes=reference.genes(GENOME))
+    events = resolve_events(get_profile(profile) + list(extra), arms=reference.arms(GENOME), genes=reference.genes(GENOME))
     rng = np.random.default_rng(seed)
     art = Artefacts(gc_shape="mixed", overdispersion=overdispersion, empty_bins=empty, extreme_bins=empty / 5,
                     bin_effects=effects, effect_scale=float(rng.uniform(*effect_scale)), region_sd=_CACHE.get("region_sd", 0.0))

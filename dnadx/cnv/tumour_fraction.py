@@ -322,12 +322,14 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
             i = int(np.flatnonzero(prof["p"].to_numpy() == p_hat)[0])
         ci = _interval(prof, p_hat, stands=stands)
     alternatives = ploidy_alternatives(_solutions(prof), p_hat, ploidy) if called else []
+    if called and options[int(prof.loc[i, "option"])][4] > 2:
+        alternatives += _diploid_reading(prof, alternatives)
     if alternatives:  # likewise, an alternative that could not be called is no tumour solution
         at = prof.set_index("p")
         alternatives = [a for a in alternatives
                         if stands(a["tumor_fraction"], a["ploidy"], at.loc[a["tumor_fraction"], "option"])]
     if alternatives:
-        tfs = [a["tumor_fraction"] for a in alternatives]
+        tfs = [a["tumor_fraction"] for a in alternatives] + [v for a in alternatives for v in a.get("tumor_fraction_ci", [])]
         ci = (min(ci[0], min(tfs)), max(ci[1], max(tfs)))
     # states of every segment (small ones included) at the chosen p and phi
     allseg = segments[valid]
@@ -609,6 +611,31 @@ def detection_limit(sigma: float, auto_bins: np.ndarray, *, tau: float = TAU) ->
         if n_seg * mu ** 2 / (sigma ** 2 / k + tau ** 2) >= DETECTION_CHI2:
             return float(p)
     return float(P_GRID[-1])
+
+
+def _diploid_reading(prof: pd.DataFrame, alternatives: list[dict]) -> list[dict]:
+    """The best near-diploid tumour solution, whatever its distance, where a doubled baseline was reported (and it is
+    not listed yet): a diploid tumour with subclonal arms at half a step is read as a triploid one with integer states
+    (erbb2 profile at 0.5, four arms at half the cells: 0.285-0.30 at ploidy 3.05, the diploid reading 5-16 units
+    behind; tetraploid tumours put it 6-22 behind), so no prior on doubling separates the two, and the interval must
+    hold both."""
+    near = [s for s in _solutions(prof, max_n=len(prof))
+            if s["tumor_fraction"] > 0 and abs(s["ploidy"] - 2.0) < AMBIGUITY_PLOIDY]
+    if not near or any(a["tumor_fraction"] == near[0]["tumor_fraction"] for a in alternatives):
+        return []
+    # with its own 95% region (the connected p within CHI2_95 / 2 of it): the reading's point alone had left a tumour
+    # at 0.5 outside [0.265, 0.49]
+    # (its neighbours along the profile while they too are near-diploid: past them the profile climbs towards the
+    # doubled reading, whose own interval is the fit's)
+    ll, p = prof["loglik"].to_numpy(), prof["p"].to_numpy()
+    ok = (ll >= near[0]["loglik"] - CHI2_95 / 2) & (np.abs(prof["ploidy"].to_numpy() - 2.0) < AMBIGUITY_PLOIDY)
+    j = int(np.flatnonzero(p == near[0]["tumor_fraction"])[0])
+    a, b = j, j
+    while a > 0 and ok[a - 1]:
+        a -= 1
+    while b + 1 < len(ll) and ok[b + 1]:
+        b += 1
+    return [dict(near[0], tumor_fraction_ci=[float(p[a]), float(p[b])])]
 
 
 def _solutions(prof: pd.DataFrame, max_n: int = 5) -> list[dict]:
