@@ -322,14 +322,15 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
             i = int(np.flatnonzero(prof["p"].to_numpy() == p_hat)[0])
         ci = _interval(prof, p_hat, stands=stands)
     alternatives = ploidy_alternatives(_solutions(prof), p_hat, ploidy) if called else []
-    if called and options[int(prof.loc[i, "option"])][4] > 2:
+    if called and options[int(prof.loc[i, "option"])][4] > 2:  # a doubled baseline reported
         alternatives += _diploid_reading(prof, alternatives)
     if alternatives:  # likewise, an alternative that could not be called is no tumour solution
         at = prof.set_index("p")
         alternatives = [a for a in alternatives
                         if stands(a["tumor_fraction"], a["ploidy"], at.loc[a["tumor_fraction"], "option"])]
     if alternatives:
-        tfs = [a["tumor_fraction"] for a in alternatives] + [v for a in alternatives for v in a.get("tumor_fraction_ci", [])]
+        tfs = [a["tumor_fraction"] for a in alternatives]
+        tfs += [v for a in alternatives for v in a.get("tumor_fraction_ci", [])]  # a diploid reading's own region
         ci = (min(ci[0], min(tfs)), max(ci[1], max(tfs)))
     # states of every segment (small ones included) at the chosen p and phi
     allseg = segments[valid]
@@ -623,10 +624,9 @@ def _diploid_reading(prof: pd.DataFrame, alternatives: list[dict]) -> list[dict]
             if s["tumor_fraction"] > 0 and abs(s["ploidy"] - 2.0) < AMBIGUITY_PLOIDY]
     if not near or any(a["tumor_fraction"] == near[0]["tumor_fraction"] for a in alternatives):
         return []
-    # with its own 95% region (the connected p within CHI2_95 / 2 of it): the reading's point alone had left a tumour
-    # at 0.5 outside [0.265, 0.49]
-    # (its neighbours along the profile while they too are near-diploid: past them the profile climbs towards the
-    # doubled reading, whose own interval is the fit's)
+    # with its own 95% region, the p next to it within CHI2_95 / 2 while they too are near-diploid (past them the
+    # profile climbs towards the doubled reading, whose interval is the fit's): its point alone had left a tumour at
+    # 0.5 outside [0.265, 0.49]
     ll, p = prof["loglik"].to_numpy(), prof["p"].to_numpy()
     ok = (ll >= near[0]["loglik"] - CHI2_95 / 2) & (np.abs(prof["ploidy"].to_numpy() - 2.0) < AMBIGUITY_PLOIDY)
     j = int(np.flatnonzero(p == near[0]["tumor_fraction"])[0])
