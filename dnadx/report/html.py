@@ -92,13 +92,20 @@ def _interval(r) -> str:
     return f"{fmt(r['tumor_fraction'])} [{fmt(r['tumor_fraction_low'])}, {fmt(r['tumor_fraction_high'])}]"
 
 
+def _ploidy(r) -> str:
+    """The ploidy, and where another reading competes (summary.tsv's ``ploidy_ambiguous``) that reading beside it."""
+    amb = r.get("ploidy_ambiguous")
+    note = "" if not isinstance(amb, str) or amb in ("", "no") else f" <span class='na'>(ambiguous: {esc(amb)})</span>"
+    return fmt(r.get("ploidy"), 2) + note
+
+
 def overview(rep: Report) -> str:
     s = rep.summary
     calls = {x["meta"]["sample"]: x["erbb2"] for x in rep.samples}
     view = pd.DataFrame({
         "sample": s["sample"], "patient": s["patient"], "timepoint": s["timepoint"], "type": s["type"],
         "reads kept": s["reads_kept"], "tumour fraction [95% CI]": [_interval(r) for r in s.to_dict("records")],
-        "ploidy": s["ploidy"],
+        "ploidy": [_ploidy(r) for r in s.to_dict("records")],
         "ERBB2 call": [esc(calls[x]["call"]) for x in s["sample"]],
         "ERBB2 copy": s["erbb2_copy_number"], "amplicon score": s["erbb2_amplicon_score"],
         "HER2 DNA prob.": s["her2_dna_probability"], "group": s["group"], "resistance": s["resistance"],
@@ -106,7 +113,7 @@ def overview(rep: Report) -> str:
     })
     return ("<h2 id='overview'>Batch overview</h2>"
             + img(report_plots.tumour_fraction_overview(s), "tumour fraction with 95% intervals")
-            + table(view, raw=("ERBB2 call", "QC"))
+            + table(view, raw=("ERBB2 call", "QC", "ploidy"))
             + "<p class='note'>ERBB2 call: one rule for every output (<code>dnadx score</code>, "
               "<code>dnadx variants</code>, this report), from the ERBB2 log2 of <code>dnadx cnv</code> at the "
               "sample's tumour fraction. Samples with no tumour detected, tumour fraction below 0.05, or where an "

@@ -187,3 +187,18 @@ def test_panel_self_check_names_a_normal_left_out_of_the_panel():
     assert "Tumour signal in N4:" in page and "left out of the panel: N4" not in page
     page = render(build_report([full_sample()], {"pon_check": loo.assign(flag="", tumor_fraction_low=0.0)}))
     assert "No normal shows tumour signal." in page
+
+
+def test_an_ambiguous_ploidy_shows_its_competing_reading_in_the_overview():
+    """The issue asks for ploidy_ambiguous in summary.tsv and in the report: the overview's ploidy cell carries the
+    competing reading (before stop 32 only the parameters table said True)."""
+    s = full_sample()
+    s["cnv"] = dict(s["cnv"], ploidy=2.95, ploidy_ambiguous=True,
+                    ploidy_alternatives=[{"tumor_fraction": 0.26, "ploidy": 2.0, "loglik": -70.0, "delta_loglik": -12.0,
+                                          "tumor_fraction_ci": [0.24, 0.28]}])
+    rep = build_report([s], {})
+    assert rep.summary.loc[0, "ploidy_ambiguous"] == "TF 0.260 at ploidy 2.00"
+    overview = render(rep).split("id='overview'")[1].split("<h2")[0]
+    assert "2.95 <span class='na'>(ambiguous: TF 0.260 at ploidy 2.00)</span>" in overview
+    plain = render(build_report([full_sample()], {})).split("id='overview'")[1].split("<h2")[0]
+    assert "ambiguous" not in plain
