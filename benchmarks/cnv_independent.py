@@ -43,10 +43,9 @@ CASES = [("flat", 0.0)] * 4 + [("erbb2", 0.03), ("luminal", 0.03), ("basal", 0.0
          ("basal", 0.10), ("luminal", 0.15), ("erbb2", 0.20), ("atypical", 0.25), ("basal", 0.30), ("erbb2", 0.40),
          ("luminal", 0.50)]
 # --cases wgd: genome-doubled tumours (`dnadx.sim.profiles`: triploid with arms at 1 copy, tetraploid with one- and
-# two-copy changes, and a triploid that is exactly a diploid tumour at 2p / (2 + p)), next to two healthy samples and
-# two diploid ones
-# and a diploid erbb2 tumour whose SUBCLONAL arms are in half its cells ("erbb2+sub": two clones' plasma summed), which
-# reads like a triploid one with integer states
+# two-copy changes, and a triploid that is exactly a diploid tumour at 2p / (2 + p)), a diploid erbb2 tumour whose
+# SUBCLONAL arms are in half its cells ("erbb2+sub": two clones' plasma summed; it reads like a triploid one with
+# integer states), two healthy samples and two diploid tumours
 CASE_SETS = {"default": CASES,
              "wgd": [("flat", 0.0)] * 2 + [(prof, tf) for prof in ("triploid", "tetraploid", "triploid_alias")
                                            for tf in (0.05, 0.15, 0.3, 0.5)] + [("erbb2", 0.40), ("luminal", 0.15)]
@@ -125,7 +124,8 @@ def evaluate(bins, truth, pon, *, loci):
     e = s["genes_of_interest"].get("ERBB2", {})
     lo, hi = s["tumor_fraction_ci"]
     ok = bins_ok(res.bins)
-    return {"tf_true": truth["tumor_fraction"], "ploidy_true": round(truth["ploidy"], 3), "tf_est": s["tumor_fraction"], "ci_lo": lo, "ci_hi": hi,
+    return {"tf_true": truth["tumor_fraction"], "ploidy_true": round(truth["ploidy"], 3), "tf_est": s["tumor_fraction"],
+            "ci_lo": lo, "ci_hi": hi,
             "ploidy": s["ploidy"], "ploidy_ambiguous": s.get("ploidy_ambiguous"), "evidence": s["tumor_evidence_loglik"],
             "longest_altered_mb": longest, "erbb2_cn": e.get("copy_number"), "erbb2_status": e.get("status"),
             **_erbb2_call(s, res.bins), **_loss_calls(s, res.bins),

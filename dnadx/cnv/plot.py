@@ -7,6 +7,8 @@ import io as _io
 import numpy as np
 import pandas as pd
 
+from dnadx.cnv import tumour_fraction
+
 COLOURS = {"loss": "#2b6cb0", "neutral": "#9e9e9e", "gain": "#c53030", "amp": "#7b1010", "na": "#d0d0d0"}
 
 
@@ -16,7 +18,7 @@ def baseline_copy(summary: dict) -> int:
     not a gain; the MBC example was drawn almost all as loss against 2)."""
     if not summary.get("tumor_fraction"):
         return 2
-    return int(max(1, round(float(summary.get("ploidy", 2.0)))))
+    return tumour_fraction.baseline_copy(summary.get("ploidy"))
 
 
 def _state_colour(cn: np.ndarray, normal: np.ndarray) -> list[str]:

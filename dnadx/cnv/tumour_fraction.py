@@ -152,6 +152,12 @@ class Fit:
     ploidy_alternatives: list | None = None  # near-equal solutions at another ploidy (ploidy_ambiguous when any)
 
 
+def baseline_copy(ploidy: float | None) -> int:
+    """The tumour's baseline copy state, the nearest integer to its ploidy (at least 1; 2 when unknown): the copy
+    number the plot colours and resistance.tsv's copy states count gains and losses from."""
+    return int(max(1, round(float(ploidy or 2.0))))
+
+
 def expected_log2(c, n, p, phi):
     num = np.maximum((1 - p) * n + p * c, 1e-3)
     return np.log2(num / (2 * (1 - p) + p * phi))
@@ -322,7 +328,8 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
             i = int(np.flatnonzero(prof["p"].to_numpy() == p_hat)[0])
         ci = _interval(prof, p_hat, stands=stands)
     alternatives = ploidy_alternatives(_solutions(prof), p_hat, ploidy) if called else []
-    if called and options[int(prof.loc[i, "option"])][4] > 2:  # a doubled baseline reported
+    _, _, mass, up, base = options[int(prof.loc[i, "option"])]
+    if called and base > 2:  # a doubled baseline reported
         alternatives += _diploid_reading(prof, alternatives)
     if alternatives:  # likewise, an alternative that could not be called is no tumour solution
         at = prof.set_index("p")
@@ -334,7 +341,6 @@ def fit(segments: pd.DataFrame, sigma: float, *, tau: float = TAU, patterns: pd.
         ci = (min(ci[0], min(tfs)), max(ci[1], max(tfs)))
     # states of every segment (small ones included) at the chosen p and phi
     allseg = segments[valid]
-    _, _, mass, up, base = options[int(prof.loc[i, "option"])]
     n_all = allseg["normal_copy"].to_numpy(int)
     var_all = sigma ** 2 / allseg["n_bins"].to_numpy(float) + tau ** 2
     mu = expected_log2(STATES[None, :], n_all[:, None], p_hat, ploidy)
@@ -484,14 +490,14 @@ def _profile(m, n, var, priors, w_auto, *, p_values=None, phis=PHI_GRID):
         # per mixture component the best altered mass and baseline at each (p, phi); the components summed
         # (log-sum-exp); a baseline is evaluated only at the ploidies of its range (BASES), -inf elsewhere
         out = {}
+        cols = {b: np.flatnonzero((phis >= BASES[b][0] - 1e-9) & (phis <= BASES[b][1] + 1e-9)) for b in stacks}
         for lo in range(0, len(p_values), EVAL_CHUNK):
             ps = np.asarray(p_values[lo:lo + EVAL_CHUNK], float)
             stack = np.full((len(priors), len(ps), len(phis)), -np.inf)
             for b, st in stacks.items():
-                f = (phis >= BASES[b][0] - 1e-9) & (phis <= BASES[b][1] + 1e-9)
-                if f.any():
-                    stack[np.ix_(base == b, np.arange(len(ps)), np.flatnonzero(f))] = \
-                        _evaluate(ps, m, n, var, st, w_auto, phis[f])
+                if len(cols[b]):
+                    stack[np.ix_(base == b, np.arange(len(ps)), cols[b])] = _evaluate(ps, m, n, var, st, w_auto,
+                                                                                     phis[cols[b]])
             stack += weight[:, None, None]  # (options, P, F)
             best = np.stack([np.flatnonzero(comp == c)[np.argmax(stack[comp == c], axis=0)] for c in cs])  # (C, P, F)
             per_comp = np.take_along_axis(stack, best, axis=0)
@@ -618,7 +624,7 @@ def _diploid_reading(prof: pd.DataFrame, alternatives: list[dict]) -> list[dict]
     """The best near-diploid tumour solution, whatever its distance, where a doubled baseline was reported (and it is
     not listed yet): a diploid tumour with subclonal arms at half a step is read as a triploid one with integer states
     (erbb2 profile at 0.5, four arms at half the cells: 0.285-0.30 at ploidy 3.05, the diploid reading 5-16 units
-    behind; tetraploid tumours put it 6-22 behind), so no prior on doubling separates the two, and the interval must
+    behind; two tetraploid probes put it 6 and 22 behind), so no prior on doubling separates the two, and the interval must
     hold both."""
     near = [s for s in _solutions(prof, max_n=len(prof))
             if s["tumor_fraction"] > 0 and abs(s["ploidy"] - 2.0) < AMBIGUITY_PLOIDY]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dnadx.cnv.tumour_fraction import baseline_copy
 from dnadx.scores import erbb2
 from dnadx.variants import evidence
 
@@ -97,10 +98,10 @@ def loss_evidence(cnv: dict | None, bins: pd.DataFrame | None, chrom: str, start
     model = cnv.get("systematic_sd") or {}
     noise = float(model.get("noise_segment") or noise)
     se = float(np.sqrt(noise ** 2 / len(segs) + float(model.get("tau") or 0.0) ** 2))
-    # neutral is the tumour's baseline, round(ploidy), as in `_cn_call`: a genome-doubled tumour's 17p at 2 copies of 3
-    # is its loss (until stop 32 the level of copy number 2, which only the diploid reading had)
+    # neutral is the tumour's baseline, as in `_cn_call`: a genome-doubled tumour's 17p at 2 copies of 3 is its loss
+    # (until stop 32 the level of copy number 2, which only the diploid reading had)
     phi = float(cnv.get("ploidy") or 2.0)
-    neutral = erbb2.expected_log2(float(max(round(phi), 1)), float(p), phi)
+    neutral = erbb2.expected_log2(float(baseline_copy(phi)), float(p), phi)
     return float((over["segment_log2"].astype(float).mean() - neutral) / se), span
 
 
@@ -112,12 +113,12 @@ def loss_loci(loci: dict, arms: pd.DataFrame) -> list[tuple[str, str, tuple[str,
 
 
 def _cn_call(state: dict, cnv: dict) -> str:
-    cn, phi = state["copy_number"], float(cnv.get("ploidy") or 2.0)
+    cn, base = state["copy_number"], baseline_copy(cnv.get("ploidy"))
     if not np.isfinite(cn):
         return "not_assessable"
-    if cn < round(phi):
+    if cn < base:
         return "loss"
-    return "gain" if cn > round(phi) else "neutral"
+    return "gain" if cn > base else "neutral"
 
 
 def _assessable(cnv: dict | None, state: dict) -> str | None:
